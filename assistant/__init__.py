@@ -1,0 +1,13 @@
+"""Partnership Assistant: cited answers about the Microsoft-OpenAI partnership documents.
+
+    from assistant import Assistant
+    bot = Assistant(); bot.ingest(); print(bot.ask("How much will Stargate invest?").text)
+"""
+
+from assistant.api import Assistant, Chat
+from assistant.errors import AssistantError
+from assistant.models import Answer, Citation, Conflict, SearchHit
+from assistant.settings import Settings
+
+__all__ = ["Answer", "Assistant", "AssistantError", "Chat", "Citation", "Conflict", "SearchHit",
+           "Settings"]

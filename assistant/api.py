@@ -1,0 +1,169 @@
+"""`Assistant`, the Python API: the one object the CLI, the web UI and the eval all call.
+
+It owns one `Settings`, and builds the store, the embedding model and the LLM lazily,
+once each, on first use; constructing it does no I/O. Not here: formatting for people.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from assistant.answering import AnswerPipeline, AnswerStream
+from assistant.documents import Document
+from assistant.errors import ConfigError, QuestionError
+from assistant.ingest import FileResult, IngestReport, ingest_paths
+from assistant.models import Answer, SearchHit
+from assistant.settings import Settings
+
+History = list[dict[str, str]]
+
+
+class Chat:
+    """A conversation: each `send` sees the turns before it."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.history: History = []
+
+    def send(self, question: str) -> Answer:
+        answer = self.assistant.ask(question, history=self.history)
+        self.history += [{"role": "user", "content": question},
+                         {"role": "assistant", "content": answer.text}]
+        return answer
+
+    def clear(self) -> None:
+        self.history = []
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        self.settings = settings or Settings(**overrides)
+        if settings is not None and overrides:
+            self.settings = settings.model_copy(update=overrides)
+        self._lock = threading.RLock()
+        self._embedder: Any = None
+        self._store: Any = None
+        self._retriever: Any = None
+        self._vectors: Any = None
+        self._generator: Any = None
+
+    # --- lazily built parts ------------------------------------------------------------
+    @property
+    def embedder(self) -> Any:
+        with self._lock:
+            if self._embedder is None:
+                from assistant.embedding import MiniLMEmbedding
+
+                embedder = MiniLMEmbedding(embed_batch_size=self.settings.embed_batch_size)
+                embedder.count_tokens("warm up")  # loads and checks the model now, once
+                self._embedder = embedder
+            return self._embedder
+
+    @property
+    def store(self) -> Any:
+        with self._lock:
+            if self._store is None:
+                from assistant.embedding import DIMENSIONS, MODEL_ID
+                from assistant.store import Store
+
+                self._store = Store.open(self.settings.data_dir, self.settings.chroma_url,
+                                         self.settings.collection, MODEL_ID, DIMENSIONS)
+            return self._store
+
+    def _pipeline(self) -> AnswerPipeline:
+        with self._lock:
+            if self._retriever is None:
+                from assistant.evidence import SentenceVectors
+                from assistant.retrieval import HybridRetriever
+
+                self._retriever = HybridRetriever(self.store)
+                self._vectors = SentenceVectors(self.embedder)
+        generator = None if self.settings.llm == "none" else self.generator
+        return AnswerPipeline(self.settings, self.embedder, self._retriever, self._vectors,
+                              generator)
+
+    def generator(self) -> Any:
+        """The LLM, loaded on first call (the pipeline calls it only when it must generate)."""
+        with self._lock:
+            if self._generator is None:
+                from assistant.llm import build_generator
+
+                self._generator = build_generator(self.settings)
+            return self._generator
+
+    # --- documents ---------------------------------------------------------------------
+    def ingest(self, paths: Iterable[str | Path] | None = None, prune: bool = True,
+               progress: bool | None = False,
+               on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
+        """Ingest files and folders (default: the corpus folder); unchanged files cost nothing."""
+        targets = [Path(p) for p in paths] if paths is not None else [self.settings.corpus_dir]
+        report = ingest_paths(targets, self.store, self.embedder, self.settings.chunk_tokens,
+                              self.settings.chunk_overlap_tokens, prune, progress, on_file)
+        if self._retriever is not None:
+            self._retriever.invalidate()
+        return report
+
+    def documents(self) -> list[Any]:
+        return list(self.store.documents())
+
+    def document(self, doc_id: str) -> Document:
+        return self.store.document(doc_id)  # type: ignore[no-any-return]
+
+    def remove(self, doc_id: str) -> None:
+        self.store.document(doc_id)  # raises DocumentNotFound
+        self.store.delete_document(doc_id)
+        if self._retriever is not None:
+            self._retriever.invalidate()
+
+    # --- questions ---------------------------------------------------------------------
+    def _check(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise QuestionError("The question is empty: type a question about the documents.")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"The question is {len(question):,} characters; the limit is "
+                f"{self.settings.max_question_chars:,} (ASSISTANT_MAX_QUESTION_CHARS). Shorten it.")
+        return question
+
+    def search(self, query: str, k: int | None = None) -> list[SearchHit]:
+        """Top chunks for `query` (hybrid vector + BM25), with document offsets."""
+        query = self._check(query)
+        pipeline = self._pipeline()
+        vector = self.embedder.embed([query])[0]
+        chunks = pipeline.retriever.retrieve(query, vector, k or self.settings.top_k)
+        return [SearchHit(c.doc_id, c.title, c.source, c.text, c.start, c.end, c.score)
+                for c in chunks]
+
+    def stream(self, question: str, history: History | None = None) -> AnswerStream:
+        """Text deltas of the verified answer; `.answer` is set when iteration ends."""
+        question = self._check(question)
+        for turn in history or []:
+            if turn.get("role") not in ("user", "assistant") or "content" not in turn:
+                raise ConfigError("history turns need role 'user' or 'assistant' and content.")
+        return self._pipeline().stream(question, list(history or []))
+
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        stream = self.stream(question, history)
+        for _ in stream:
+            pass
+        assert stream.answer is not None
+        return stream.answer
+
+    def chat(self) -> Chat:
+        return Chat(self)
+
+    def status(self) -> dict[str, Any]:
+        """What is in use, for status lines."""
+        from assistant.embedding import MODEL_ID
+
+        docs = self.documents()
+        llm = {"local": f"local {self.settings.local_model} (llama.cpp)",
+               "openai": f"openai {self.settings.openai_model} at {self.settings.openai_base_url}",
+               "none": "none (extractive)"}[self.settings.llm]
+        return {"llm": llm, "embedding": MODEL_ID, "documents": len(docs),
+                "chunks": sum(d.chunks for d in docs),
+                "store": self.settings.chroma_url or str(self.settings.data_dir / "chroma")}

@@ -1,0 +1,190 @@
+"""The `assistant` command: parses options, calls `Assistant`, prints. No logic of its own.
+
+Errors of the assistant become a message and exit code 1; an ingest in which some file
+failed exits with 1 after ingesting the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from assistant.errors import AssistantError
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def _assistant(llm: str | None = None) -> Any:
+    from assistant.api import Assistant
+    from assistant.settings import Settings
+
+    try:
+        settings = Settings() if llm is None else Settings(llm=llm)  # type: ignore[arg-type]
+    except Exception as exc:  # pydantic.ValidationError, shown without the traceback
+        raise click.ClickException(f"Invalid settings: {exc}") from exc
+    return Assistant(settings)
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn AssistantError into a clean CLI error."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AssistantError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+LLM_OPTION = click.option("--llm", type=click.Choice(["local", "openai", "none"]), default=None,
+                          help="Answer generator (default: ASSISTANT_LLM, else local).")
+
+
+@click.group()
+@click.version_option(package_name="partnership-assistant")
+def main() -> None:
+    """Cited answers about the Microsoft-OpenAI partnership documents."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--keep-missing", is_flag=True,
+              help="Keep documents whose files are gone from an ingested folder.")
+@_guard
+def ingest(paths: tuple[str, ...], keep_missing: bool) -> None:
+    """Ingest PATHS (files or folders; default: the corpus folder)."""
+    bot = _assistant()
+    report = bot.ingest(list(paths) or None, prune=not keep_missing, progress=None)
+    for r in report.results:
+        if r.status in ("failed", "skipped", "removed") or os.environ.get("ASSISTANT_VERBOSE"):
+            click.echo(f"{r.status:>9}  {r.source}" + (f": {r.reason}" if r.reason else ""),
+                       err=r.status == "failed")
+    click.echo(f"Ingest: {report.summary()}; {bot.store.chunk_count()} chunks in the store.")
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("query")
+@click.option("-k", "k", type=int, default=None, help="How many chunks (default ASSISTANT_TOP_K).")
+@click.option("--json", "as_json", is_flag=True)
+@_guard
+def search(query: str, k: int | None, as_json: bool) -> None:
+    """Show the chunks that best match QUERY."""
+    hits = _assistant().search(query, k)
+    if as_json:
+        click.echo(json.dumps([asdict(h) for h in hits], indent=2, ensure_ascii=False))
+        return
+    for i, hit in enumerate(hits, 1):
+        click.echo(f"{i}. [{hit.score:.4f}] {hit.title} ({hit.source} {hit.start}-{hit.end})")
+        click.echo("   " + hit.text[:300].replace("\n", " ") + ("..." if len(hit.text) > 300 else ""))
+
+
+def _print_answer(answer: Any) -> None:
+    if answer.notice:
+        click.echo(f"\nNote: {answer.notice}", err=True)
+    if answer.citations:
+        click.echo("\nSources:")
+    for c in answer.citations:
+        click.echo(f"  [{c.number}] {c.title} ({c.source}, chars {c.start}-{c.end})")
+        click.echo(f"      “{c.quote}”")
+
+
+def _answer(bot: Any, question: str, history: list[dict[str, str]], as_json: bool) -> Any:
+    stream = bot.stream(question, history)
+    for delta in stream:
+        if not as_json:
+            click.echo(delta, nl=False)
+    answer = stream.answer
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo()
+        _print_answer(answer)
+    return answer
+
+
+@main.command()
+@click.argument("question")
+@LLM_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as JSON.")
+@_guard
+def ask(question: str, llm: str | None, as_json: bool) -> None:
+    """Answer QUESTION from the documents, with cited sources."""
+    _answer(_assistant(llm), question, [], as_json)
+
+
+@main.command()
+@LLM_OPTION
+@click.option("--json", "as_json", is_flag=True)
+@_guard
+def chat(llm: str | None, as_json: bool) -> None:
+    """A conversation in the terminal; follow-up questions see the earlier turns."""
+    bot = _assistant(llm)
+    history: list[dict[str, str]] = []
+    click.echo("Ask about the documents. Empty line or Ctrl-D to quit; /clear forgets the chat.")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        if question == "/clear":
+            history = []
+            continue
+        try:
+            answer = _answer(bot, question, history, as_json)
+        except AssistantError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            continue
+        history += [{"role": "user", "content": question},
+                    {"role": "assistant", "content": answer.text}]
+
+
+@main.command()
+@_guard
+def documents() -> None:
+    """List the documents in the store."""
+    for d in _assistant().documents():
+        click.echo(f"{d.doc_id}  {d.chunks:>4} chunks  {d.ingested_at}  {d.source}  — {d.title}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default ASSISTANT_UI_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default ASSISTANT_UI_PORT, 7860).")
+@LLM_OPTION
+@click.option("--ingest/--no-ingest", default=True, help="Ingest the corpus folder first.")
+@_guard
+def serve(host: str | None, port: int | None, llm: str | None, ingest: bool) -> None:
+    """Open the chat web UI."""
+    from assistant.ui import serve as serve_ui
+
+    bot = _assistant(llm)
+    if ingest:
+        report = bot.ingest(progress=None)
+        click.echo(f"Ingest: {report.summary()}.")
+    serve_ui(bot, host or bot.settings.ui_host, port or bot.settings.ui_port)
+
+
+@main.command(name="eval", context_settings={"ignore_unknown_options": True,
+                                             "allow_extra_args": True})
+@click.pass_context
+def eval_command(ctx: click.Context) -> None:
+    """Run the evaluation (same options as `python -m evals --help`)."""
+    from evals.runner import main as eval_main
+
+    sys.exit(eval_main(list(ctx.args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Turning files into `Document`s: the exact text that citations point into, plus metadata.
+
+.txt and .md are kept byte-for-byte (decoded as UTF-8); .html, .pdf and .docx are reduced
+to their visible text once, and that text is what is stored and cited. Metadata comes from
+a `manifest.toml` beside the files (see corpus/manifest.toml), else from the file itself.
+Not here: chunking or storage. A file that cannot be read raises `UnreadableFile` with
+the reason, so the caller can report it and carry on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SUPPORTED = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+MANIFEST = "manifest.toml"
+
+
+class UnreadableFile(Exception):
+    """This file cannot be ingested; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    text: str
+    title: str
+    source: str
+    publisher: str = ""
+    author: str = ""
+    published: str = ""
+    sha256: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, str]:
+        """Flat string metadata (Chroma rejects None)."""
+        data = asdict(self)
+        data.pop("text")
+        extra = data.pop("extra")
+        return {**{k: str(v) for k, v in data.items()}, **{k: str(v) for k, v in extra.items()}}
+
+
+def doc_id_for(source: str) -> str:
+    """Stable id of a document: its source path, hashed, so edits keep the same id."""
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile("binary file (contains NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"not valid UTF-8 text (byte {exc.start}); re-save it as UTF-8") from exc
+
+
+def _html_text(data: bytes) -> tuple[str, str]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_decode(data), "html.parser")
+    title = soup.title.get_text(strip=True) if soup.title else ""
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    lines = (line.strip() for line in soup.get_text("\n").splitlines())
+    return "\n".join(line for line in lines if line), title
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(path)
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PyPdfError, ValueError, KeyError, OSError) as exc:
+        raise UnreadableFile(f"corrupt or unreadable PDF ({exc})") from exc
+    return "\n\n".join(p.strip() for p in pages if p.strip())
+
+
+def _docx_text(path: Path) -> str:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+        raise UnreadableFile(f"corrupt or unreadable .docx ({exc})") from exc
+    except Exception as exc:  # zipfile.BadZipFile and lxml errors have no common base
+        raise UnreadableFile(f"corrupt or unreadable .docx ({exc})") from exc
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+def _default_title(path: Path, text: str) -> str:
+    if path.suffix == ".md":
+        heading = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
+        if heading:
+            return heading.group(1).strip()
+    return path.stem.replace("-", " ").replace("_", " ").strip() or path.name
+
+
+def read_manifest(folder: Path) -> dict[str, dict[str, Any]]:
+    """The manifest of `folder` (file name -> metadata), or {} when there is none."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UnreadableFile(f"{path}: invalid TOML ({exc}); fix or delete the manifest") from exc
+
+
+def load_document(path: Path, source: str, meta: dict[str, Any] | None = None) -> Document:
+    """Read one file into a Document; raises UnreadableFile with the reason."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise UnreadableFile(f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read file ({exc.strerror})") from exc
+    html_title = ""
+    if suffix in (".txt", ".md"):
+        text = _decode(data)
+    elif suffix in (".html", ".htm"):
+        text, html_title = _html_text(data)
+    elif suffix == ".pdf":
+        text = _pdf_text(path)
+    else:
+        text = _docx_text(path)
+    if not text.strip():
+        raise UnreadableFile("empty: the file has no text to index")
+    meta = dict(meta or {})
+    known = {k: str(meta.pop(k, "")) for k in ("title", "publisher", "author", "published")}
+    return Document(
+        doc_id=doc_id_for(source),
+        text=text,
+        title=known["title"] or html_title or _default_title(path, text),
+        source=source,
+        publisher=known["publisher"],
+        author=known["author"],
+        published=known["published"],
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        extra={k: v for k, v in meta.items() if isinstance(v, str | int | float | bool)},
+    )

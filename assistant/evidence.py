@@ -1,0 +1,98 @@
+"""Evidence: the sentences of the retrieved chunks that bear on the question, numbered.
+
+Each evidence sentence keeps its document offsets, so a citation to it is an exact span.
+Relevance mixes embedding similarity with lexical overlap, because MiniLM alone rates
+on-topic but non-answering sentences too close to answering ones. Sentence vectors are
+cached: the same few hundred sentences come back question after question.
+Not here: deciding whether an answer is supported (`verify.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.embedding import MiniLMEmbedding
+from assistant.store import Chunk
+from assistant.text import content_words, sentence_spans
+
+MIN_WORDS = 4  # headings and captions are too short to support anything
+
+
+@dataclass(frozen=True)
+class Evidence:
+    number: int
+    doc_id: str
+    title: str
+    source: str
+    text: str
+    start: int
+    end: int
+    relevance: float
+
+
+def lexical_overlap(claim: str, evidence: str) -> float:
+    """Share of the claim's content words found in the evidence."""
+    wanted = content_words(claim)
+    return len(wanted & content_words(evidence)) / len(wanted) if wanted else 0.0
+
+
+class SentenceVectors:
+    """Embeddings of sentences, cached by their text."""
+
+    def __init__(self, embedder: MiniLMEmbedding, limit: int = 20_000) -> None:
+        self.embedder = embedder
+        self.limit = limit
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            if len(self._cache) + len(missing) > self.limit:
+                self._cache.clear()
+            for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
+                self._cache[text] = vector
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+
+def candidate_sentences(chunks: list[Chunk]) -> list[Evidence]:
+    """Distinct sentences of the chunks, with document offsets, in retrieval order."""
+    seen: set[tuple[str, int, int]] = set()
+    found = []
+    for chunk in chunks:
+        for start, end in sentence_spans(chunk.text, offset=chunk.start):
+            text = chunk.text[start - chunk.start : end - chunk.start]
+            key = (chunk.doc_id, start, end)
+            if key in seen or len(text.split()) < MIN_WORDS:
+                continue
+            seen.add(key)
+            found.append(Evidence(0, chunk.doc_id, chunk.title, chunk.source, text, start, end, 0.0))
+    return found
+
+
+def select_evidence(
+    question: str,
+    question_vector: np.ndarray,
+    chunks: list[Chunk],
+    vectors: SentenceVectors,
+    limit: int,
+    threshold: float,
+) -> list[Evidence]:
+    """The `limit` most relevant sentences at or above `threshold`, numbered from 1."""
+    candidates = candidate_sentences(chunks)
+    if not candidates:
+        return []
+    similarity = vectors([c.text for c in candidates]) @ question_vector
+    scored = []
+    for cand, cos in zip(candidates, similarity, strict=True):
+        relevance = 0.7 * float(cos) + 0.3 * lexical_overlap(question, cand.text)
+        if relevance >= threshold:
+            scored.append((relevance, cand))
+    scored.sort(key=lambda pair: pair[0], reverse=True)
+    return [
+        Evidence(i, c.doc_id, c.title, c.source, c.text, c.start, c.end, round(rel, 4))
+        for i, (rel, c) in enumerate(scored[:limit], start=1)
+    ]

@@ -1,0 +1,154 @@
+"""Ingestion: files -> documents -> sentence-aware chunks -> embeddings -> Chroma, idempotently.
+
+A document whose text, metadata and chunking settings are unchanged is skipped without
+embedding anything; a changed one has all its chunks replaced; when a folder is ingested,
+documents that came from that folder and are gone from it are removed (unless
+`prune=False`). A file that cannot be read is reported with its reason and the others go on.
+Not here: parsing formats (`documents.py`) or talking to Chroma (`store.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from assistant.chunking import split_into_chunks
+from assistant.documents import (
+    MANIFEST,
+    SUPPORTED,
+    UnreadableFile,
+    doc_id_for,
+    load_document,
+    read_manifest,
+)
+from assistant.embedding import MiniLMEmbedding
+from assistant.store import Store
+
+Status = Literal["added", "updated", "unchanged", "removed", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    source: str
+    status: Status
+    chunks: int = 0
+    reason: str = ""
+    doc_id: str = ""
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    def summary(self) -> str:
+        parts = [f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed",
+                                                   "skipped", "failed") if self.count(s)]
+        return ", ".join(parts) or "nothing to ingest"
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    path: Path
+    source: str
+    root: str
+    meta: dict[str, object]
+
+
+def _candidates(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Candidate], list[str]]:
+    """Files to ingest, and the folder roots they came from (for pruning)."""
+    found: list[_Candidate] = []
+    roots: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            root = str(path.resolve())
+            roots.append(root)
+            manifest = read_manifest(path)
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = file.relative_to(path)
+                if file.name == MANIFEST or any(part.startswith(".") for part in rel.parts):
+                    continue
+                if file.suffix.lower() not in SUPPORTED:
+                    report.results.append(FileResult(rel.as_posix(), "skipped",
+                                                     reason=f"not a supported type ({file.suffix})"))
+                    continue
+                found.append(_Candidate(file, rel.as_posix(), root, manifest.get(rel.as_posix(), {})))
+        elif path.is_file():
+            meta = read_manifest(path.parent).get(path.name, {})
+            found.append(_Candidate(path, path.name, "", meta))
+        else:
+            report.results.append(FileResult(str(path), "failed", reason="no such file or folder"))
+    return found, roots
+
+
+def _fingerprint(text_sha: str, metadata: dict[str, str], *settings: object) -> str:
+    key = repr((text_sha, sorted(metadata.items()), settings))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def ingest_paths(
+    paths: Iterable[Path],
+    store: Store,
+    embedder: MiniLMEmbedding,
+    chunk_tokens: int,
+    overlap_tokens: int,
+    prune: bool = True,
+    progress: bool | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> IngestReport:
+    """Bring the store in line with `paths`; see the module docstring for the rules."""
+    from tqdm import tqdm
+
+    report = IngestReport()
+    try:
+        candidates, roots = _candidates(list(paths), report)
+    except UnreadableFile as exc:
+        report.results.append(FileResult(MANIFEST, "failed", reason=str(exc)))
+        return report
+    known = {d.doc_id: d for d in store.documents()}
+    seen: set[str] = set()
+    bar = tqdm(candidates, desc="Ingesting", unit="file", file=sys.stderr,
+               disable=(not sys.stderr.isatty()) if progress is None else not progress)
+    for cand in bar:
+        bar.set_postfix_str(cand.source[-40:])
+        seen.add(doc_id_for(cand.source))  # a file that fails to load keeps its old chunks
+        try:
+            doc = load_document(cand.path, cand.source, dict(cand.meta))
+        except UnreadableFile as exc:
+            result = FileResult(cand.source, "failed", reason=str(exc))
+        else:
+            fingerprint = _fingerprint(doc.sha256, doc.metadata(), chunk_tokens, overlap_tokens,
+                                       embedder.model_name)
+            previous = known.get(doc.doc_id)
+            if previous and previous.fingerprint == fingerprint:
+                result = FileResult(cand.source, "unchanged", previous.chunks, doc_id=doc.doc_id)
+            else:
+                chunks = split_into_chunks(doc.text, embedder.count_tokens, embedder.token_offsets,
+                                           chunk_tokens, overlap_tokens)
+                vectors = embedder.embed([c.text for c in chunks])
+                store.put_document(doc, chunks, vectors, cand.root, fingerprint)
+                result = FileResult(cand.source, "updated" if previous else "added", len(chunks),
+                                    doc_id=doc.doc_id)
+        report.results.append(result)
+        if on_file:
+            on_file(result)
+    if prune:
+        for doc_id, info in known.items():
+            if info.root and info.root in roots and doc_id not in seen:
+                store.delete_document(doc_id)
+                report.results.append(FileResult(info.source, "removed", doc_id=doc_id))
+    return report

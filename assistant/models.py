@@ -1,0 +1,57 @@
+"""The view models at the boundary: what callers of `Assistant` get back.
+
+Nothing outside the core sees Chroma records or llama-index nodes; these frozen
+dataclasses are the contract (see the README's Python API section).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int  # the [n] in the answer text
+    doc_id: str
+    title: str
+    source: str
+    quote: str  # exact text of the document: document.text[start:end] == quote
+    start: int
+    end: int
+    score: float  # how strongly it supports the sentence that cites it
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two cited statements that disagree on the point asked."""
+
+    point: str
+    sides: tuple[Citation, Citation]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    doc_id: str
+    title: str
+    source: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # with [n] markers
+    citations: list[Citation]
+    refused: bool
+    conflicts: list[Conflict] = field(default_factory=list)
+    standalone_question: str = ""
+    backend: str = ""
+    notice: str = ""  # e.g. "answered extractively because the LLM failed"
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

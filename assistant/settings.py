@@ -1,0 +1,94 @@
+"""Every setting of the assistant, read once from `ASSISTANT_*` environment variables.
+
+One flat pydantic-settings model: the variable names are the ones users type
+(`ASSISTANT_DATA_DIR`, `ASSISTANT_LLM`, ...). A `.env` file in the working directory is
+read too. Not here: loading anything; this module only describes configuration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LLMBackend = Literal["local", "openai", "none"]
+LocalModel = Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"]
+
+
+class Settings(BaseSettings):
+    """Configuration of one `Assistant`; see the README for the table of variables."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
+
+    # --- where things live -------------------------------------------------------------
+    data_dir: Path = Field(
+        Path(".assistant"),
+        description="Directory for the Chroma store, the assembled LLM file and eval reports.",
+    )
+    corpus_dir: Path = Field(
+        Path("corpus"), description="Folder ingested by `assistant ingest` with no paths."
+    )
+    model_dir: Path | None = Field(
+        None,
+        description="Where the local GGUF model is assembled once; default: DATA_DIR/models.",
+    )
+
+    # --- store -------------------------------------------------------------------------
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset = embedded store.",
+    )
+    collection: str = Field("partnership", description="Chroma collection name prefix.")
+
+    # --- ingestion and retrieval -------------------------------------------------------
+    chunk_tokens: int = Field(220, ge=40, le=256, description="Target chunk size in tokens.")
+    chunk_overlap_tokens: int = Field(
+        40, ge=0, le=120, description="Tokens of whole sentences repeated between chunks."
+    )
+    embed_batch_size: int = Field(32, ge=1, description="Texts per embedding-model call.")
+    top_k: int = Field(6, ge=1, le=50, description="Chunks kept after hybrid fusion.")
+    evidence_sentences: int = Field(
+        6, ge=1, le=20, description="Most evidence sentences put in a prompt."
+    )
+
+    # --- generation --------------------------------------------------------------------
+    llm: LLMBackend = Field(
+        "local", description="Answer generator: local GGUF, an OpenAI-compatible API, or none."
+    )
+    local_model: LocalModel = Field(
+        "qwen2.5-coder-1.5b", description="Which PyPI-carried GGUF model `local` runs."
+    )
+    llm_threads: int = Field(2, ge=1, description="CPU threads for the local model.")
+    max_answer_tokens: int = Field(160, ge=16, description="Most tokens an answer may use.")
+    openai_base_url: str = Field(
+        "http://127.0.0.1:8080/v1", description="Base URL of the OpenAI-compatible endpoint."
+    )
+    openai_api_key: str = Field("not-needed", description="API key for that endpoint.")
+    openai_model: str = Field("local-model", description="Model name sent to that endpoint.")
+    llm_timeout_s: float = Field(120.0, gt=0, description="Seconds before an LLM call fails.")
+    extractive_fallback: bool = Field(
+        False,
+        description="When the LLM fails, answer extractively (and say so) instead of erroring.",
+    )
+
+    # --- verification ------------------------------------------------------------------
+    support_threshold: float = Field(
+        0.55, ge=0, le=1, description="Least support score for an answer sentence to stay."
+    )
+    evidence_threshold: float = Field(
+        0.30, ge=0, le=1, description="Least relevance of a sentence to count as evidence."
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+
+    # --- web UI ------------------------------------------------------------------------
+    ui_host: str = Field("127.0.0.1", description="Address `assistant serve` binds.")
+    ui_port: int = Field(7860, description="Port `assistant serve` binds.")
+    ui_auth: str | None = Field(
+        None, description="`user:password` to require a login in the web UI."
+    )
+
+    @property
+    def resolved_model_dir(self) -> Path:
+        return self.model_dir or self.data_dir / "models"

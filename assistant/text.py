@@ -1,0 +1,94 @@
+"""Sentence spans and content words: the text primitives shared by chunking, evidence and checks.
+
+Spans are (start, end) character offsets into the original string, so every sentence we
+ever show is `text[start:end]` exactly. The splitter is a deliberate, predictable regex
+(line breaks and sentence-final punctuation), not a statistical model. Not here: tokens
+for the embedding model (see `embedding.py`).
+"""
+
+from __future__ import annotations
+
+import re
+
+Span = tuple[int, int]
+
+# A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a likely
+# sentence start; a line break always ends one.
+_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9•])")
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "inc", "corp", "co", "ltd",
+                  "vs", "etc", "e.g", "i.e", "u.s", "u.k", "no", "fig", "approx"}
+_LEAD = " \t\r\f\v•*·-–—>"
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*|\d[\d,.]*%?")
+_STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers him his how i if in into is it its itself just
+me more most my no nor not now of off on once only or other our out over own s same she should
+so some such t than that the their them then there these they this those through to too under
+until up very was we were what when where which while who whom why will with would you your
+yours said says say new one two
+""".split())
+
+
+def _trim(text: str, start: int, end: int) -> Span:
+    while start < end and text[start] in _LEAD + "\n":
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    word = re.search(r"([A-Za-z.]+)$", text[max(0, dot - 12) : dot])
+    return bool(word) and word.group(1).lower().strip(".") in _ABBREVIATIONS  # type: ignore[union-attr]
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[Span]:
+    """Non-empty sentence spans of `text`, shifted by `offset`, in order."""
+    spans: list[Span] = []
+    for line in re.finditer(r"[^\n]+", text):
+        begin = line.start()
+        for end_mark in _END.finditer(line.group()):
+            cut = line.start() + end_mark.end()
+            if text[cut - 1] == "." and _is_abbreviation(text, cut - 1):
+                continue
+            spans.append(_trim(text, begin, cut))
+            begin = cut
+        spans.append(_trim(text, begin, line.end()))
+    return [(s + offset, e + offset) for s, e in spans if e > s and any(c.isalnum() for c in text[s:e])]
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words and numbers of `text`, with curly apostrophes made straight."""
+    return [w.lower().replace("’", "'").rstrip(".,") for w in _WORD.findall(text)]
+
+
+_SUFFIXES = ("ivity", "ively", "ations", "ation", "ments", "ment", "ive", "ing", "ies", "ed",
+             "ly", "es", "s")
+
+
+def stem(word: str) -> str:
+    """Crude suffix stripping so that exclusive/exclusively/exclusivity compare equal."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    """Stemmed words that carry meaning: no stopwords, no possessive 's."""
+    found = set()
+    for word in words(text):
+        if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        found.add(stem(re.sub(r"'s$", "", word)))
+    return found
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers stated in `text`, normalised ("$1,000" -> "1000", "7%" -> "7")."""
+    found = set()
+    for match in re.finditer(r"\d[\d,]*(?:\.\d+)?", text):
+        value = match.group().replace(",", "").rstrip(".")
+        found.add(value.lstrip("0") or "0")
+    return found

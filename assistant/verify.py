@@ -1,0 +1,90 @@
+"""Verification: keep only answer sentences that the evidence supports, cited to that evidence.
+
+A draft sentence is scored against every evidence sentence (embedding similarity plus
+the share of its content words found there). It survives when its best score clears the
+threshold and every number it states appears in the evidence; it is then cited to the
+evidence that supports it, whatever number the model wrote. Also here: spotting two
+evidence sentences that disagree on the point asked. Not here: generation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.evidence import Evidence, SentenceVectors, lexical_overlap
+from assistant.text import content_words, numbers, sentence_spans
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
+_NOT_KNOWN = re.compile(
+    r"\b(i (do not|don't|cannot|can't) (know|answer|say)|not (mentioned|stated|specified|provided|"
+    r"given)|(does|do) not (say|mention|state|specify|provide|contain)|no (information|mention)|"
+    r"cannot be determined|unknown)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(no longer|not|never|relinquish\w*|lose|loses|lost|without|ended|"
+                       r"ends)\b", re.IGNORECASE)
+CITE_MARGIN = 0.05  # keep the model's own [n] when it is this close to the best support
+
+
+@dataclass(frozen=True)
+class CheckedSentence:
+    text: str  # without markers, as the model wrote it
+    support: float
+    supported: bool
+    evidence: tuple[int, ...]  # evidence numbers it is cited to (empty when dropped)
+    reason: str = ""
+
+
+def normalise_markers(draft: str) -> str:
+    """Move "[n]" that follow a full stop in front of it, so sentences keep their markers."""
+    return _MARKER_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), draft)
+
+
+def split_draft(draft: str) -> list[str]:
+    draft = normalise_markers(draft)
+    return [draft[s:e] for s, e in sentence_spans(draft)]
+
+
+def says_unknown(sentence: str) -> bool:
+    return bool(_NOT_KNOWN.search(sentence))
+
+
+def check_sentence(
+    sentence: str, evidence: list[Evidence], vectors: SentenceVectors, threshold: float
+) -> CheckedSentence:
+    cited = [int(n) for group in MARKER.findall(sentence) for n in group.split(",")]
+    claim = MARKER.sub("", sentence).strip()
+    if not claim or says_unknown(claim) or not evidence:
+        return CheckedSentence(claim, 0.0, False, (), "says it does not know")
+    loose = numbers(claim) - numbers(" ".join(e.text for e in evidence))
+    if loose:
+        return CheckedSentence(claim, 0.0, False, (), f"numbers in no evidence: {sorted(loose)}")
+    claim_vec = vectors([claim])[0]
+    cosines = vectors([e.text for e in evidence]) @ claim_vec
+    scores = [0.5 * float(c) + 0.5 * lexical_overlap(claim, e.text)
+              for c, e in zip(cosines, evidence, strict=True)]
+    best = int(np.argmax(scores))
+    if scores[best] < threshold:
+        return CheckedSentence(claim, scores[best], False, (), "no evidence supports it")
+    keep = tuple(sorted({n for n in cited if 1 <= n <= len(evidence)
+                         and scores[n - 1] >= max(threshold, scores[best] - CITE_MARGIN)}))
+    return CheckedSentence(claim, scores[best], True, keep or (evidence[best].number,))
+
+
+def find_conflicts(question: str, evidence: list[Evidence], vectors: SentenceVectors,
+                   ) -> list[tuple[Evidence, Evidence]]:
+    """Pairs from different documents on the asked point where one negates what the other affirms."""
+    topic = content_words(question)
+    pairs = []
+    vecs = vectors([e.text for e in evidence])
+    for i, a in enumerate(evidence):
+        for j in range(i + 1, len(evidence)):
+            b = evidence[j]
+            if a.doc_id == b.doc_id or bool(_NEGATION.search(a.text)) == bool(_NEGATION.search(b.text)):
+                continue
+            shared = content_words(a.text) & content_words(b.text) & topic
+            if len(shared) >= 2 and float(vecs[i] @ vecs[j]) >= 0.45:
+                pairs.append((a, b))
+    return pairs[:1]

@@ -1,0 +1,165 @@
+"""Ingestion against a real Chroma store and the real embedding model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, make_settings
+
+from assistant import Assistant
+
+
+def corpus_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    shutil.copytree(CORPUS, folder)
+    return folder
+
+
+def test_every_chunk_is_an_exact_span_of_its_document(corpus_bot: Assistant) -> None:
+    docs = corpus_bot.documents()
+    assert len(docs) == 2
+    chunks = corpus_bot.store.all_chunks()
+    assert len(chunks) == sum(d.chunks for d in docs) > 2
+    for chunk in chunks:
+        text = corpus_bot.document(chunk.doc_id).text
+        assert text[chunk.start : chunk.end] == chunk.text
+    # and the stored document text is the file, byte for byte
+    for doc in docs:
+        assert corpus_bot.document(doc.doc_id).text == (CORPUS / doc.source).read_text("utf-8")
+
+
+def test_chunks_cover_the_document_text(corpus_bot: Assistant) -> None:
+    for doc in corpus_bot.documents():
+        text = corpus_bot.document(doc.doc_id).text
+        covered = [False] * len(text)
+        for chunk in corpus_bot.store.all_chunks():
+            if chunk.doc_id == doc.doc_id:
+                covered[chunk.start : chunk.end] = [True] * (chunk.end - chunk.start)
+        missing = "".join(c for c, ok in zip(text, covered, strict=True) if not ok)
+        assert not missing.strip(" \n•"), f"text outside every chunk: {missing!r}"
+
+
+def test_manifest_metadata_is_used(corpus_bot: Assistant) -> None:
+    titles = {d.source: d.title for d in corpus_bot.documents()}
+    assert titles["ainews-microsoft-loses-exclusive-cloud-role.txt"] == (
+        "Microsoft Loses Exclusive Cloud Role for OpenAI")
+    doc = corpus_bot.document(corpus_bot.documents()[0].doc_id)
+    assert doc.publisher == "AiNews.com"
+
+
+def test_reingest_is_a_no_op(tmp_path: Path) -> None:
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    first = bot.ingest()
+    assert first.count("added") == 2
+    ids = {d.doc_id: bot.store.chunk_ids(d.doc_id) for d in bot.documents()}
+    stamps = {d.doc_id: d.ingested_at for d in bot.documents()}
+    second = bot.ingest()
+    assert second.count("unchanged") == 2 and second.count("added") == 0
+    assert {d.doc_id: bot.store.chunk_ids(d.doc_id) for d in bot.documents()} == ids
+    assert {d.doc_id: d.ingested_at for d in bot.documents()} == stamps
+    assert bot.store.chunk_count() == sum(len(v) for v in ids.values())
+
+
+def test_modified_file_replaces_its_chunks(tmp_path: Path) -> None:
+    folder = corpus_copy(tmp_path)
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    bot.ingest([folder])
+    target = folder / "techcrunch-microsoft-no-longer-exclusive-cloud-provider.txt"
+    doc_id = next(d.doc_id for d in bot.documents() if d.source == target.name)
+    old_ids = set(bot.store.chunk_ids(doc_id))
+    target.write_text("Contoso built a data center on the Moon in 2031. It cost 9 dollars.\n")
+    report = bot.ingest([folder])
+    assert report.count("updated") == 1 and report.count("unchanged") == 1
+    new_ids = set(bot.store.chunk_ids(doc_id))
+    assert new_ids and not new_ids & old_ids
+    texts = [c.text for c in bot.store.all_chunks() if c.doc_id == doc_id]
+    assert texts == ["Contoso built a data center on the Moon in 2031. It cost 9 dollars."]
+    assert bot.search("data center on the Moon")[0].doc_id == doc_id
+
+
+def test_removed_file_is_pruned_unless_kept(tmp_path: Path) -> None:
+    folder = corpus_copy(tmp_path)
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    bot.ingest([folder])
+    (folder / "ainews-microsoft-loses-exclusive-cloud-role.txt").unlink()
+    kept = bot.ingest([folder], prune=False)
+    assert kept.count("removed") == 0 and len(bot.documents()) == 2
+    pruned = bot.ingest([folder])
+    assert pruned.count("removed") == 1
+    assert [d.source for d in bot.documents()] == [
+        "techcrunch-microsoft-no-longer-exclusive-cloud-provider.txt"]
+    assert all(c.source != "ainews-microsoft-loses-exclusive-cloud-role.txt"
+               for c in bot.store.all_chunks())
+
+
+def _good_pdf(path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.multi_cell(0, 8, "The Zephyr cluster in Norway has 4096 accelerators. It opened in spring.")
+    pdf.output(str(path))
+
+
+def _good_docx(path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Project Heron moved its archive to a quarry in Wales.")
+    document.save(str(path))
+
+
+def test_bad_files_are_reported_and_the_rest_ingested(tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Falcon Labs signed a lease for a site in Ohio in 2024.\n")
+    (folder / "notes.md").write_text("# Notes\n\nThe Osprey model was trained in Iceland.\n")
+    (folder / "page.html").write_text("<html><head><title>Kestrel</title><script>alert(1)</script>"
+                                      "</head><body><p>Kestrel runs on solar power.</p></body></html>")
+    _good_pdf(folder / "zephyr.pdf")
+    _good_docx(folder / "heron.docx")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
+    (folder / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me".encode("latin-1"))
+    (folder / "empty.md").write_text("  \n\n")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\nthis is not really a pdf")
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04 not a zip")
+    (folder / "image.png").write_bytes(b"\x89PNG")
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    report = bot.ingest([folder])
+    by_source = {r.source: r for r in report.results}
+    assert {s for s, r in by_source.items() if r.status == "added"} == {
+        "good.txt", "notes.md", "page.html", "zephyr.pdf", "heron.docx"}
+    assert "binary" in by_source["binary.txt"].reason
+    assert "UTF-8" in by_source["latin1.txt"].reason
+    assert "empty" in by_source["empty.md"].reason
+    assert "PDF" in by_source["broken.pdf"].reason
+    assert "docx" in by_source["broken.docx"].reason
+    assert by_source["image.png"].status == "skipped"
+    assert not report.ok and len(report.failed) == 5
+    html = next(d for d in bot.documents() if d.source == "page.html")
+    assert html.title == "Kestrel"
+    assert "alert" not in bot.document(html.doc_id).text
+    assert bot.search("accelerators in Norway")[0].source == "zephyr.pdf"
+    assert bot.search("archive quarry Wales")[0].source == "heron.docx"
+
+
+def test_a_file_that_turns_bad_keeps_its_previous_version(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The Albatross deal closed in March.\n")
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    bot.ingest([folder])
+    (folder / "a.txt").write_bytes(b"\xff\xfe\x00garbage")
+    report = bot.ingest([folder])
+    assert report.failed and report.count("removed") == 0
+    assert bot.search("Albatross deal")[0].text == "The Albatross deal closed in March."
+
+
+@pytest.mark.parametrize("name", ["missing-folder", "missing.txt"])
+def test_missing_path_is_reported(tmp_path: Path, name: str) -> None:
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    report = bot.ingest([tmp_path / name])
+    assert report.failed[0].reason == "no such file or folder"
