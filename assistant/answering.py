@@ -21,8 +21,8 @@ from assistant.llm import Generator, Message
 from assistant.models import Answer, Citation, Conflict
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from assistant.verify import check_sentence, find_conflicts, normalise_markers
 from assistant.text import sentence_spans
+from assistant.verify import check_sentence, find_conflicts, normalise_markers
 
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 

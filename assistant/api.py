@@ -110,7 +110,7 @@ class Assistant:
         return list(self.store.documents())
 
     def document(self, doc_id: str) -> Document:
-        return self.store.document(doc_id)  # type: ignore[no-any-return]
+        return self.store.document(doc_id)
 
     def remove(self, doc_id: str) -> None:
         self.store.document(doc_id)  # raises DocumentNotFound
@@ -152,6 +152,13 @@ class Assistant:
             pass
         assert stream.answer is not None
         return stream.answer
+
+    def support_score(self, claim: str, quote: str) -> float:
+        """The verifier's support score of `quote` for `claim` (0..1); the eval uses it too."""
+        from assistant.verify import MARKER, support_scores
+
+        self._pipeline()
+        return support_scores(MARKER.sub("", claim).strip(), [quote], self._vectors)[0]
 
     def chat(self) -> Chat:
         return Chat(self)

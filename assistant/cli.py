@@ -25,7 +25,7 @@ def _assistant(llm: str | None = None) -> Any:
     from assistant.settings import Settings
 
     try:
-        settings = Settings() if llm is None else Settings(llm=llm)  # type: ignore[arg-type]
+        settings = Settings() if llm is None else Settings(llm=llm)
     except Exception as exc:  # pydantic.ValidationError, shown without the traceback
         raise click.ClickException(f"Invalid settings: {exc}") from exc
     return Assistant(settings)

@@ -62,6 +62,7 @@ class MiniLMEmbedding(BaseEmbedding):
     model_name: str = MODEL_ID
     _session: Any = PrivateAttr(default=None)
     _tokenizer: Any = PrivateAttr(default=None)
+    _counter: Any = PrivateAttr(default=None)  # same vocabulary, no truncation or padding
 
     def _load(self) -> None:
         if self._session is not None:
@@ -70,6 +71,9 @@ class MiniLMEmbedding(BaseEmbedding):
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_file(str(tokenizer_file()))
+        self._counter = Tokenizer.from_file(str(tokenizer_file()))
+        self._counter.no_padding()  # tokenizer.json pads to 128 by default
+        self._counter.no_truncation()
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
         tokenizer.enable_padding()
         options = ort.SessionOptions()
@@ -84,12 +88,12 @@ class MiniLMEmbedding(BaseEmbedding):
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for `text` (without [CLS]/[SEP]), before truncation."""
         self._load()
-        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         """Character span of each token of `text`; used to cut over-long sentences."""
         self._load()
-        return list(self._tokenizer.encode(text, add_special_tokens=False).offsets)
+        return list(self._counter.encode(text, add_special_tokens=False).offsets)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embeddings for `texts`, shape (len(texts), 384), float32, unit length."""

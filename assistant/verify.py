@@ -51,6 +51,13 @@ def says_unknown(sentence: str) -> bool:
     return bool(_NOT_KNOWN.search(sentence))
 
 
+def support_scores(claim: str, quotes: list[str], vectors: SentenceVectors) -> list[float]:
+    """How well each quote supports the claim: half cosine, half content-word coverage."""
+    cosines = vectors(quotes) @ vectors([claim])[0]
+    return [0.5 * float(c) + 0.5 * lexical_overlap(claim, q)
+            for c, q in zip(cosines, quotes, strict=True)]
+
+
 def check_sentence(
     sentence: str, evidence: list[Evidence], vectors: SentenceVectors, threshold: float
 ) -> CheckedSentence:
@@ -61,10 +68,7 @@ def check_sentence(
     loose = numbers(claim) - numbers(" ".join(e.text for e in evidence))
     if loose:
         return CheckedSentence(claim, 0.0, False, (), f"numbers in no evidence: {sorted(loose)}")
-    claim_vec = vectors([claim])[0]
-    cosines = vectors([e.text for e in evidence]) @ claim_vec
-    scores = [0.5 * float(c) + 0.5 * lexical_overlap(claim, e.text)
-              for c, e in zip(cosines, evidence, strict=True)]
+    scores = support_scores(claim, [e.text for e in evidence], vectors)
     best = int(np.argmax(scores))
     if scores[best] < threshold:
         return CheckedSentence(claim, scores[best], False, (), "no evidence supports it")

@@ -1,0 +1,302 @@
+"""The chat web UI: a gradio shell over `Assistant`, served on localhost and fully offline.
+
+Three tabs: Chat (streamed answers with clickable [n] citations, a sources list under each
+answer and a viewer that shows the cited span in its document), Documents (list, view,
+upload, remove) and Evaluation (run the eval, see the latest report). Handlers call
+`Assistant` and format what it returns; every document text and quote is HTML-escaped
+before it reaches the page. Not here: answering, ingesting or scoring logic.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from assistant.api import Assistant
+from assistant.errors import AssistantError, ConfigError
+from assistant.models import Answer, Citation
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no phoning home
+
+import gradio as gr  # noqa: E402
+
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+THEME = gr.themes.Default(  # system fonts only: the page loads nothing from outside
+    font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"])
+CSS = (Path(__file__).parent / "ui_assets" / "ui.css").read_text(encoding="utf-8")
+# One delegated listener: a click on anything with data-cite ("doc_id:start:end") hands the
+# value to the hidden "cite-go" button, whose event sends it to the source viewer.
+HEAD = """<script>
+document.addEventListener("click", (event) => {
+  const el = event.target.closest && event.target.closest("[data-cite]");
+  if (!el) return;
+  event.preventDefault();
+  window.__cite = el.dataset.cite;
+  document.getElementById("cite-go").click();
+});
+</script>"""
+SCROLL_JS = """() => setTimeout(() => document.getElementById("cited")
+  ?.scrollIntoView({block: "center", behavior: "smooth"}), 100)"""
+MARKER = re.compile(r"\[(\d+)\]")
+esc = html.escape
+
+
+def _cite_button(c: Citation, label: str, css: str = "cite") -> str:
+    return (f'<button type="button" class="{css}" data-cite="{esc(c.doc_id)}:{c.start}:{c.end}" '
+            f'title="{esc(c.title)}">{label}</button>')
+
+
+def _source_line(bot: Assistant, c: Citation) -> str:
+    publisher = _publisher(bot, c.doc_id)
+    return (f'<li>{_cite_button(c, f"[{c.number}]")} <b>{esc(c.title)}</b>'
+            f'{" · " + esc(publisher) if publisher else ""} '
+            f'<span class="quote" data-cite="{esc(c.doc_id)}:{c.start}:{c.end}">'
+            f"“{esc(c.quote)}”</span></li>")
+
+
+def _publisher(bot: Assistant, doc_id: str) -> str:
+    try:
+        return bot.document(doc_id).publisher
+    except AssistantError:
+        return ""
+
+
+def answer_html(bot: Assistant, answer: Answer) -> str:
+    """The answer text with clickable [n] markers, then its sources (and any conflict)."""
+    cites = {c.number: c for c in answer.citations}
+
+    def marker(m: re.Match[str]) -> str:
+        c = cites.get(int(m.group(1)))
+        return _cite_button(c, m.group(0)) if c else m.group(0)
+
+    parts = [f'<div class="answer{" refused" if answer.refused else ""}">'
+             f"{MARKER.sub(marker, esc(answer.text))}</div>"]
+    if answer.notice:
+        parts.append(f'<div class="notice">{esc(answer.notice)}</div>')
+    for conflict in answer.conflicts:
+        sides = "".join(f'<div class="side"><b>{esc(c.title)}</b> '
+                        f'{_cite_button(c, f"[{c.number}]")}<div>“{esc(c.quote)}”</div></div>'
+                        for c in conflict.sides)
+        parts.append(f'<div class="conflict"><div class="label">The sources disagree</div>'
+                     f'<div class="sides">{sides}</div></div>')
+    if answer.citations and not answer.refused:
+        lines = "".join(_source_line(bot, c) for c in answer.citations)
+        parts.append(f'<div class="sources"><div class="label">Sources</div><ol>{lines}</ol></div>')
+    return "".join(parts)  # one line: markdown must not re-wrap the HTML
+
+
+def document_html(bot: Assistant, doc_id: str, start: int | None = None,
+                  end: int | None = None) -> str:
+    """The whole document as escaped text, the span [start:end] in <mark id="cited">."""
+    doc = bot.document(doc_id)
+    meta = " · ".join(esc(x) for x in (doc.publisher, doc.source) if x)
+    text = doc.text
+    if start is not None and end is not None:
+        body = (f'{esc(text[:start])}<mark id="cited">{esc(text[start:end])}</mark>'
+                f"{esc(text[end:])}")
+    else:
+        body = esc(text)
+    return (f'<div class="doc"><div class="doc-title">{esc(doc.title)}</div>'
+            f'<div class="doc-meta">{meta}</div><pre class="doc-text">{body}</pre></div>')
+
+
+def build_ui(bot: Assistant) -> gr.Blocks:
+    """The gradio Blocks of the UI (not launched; see `serve`)."""
+
+    def status() -> str:
+        s = bot.status()
+        return (f"LLM: {s['llm']} · embedding: {s['embedding']} · {s['documents']} documents, "
+                f"{s['chunks']} chunks · store: {s['store']}")
+
+    def respond(question: str, messages: list[Any], history: list[dict[str, str]],
+                ) -> Iterator[tuple[list[Any], list[dict[str, str]], str]]:
+        messages = [*messages, {"role": "user", "content": esc(question)},
+                    {"role": "assistant", "content": ""}]
+        try:
+            stream = bot.stream(question, history)
+            text = ""
+            for delta in stream:
+                text += delta
+                messages[-1]["content"] = esc(text)
+                yield messages, history, ""
+            assert stream.answer is not None
+            answer = stream.answer
+        except AssistantError as exc:
+            messages[-1]["content"] = f'<div class="error">{esc(str(exc))}</div>'
+            yield messages, history, ""
+            return
+        messages[-1]["content"] = answer_html(bot, answer)
+        history = [*history, {"role": "user", "content": question},
+                   {"role": "assistant", "content": answer.text}]
+        yield messages, history, ""
+
+    def show_source(cite: str) -> str:
+        try:
+            doc_id, start, end = cite.rsplit(":", 2)
+            return document_html(bot, doc_id, int(start), int(end))
+        except (ValueError, AssistantError) as exc:
+            return f'<div class="error">Cannot show that source: {esc(str(exc))}</div>'
+
+    def doc_table() -> tuple[list[list[Any]], Any]:
+        docs = bot.documents()
+        rows = [[d.title, d.publisher, d.source, d.chunks, d.ingested_at, d.doc_id] for d in docs]
+        choices = [(f"{d.title} ({d.source})", d.doc_id) for d in docs]
+        return rows, gr.update(choices=choices, value=None)
+
+    def view_doc(doc_id: str | None) -> str:
+        if not doc_id:
+            return "<p>Choose a document.</p>"
+        try:
+            return document_html(bot, doc_id)
+        except AssistantError as exc:
+            return f'<div class="error">{esc(str(exc))}</div>'
+
+    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress(),  # noqa: B008
+               ) -> tuple[list[list[Any]], list[list[Any]], Any, str]:
+        uploads = bot.settings.data_dir / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for file in files or []:  # gradio keeps the original name as the temp file's name
+            paths.append(uploads / Path(file).name)
+            shutil.copyfile(file, paths[-1])
+        done: list[Any] = []
+
+        def on_file(result: Any) -> None:
+            done.append(result)
+            progress((len(done), len(paths)), desc=f"Ingested {result.source}")
+
+        progress((0, len(paths)), desc="Ingesting")
+        report = bot.ingest(paths, prune=False, on_file=on_file).results if paths else []
+        results = [[r.source, r.status, r.chunks, r.reason] for r in report]
+        return results, *doc_table(), status()
+
+    def remove(doc_id: str | None) -> tuple[list[list[Any]], Any, str, str]:
+        message = "Choose a document to remove."
+        if doc_id:
+            try:
+                bot.remove(doc_id)
+                message = "Removed."
+            except AssistantError as exc:
+                message = str(exc)
+        return *doc_table(), message, status()
+
+    eval_dir = bot.settings.data_dir / "eval" / "ui-latest"
+
+    def eval_report() -> tuple[str, str | None, list[list[Any]]]:
+        summary_file = eval_dir / "summary.json"
+        if not summary_file.is_file():
+            return "No evaluation report yet: run the evaluation.", None, []
+        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+        lines = [f"- **{esc(str(k))}**: {esc(json.dumps(v))}" for k, v in summary.items()]
+        rows = []
+        rows_file = eval_dir / "rows.jsonl"
+        lines_ = rows_file.read_text(encoding="utf-8").splitlines() if rows_file.is_file() else []
+        for line in lines_:
+            row = json.loads(line)
+            if row.get("passed") is False:
+                rows.append([row.get("id", ""), row.get("question", ""), row.get("answer", ""),
+                             ", ".join(map(str, row.get("failures", [])))])
+        chart = eval_dir / "metrics.png"
+        return "\n".join(lines), str(chart) if chart.is_file() else None, rows
+
+    def run_evaluation(limit: float | None, progress: gr.Progress = gr.Progress(),  # noqa: B008
+                       ) -> tuple[str, str | None, list[list[Any]]]:
+        try:
+            from evals.runner import DEFAULT_DATASET, load_dataset, run_eval
+        except ImportError as exc:
+            return f"The evaluation module is not available ({exc}).", None, []
+        rows = load_dataset(DEFAULT_DATASET)
+        rows = rows[: int(limit)] if limit else rows
+        run_eval(bot, rows, eval_dir, progress=lambda done, total: progress(
+            (done, total), desc="Evaluating"))
+        return eval_report()
+
+    with gr.Blocks(title="Partnership Assistant", analytics_enabled=False) as demo:
+        status_line = gr.Markdown(elem_id="status")
+        with gr.Tab("Chat"), gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(elem_id="chat", height=520, latex_delimiters=[],
+                                     buttons=["copy"], feedback_options=None,
+                                     placeholder="Ask about the partnership documents.")
+                question = gr.Textbox(show_label=False, elem_id="question", max_lines=4,
+                                      placeholder="Ask a question and press Enter")
+                with gr.Row():
+                    send = gr.Button("Ask", variant="primary", elem_id="ask")
+                    clear = gr.Button("Clear", elem_id="clear")
+            with gr.Column(scale=2):
+                viewer = gr.HTML("<p>Click a citation [n] to see it in its document.</p>",
+                                 elem_id="viewer", js_on_load=None)
+        history = gr.State([])
+        cite_box = gr.Textbox(visible="hidden", elem_id="cite-box")
+        cite_go = gr.Button(visible="hidden", elem_id="cite-go")
+        with gr.Tab("Documents"):
+            docs = gr.Dataframe(headers=["title", "publisher", "source", "chunks",
+                                         "ingested_at", "doc_id"], interactive=False,
+                                elem_id="docs", wrap=True)
+            with gr.Row():
+                pick = gr.Dropdown(label="Document", choices=[], elem_id="pick", scale=3)
+                view = gr.Button("View", elem_id="view")
+                delete = gr.Button("Remove", variant="stop", elem_id="remove")
+            removed = gr.Markdown()
+            files = gr.File(label="Add documents (.txt .md .html .pdf .docx)",
+                            file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
+            ingest = gr.Button("Ingest", variant="primary", elem_id="ingest")
+            results = gr.Dataframe(headers=["source", "status", "chunks", "reason"],
+                                   interactive=False, elem_id="results", wrap=True)
+            doc_view = gr.HTML(elem_id="doc-view", js_on_load=None)
+        with gr.Tab("Evaluation") as eval_tab:
+            with gr.Row():
+                limit = gr.Number(label="Questions (0 = all)", value=0, precision=0, minimum=0)
+                run = gr.Button("Run evaluation", variant="primary", elem_id="run-eval")
+            summary = gr.Markdown(elem_id="eval-summary")
+            chart = gr.Image(label="Metrics", type="filepath", interactive=False)
+            failing = gr.Dataframe(headers=["id", "question", "answer", "failures"],
+                                   label="Failing questions", interactive=False, wrap=True)
+
+        # one model, one job at a time: chat, ingest, remove and eval share a queue
+        busy: dict[str, Any] = {"concurrency_id": "assistant", "concurrency_limit": 1}
+        ask_args: dict[str, Any] = {"fn": respond, "inputs": [question, chatbot, history],
+                                    "outputs": [chatbot, history, question], **busy}
+        question.submit(**ask_args, api_name="ask")
+        send.click(**ask_args, api_visibility="private")
+        clear.click(lambda: ([], [], ""), outputs=[chatbot, history, viewer],
+                    api_visibility="private")
+        cite_go.click(show_source, cite_box, viewer, js="(x) => [window.__cite || x]",
+                      api_name="source").then(None, js=SCROLL_JS)
+        demo.load(status, outputs=status_line, api_visibility="private")
+        demo.load(doc_table, outputs=[docs, pick], api_visibility="private")
+        view.click(view_doc, pick, doc_view, api_visibility="private")
+        pick.change(view_doc, pick, doc_view, api_visibility="private")
+        delete.click(remove, pick, [docs, pick, removed, status_line], **busy, api_name="remove")
+        ingest.click(upload, files, [results, docs, pick, status_line], **busy, api_name="ingest")
+        eval_tab.select(eval_report, outputs=[summary, chart, failing], api_visibility="private")
+        run.click(run_evaluation, limit, [summary, chart, failing], **busy, api_name="evaluate")
+    return demo
+
+
+def _auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not (user and sep and password):
+        raise ConfigError("ASSISTANT_UI_AUTH must look like user:password.")
+    return user, password
+
+
+def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *,
+          block: bool = True) -> gr.Blocks:
+    """Launch the UI; with block=False return at once (tests), leaving the server running."""
+    demo = build_ui(bot)
+    demo.queue()
+    demo.launch(server_name=host, server_port=port, auth=_auth(bot.settings.ui_auth),
+                prevent_thread_lock=not block, theme=THEME, css=CSS, head=HEAD,
+                footer_links=[], ssr_mode=False, pwa=False, mcp_server=False,
+                enable_monitoring=False, quiet=not block, max_file_size="50mb")
+    return demo

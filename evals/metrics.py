@@ -1,0 +1,367 @@
+"""Deterministic metrics: each a small object with a `name` and `compute(case) -> Score | None`.
+
+A `Case` is one question with everything measured about it (the answer, the retrieved chunk
+texts, document texts, support scorers). A `Score` is a sum and a count, so rates pool over
+any group of rows: overall and by tag add up. `None` means "not applicable" (for example
+fact accuracy on an unanswerable question). Citation recall and precision follow ALCE
+(Gao et al., 2023) with two interchangeable support checks instead of an NLI model: the
+assistant's own scorer and `lexical_support` below, which shares no code with the assistant.
+Unlike ALCE, sentences and citations are pooled over answers rather than averaged per answer.
+The one non-deterministic metric, `Judge`, runs only when ASSISTANT_JUDGE_BASE_URL names an
+OpenAI-compatible endpoint. Not here: running the assistant (`runner.py`), files and charts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+
+import numpy as np
+
+from assistant.models import Answer
+from evals.dataset import Row
+
+Support = Callable[[str, list[str]], bool]  # (claim, cited quotes) -> do they support it?
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?=\s+[\"'“‘(]?[A-Z0-9])")
+_ABBREVIATION = re.compile(r"(\b[A-Za-z]|\b(?:Mr|Mrs|Ms|Dr|Inc|Corp|Co|Ltd|Jr|Sr|St|vs|U\.S|"
+                           r"e\.g|i\.e))\.$")
+_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[a-z]+(?:['’][a-z]+)*")
+_STOPWORD_LIST = (
+    "a about after all also an and any are as at be been being but by can could did do does "
+    "doing for from had has have having he her his how i if in into is it its it's just may "
+    "me might more most must my no not of on or our over own said says she should so some "
+    "such than that that's the their them then there these they this those through to too "
+    "under until up very was we were what when where which while who whom why will with "
+    "would you your")
+_STOPWORDS = frozenset(_STOPWORD_LIST.split())
+LEXICAL_SHARE = 0.6  # least share of a claim's content words found in its cited quotes
+
+
+def strip_markers(text: str) -> str:
+    return MARKER.sub("", text).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of an answer, each keeping its [n] markers (which come before the stop)."""
+    found = []
+    for line in text.splitlines():
+        begin = 0
+        for end in _SENTENCE_END.finditer(line):
+            if end.group().startswith(".") and _ABBREVIATION.search(line[: end.start() + 1]):
+                continue
+            found.append(line[begin:end.end()].strip())
+            begin = end.end()
+        found.append(line[begin:].strip())
+    return [s for s in found if any(c.isalnum() for c in strip_markers(s))]
+
+
+def cited_numbers(sentence: str) -> list[int]:
+    return [int(n) for group in MARKER.findall(sentence) for n in group.split(",")]
+
+
+def missing_facts(text: str, facts: list[list[str]]) -> list[list[str]]:
+    """The fact groups none of whose alternatives occurs in `text`."""
+    return [g for g in facts if not any(re.search(p, text, re.IGNORECASE) for p in g)]
+
+
+def forbidden_claims(text: str, forbid: list[str]) -> list[str]:
+    """'pattern' -> 'matched text' for each forbidden pattern found in `text`."""
+    hits = ((p, re.search(p, text, re.IGNORECASE)) for p in forbid)
+    return [f"/{p}/ matched {m.group()!r}" for p, m in hits if m]
+
+
+def _content(text: str) -> tuple[set[str], set[str]]:
+    """(content-word keys, numbers) of `text`; keys are crude stems: 'exclusivity' ~ 'exclusive'."""
+    words, numbers = set(), set()
+    for token in _TOKEN.findall(text.lower()):
+        if token[0].isdigit():
+            numbers.add(token.replace(",", "").rstrip("."))
+            continue
+        token = re.sub(r"['’]s$", "", token)
+        if token in _STOPWORDS or len(token) < 2:
+            continue
+        words.add(token[:6] if len(token) > 6 else token.removesuffix("s"))
+    return words, numbers
+
+
+def lexical_support(claim: str, quotes: list[str], share: float = LEXICAL_SHARE) -> bool:
+    """Every number of the claim and `share` of its content words are in the quotes' union."""
+    words, numbers = _content(strip_markers(claim))
+    quote_words, quote_numbers = _content(" ".join(quotes))
+    if not quotes or not numbers <= quote_numbers:
+        return False
+    return not words or len(words & quote_words) / len(words) >= share
+
+
+def retrieval_rank(evidence: list[str], hits: list[str]) -> int | None:
+    """1-based rank of the first hit containing (or contained in) an evidence quote."""
+    for rank, hit in enumerate(hits, 1):
+        if any(quote in hit or hit in quote for quote in evidence):
+            return rank
+    return None
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    data = list(values)
+    return float(np.percentile(data, q)) if data else None
+
+
+@dataclass(frozen=True)
+class Score:
+    value: float  # sum over the items scored (a pass is 1)
+    count: int  # items scored
+    why: tuple[str, ...] = ()  # what went wrong, for people
+
+
+@dataclass
+class Case:
+    """One question and everything measured about it."""
+
+    row: Row
+    answer: Answer
+    document_text: Callable[[str], str | None]  # None when the document is gone
+    hits: list[str]  # texts of the retrieved chunks, best first
+    scorers: dict[str, Support]  # "assistant" and "lexical"
+    _support: dict[tuple[str, str, tuple[str, ...]], bool] = field(default_factory=dict)
+
+    @cached_property
+    def plain_text(self) -> str:
+        return strip_markers(self.answer.text)
+
+    @cached_property
+    def sentences(self) -> list[tuple[str, list[int]]]:
+        return [(strip_markers(s), cited_numbers(s)) for s in split_sentences(self.answer.text)]
+
+    def supports(self, scorer: str, claim: str, numbers: list[int]) -> bool:
+        quotes = {c.number: c.quote for c in self.answer.citations}
+        cited = tuple(quotes.get(n, "") for n in numbers)
+        key = (scorer, claim, cited)
+        if key not in self._support:
+            self._support[key] = any(cited) and self.scorers[scorer](claim, list(cited))
+        return self._support[key]
+
+
+class Metric(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def higher_is_better(self) -> bool: ...
+
+    def compute(self, case: Case) -> Score | None: ...
+
+
+@dataclass(frozen=True)
+class FactAccuracy:
+    name: str = "fact_accuracy"
+    higher_is_better: bool = True
+
+    def compute(self, case: Case) -> Score | None:
+        if not case.row.answerable:
+            return None
+        why = [f"fact missing: none of {g}" for g in missing_facts(case.plain_text, case.row.facts)]
+        why += [f"forbidden claim: {f}" for f in forbidden_claims(case.plain_text, case.row.forbid)]
+        if case.answer.refused:
+            why = ["refused an answerable question"]
+        return Score(0.0 if why else 1.0, 1, tuple(why))
+
+
+@dataclass(frozen=True)
+class CorrectRefusal:
+    name: str = "correct_refusal"
+    higher_is_better: bool = True
+
+    def compute(self, case: Case) -> Score | None:
+        if case.row.answerable:
+            return None
+        why = [] if case.answer.refused else ["answered an unanswerable question"]
+        why += [f"forbidden claim: {f}" for f in forbidden_claims(case.plain_text, case.row.forbid)]
+        return Score(0.0 if why else 1.0, 1, tuple(why))
+
+
+@dataclass(frozen=True)
+class OverRefusal:
+    name: str = "over_refusal"
+    higher_is_better: bool = False
+
+    def compute(self, case: Case) -> Score | None:
+        if not case.row.answerable:
+            return None
+        refused = case.answer.refused
+        return Score(float(refused), 1, ("refused an answerable question",) if refused else ())
+
+
+@dataclass(frozen=True)
+class CitationValidity:
+    """A citation is valid when its quote is exactly the document text at its offsets."""
+
+    name: str = "citation_validity"
+    higher_is_better: bool = True
+
+    def compute(self, case: Case) -> Score | None:
+        if not case.answer.citations:
+            return None
+        why = []
+        for c in case.answer.citations:
+            text = case.document_text(c.doc_id)
+            if text is None:
+                why.append(f"citation [{c.number}]: document {c.doc_id} is not in the store")
+            elif text[c.start:c.end] != c.quote:
+                why.append(f"citation [{c.number}]: quote differs from {c.doc_id}"
+                           f"[{c.start}:{c.end}] = {text[c.start:c.end][:60]!r}")
+        return Score(float(len(case.answer.citations) - len(why)), len(case.answer.citations),
+                     tuple(why))
+
+
+@dataclass(frozen=True)
+class CitationRecall:
+    """Share of answer sentences that their own citations, taken together, support."""
+
+    name: str
+    scorer: str
+    higher_is_better: bool = True
+
+    def compute(self, case: Case) -> Score | None:
+        if case.answer.refused or not case.sentences:
+            return None
+        why = tuple(f"sentence {i} {numbers or '(uncited)'} not supported ({self.scorer})"
+                    for i, (claim, numbers) in enumerate(case.sentences, 1)
+                    if not case.supports(self.scorer, claim, numbers))
+        return Score(float(len(case.sentences) - len(why)), len(case.sentences), why)
+
+
+@dataclass(frozen=True)
+class CitationPrecision:
+    """ALCE: a citation counts when its sentence is supported and it is not redundant, i.e. it
+    supports the sentence alone, or the sentence's other citations do not without it."""
+
+    name: str
+    scorer: str
+    higher_is_better: bool = True
+
+    def compute(self, case: Case) -> Score | None:
+        if case.answer.refused:
+            return None
+        good, total, why = 0, 0, []
+        for i, (claim, numbers) in enumerate(case.sentences, 1):
+            joint = case.supports(self.scorer, claim, numbers)
+            for n in numbers:
+                rest = [m for m in numbers if m != n]
+                precise = joint and (len(numbers) == 1 or case.supports(self.scorer, claim, [n])
+                                     or not case.supports(self.scorer, claim, rest))
+                good, total = good + precise, total + 1
+                if not precise:
+                    why.append(f"citation [{n}] of sentence {i} does not support it "
+                               f"({self.scorer})")
+        return Score(float(good), total, tuple(why)) if total else None
+
+
+@dataclass(frozen=True)
+class HitAtK:
+    name: str = "hit_at_k"
+    higher_is_better: bool = True
+
+    def compute(self, case: Case) -> Score | None:
+        if not case.row.answerable:
+            return None
+        found = retrieval_rank(case.row.evidence, case.hits) is not None
+        return Score(float(found), 1, () if found else (f"no evidence in the top {len(case.hits)}"
+                                                        " retrieved chunks",))
+
+
+@dataclass(frozen=True)
+class MeanReciprocalRank:
+    name: str = "mrr"
+    higher_is_better: bool = True
+
+    def compute(self, case: Case) -> Score | None:
+        if not case.row.answerable:
+            return None
+        rank = retrieval_rank(case.row.evidence, case.hits)
+        return Score(1.0 / rank if rank else 0.0, 1)
+
+
+METRICS: list[Metric] = [
+    FactAccuracy(), CorrectRefusal(), OverRefusal(), CitationValidity(),
+    CitationRecall("citation_recall", "assistant"),
+    CitationPrecision("citation_precision", "assistant"),
+    CitationRecall("citation_recall_lexical", "lexical"),
+    CitationPrecision("citation_precision_lexical", "lexical"),
+    HitAtK(), MeanReciprocalRank(),
+]
+
+
+JUDGE_PROMPT = """\
+Grade an assistant's answer against a reference answer. Question: {question}
+Reference: {reference}
+Answer: {answer}
+If the documents do not answer the question (answerable: {answerable}), the answer is CORRECT
+only when it declines. Otherwise it is CORRECT when it agrees with the reference and claims
+nothing that contradicts it. Reply with one word: CORRECT or INCORRECT."""
+
+
+@dataclass(frozen=True)
+class Judge:
+    """LLM-judged correctness, next to the deterministic metrics; a failed call scores nothing."""
+
+    base_url: str
+    model: str
+    api_key: str
+    name: str = "judge_correctness"
+    higher_is_better: bool = True
+
+    @classmethod
+    def from_env(cls) -> Judge | None:
+        url = os.environ.get("ASSISTANT_JUDGE_BASE_URL", "").rstrip("/")
+        return cls(url, os.environ.get("ASSISTANT_JUDGE_MODEL", "judge"),
+                   os.environ.get("ASSISTANT_JUDGE_API_KEY", "not-needed")) if url else None
+
+    def compute(self, case: Case) -> Score | None:
+        import httpx
+
+        prompt = JUDGE_PROMPT.format(question=case.row.question, reference=case.row.reference,
+                                     answer=case.plain_text, answerable=case.row.answerable)
+        try:
+            response = httpx.post(f"{self.base_url}/chat/completions", timeout=120,
+                                  headers={"Authorization": f"Bearer {self.api_key}"},
+                                  json={"model": self.model, "temperature": 0, "max_tokens": 5,
+                                        "messages": [{"role": "user", "content": prompt}]})
+            response.raise_for_status()
+            verdict = response.json()["choices"][0]["message"]["content"].strip().upper()
+        except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
+            return Score(0.0, 0, (f"judge call failed: {exc}",))
+        correct = verdict.startswith("CORRECT")
+        return Score(float(correct), 1, () if correct else ("the LLM judge says incorrect",))
+
+
+LATENCY = {"total_s": "latency_total_s", "first_token_s": "latency_first_token_s"}
+
+
+def aggregate(scores: Iterable[dict[str, Score | None]], names: list[str],
+              ) -> dict[str, float | None]:
+    """Pooled rate of each metric: sum of values / sum of counts (None when nothing scored)."""
+    sums = dict.fromkeys(names, 0.0)
+    counts = dict.fromkeys(names, 0)
+    for row in scores:
+        for name in names:
+            score = row.get(name)
+            if score is not None:
+                sums[name] += score.value
+                counts[name] += score.count
+    return {n: (sums[n] / counts[n] if counts[n] else None) for n in names}
+
+
+def latency(timings: list[dict[str, float]]) -> dict[str, float | None]:
+    """Median and p90 of each timing in LATENCY, over the answers that have it."""
+    found: dict[str, float | None] = {}
+    for key, name in LATENCY.items():
+        values = [t[key] for t in timings if key in t]
+        found[f"{name}_median"] = percentile(values, 50)
+        found[f"{name}_p90"] = percentile(values, 90)
+    return found

@@ -1,0 +1,161 @@
+"""The web UI in a real Chromium: streaming, clicking a citation, upload, escaping, offline.
+
+Uses Debian's /usr/bin/chromium through Playwright (never `playwright install`). Every
+request the page makes is recorded and anything not on localhost is blocked and fails the
+test, so the page is proven to render with no network. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import free_port, make_settings
+
+from assistant import Assistant
+from assistant.ui import serve
+
+pytestmark = pytest.mark.browser
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOCAL = re.compile(r"^(https?://(127\.0\.0\.1|localhost)(:\d+)?/|data:|blob:)")
+QUESTION = "Where is the first Stargate site?"
+PWNED = ('The Quokka Protocol requires every server rack to be painted teal. '
+         '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1">\n')
+
+if not CHROMIUM.exists():
+    pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
+    bot = Assistant(make_settings(tmp_path_factory.mktemp("browser"), llm="none"))
+    assert bot.ingest().ok
+    port = free_port()
+    demo = serve(bot, "127.0.0.1", port, block=False)
+    yield f"http://127.0.0.1:{port}/", bot
+    demo.close()
+
+
+@pytest.fixture
+def page(app: tuple[str, Assistant]) -> Iterator[tuple[Any, list[str]]]:
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.on("request", lambda request: requests.append(request.url))
+        context.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/]).*"),
+                      lambda route: route.continue_() if LOCAL.match(route.request.url)
+                      else route.abort())
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(app[0], wait_until="load")
+        page.wait_for_selector("#question textarea")
+        page.wait_for_selector("#status p")  # the status line is filled once the app is up
+        yield page, requests
+        browser.close()
+    external = [url for url in requests if not LOCAL.match(url)]
+    assert not external, f"the page tried to reach the network: {external}"
+
+
+def ask(page: Any, question: str) -> float:
+    """Submit `question`; return seconds to the first streamed token; wait for the answer."""
+    answers = page.locator("#chat .message.bot, #chat [data-testid='bot']")
+    before = answers.count()
+    box = page.locator("#question textarea")
+    box.fill(question)
+    start = time.perf_counter()
+    box.press("Enter")
+    page.wait_for_function(
+        """n => { const m = document.querySelectorAll(
+                    "#chat .message.bot, #chat [data-testid='bot']");
+                  return m.length > n && m[m.length - 1].innerText.trim().length > 0; }""",
+        arg=before, polling="raf")
+    first_token = time.perf_counter() - start
+    page.wait_for_selector(f"#chat .answer >> nth={before}")  # the final, formatted answer
+    return first_token
+
+
+def upload(page: Any, file: Path) -> None:
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(file))
+    page.wait_for_selector(f"#upload :text('{file.name}')")
+    page.locator("#ingest").click()
+    page.wait_for_selector(f"#results :text('{file.name}')")
+    assert "added" in page.locator("#results").inner_text()
+
+
+def test_chat_streams_and_a_citation_opens_the_highlighted_source(
+        app: tuple[str, Assistant], page: tuple[Any, list[str]], artifacts: Path) -> None:
+    p, _ = page
+    first_token = ask(p, QUESTION)
+    print(f"\nquestion -> first streamed token in the browser: {first_token * 1000:.0f} ms")
+    answer = p.locator("#chat .answer").last
+    assert "Abilene" in answer.inner_text()
+    expected = app[1].ask(QUESTION).citations[0]
+    sources = p.locator("#chat .sources").last
+    assert expected.quote in sources.inner_text() and "AiNews.com" in sources.inner_text()
+    answer.get_by_role("button", name="[1]").first.click()
+    mark = p.locator("#viewer mark#cited")
+    mark.wait_for()
+    assert mark.inner_text() == expected.quote
+    assert expected.title in p.locator("#viewer").inner_text()
+    p.wait_for_function("""() => {
+        const m = document.getElementById("cited").getBoundingClientRect();
+        const v = document.getElementById("viewer").getBoundingClientRect();
+        return m.top >= v.top && m.bottom <= v.bottom; }""")  # scrolled into view
+    p.screenshot(path=str(artifacts / "chat-with-citation.png"), full_page=True)
+
+    ask(p, "What was OpenAI's revenue in 2024?")
+    assert "can't answer" in p.locator("#chat .answer").last.inner_text()
+    assert p.locator("#chat .message.bot, #chat [data-testid='bot']").last.locator(
+        ".sources").count() == 0
+    p.locator("#clear").click()
+    p.wait_for_function("() => !document.querySelector('#chat .answer')")
+
+
+def test_uploaded_document_is_answered_with_a_citation_to_it(
+        page: tuple[Any, list[str]], tmp_path: Path, artifacts: Path) -> None:
+    p, _ = page
+    fact = tmp_path / "zephyr-accord.txt"
+    fact.write_text("The Zephyr Accord commits Northwind Cloud to open a data center in "
+                    "Tromso with 4,200 GPUs.\n")
+    upload(p, fact)
+    p.screenshot(path=str(artifacts / "documents-upload.png"), full_page=True)
+    p.get_by_role("tab", name="Chat").click()
+    ask(p, "Where will Northwind Cloud open a data center under the Zephyr Accord?")
+    answer = p.locator("#chat .answer").last
+    assert "Tromso" in answer.inner_text()
+    answer.get_by_role("button", name="[1]").first.click()
+    p.locator("#viewer mark#cited").wait_for()
+    assert "zephyr-accord.txt" in p.locator("#viewer .doc-meta").inner_text()
+
+
+def test_html_in_a_document_never_runs(page: tuple[Any, list[str]], tmp_path: Path,
+                                       artifacts: Path) -> None:
+    p, _ = page
+    evil = tmp_path / "quokka-protocol.txt"
+    evil.write_text(PWNED)
+    upload(p, evil)
+    p.locator("#pick input").click()
+    p.get_by_role("option", name=re.compile("quokka", re.I)).click()
+    view = p.locator("#doc-view .doc-text")
+    view.wait_for()
+    assert "<script>window.__pwned=1</script>" in view.inner_text()
+    assert '<img src=x onerror="window.__pwned=1">' in view.inner_text()
+    p.get_by_role("tab", name="Chat").click()
+    ask(p, "What colour must server racks be painted under the Quokka Protocol?")
+    p.locator("#chat .answer").last.get_by_role("button", name="[1]").first.click()
+    p.locator("#viewer mark#cited").wait_for()
+    assert "onerror" in p.locator("#viewer").inner_text()
+    p.wait_for_timeout(300)
+    assert p.evaluate("() => typeof window.__pwned") == "undefined"
+    p.screenshot(path=str(artifacts / "escaped-document.png"), full_page=True)

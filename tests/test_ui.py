@@ -1,0 +1,134 @@
+"""The web UI over HTTP, driven by gradio_client: cited answers, refusals, errors, upload, login.
+
+The real UI is launched on a free port over a temp store with the corpus ingested and
+extractive answers (llm="none"), so every call is quick and deterministic.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import free_port, make_settings
+from gradio_client import Client, handle_file
+
+from assistant import Answer, Assistant, Citation
+from assistant.ui import answer_html, document_html, serve
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
+    bot = Assistant(make_settings(tmp_path_factory.mktemp("ui"), llm="none"))
+    assert bot.ingest().ok
+    port = free_port()
+    demo = serve(bot, "127.0.0.1", port, block=False)
+    yield f"http://127.0.0.1:{port}/", bot
+    demo.close()
+
+
+def _client(url: str, **kwargs: Any) -> Client:
+    return Client(url, verbose=False, download_files=False, **kwargs)
+
+
+def _reply(messages: list[dict[str, Any]]) -> str:
+    content = messages[-1]["content"]
+    if isinstance(content, list):  # gradio may return content as a list of typed parts
+        return "".join(part.get("text", "") for part in content)
+    return str(content)
+
+
+def test_corpus_question_gets_a_cited_answer(ui: tuple[str, Assistant]) -> None:
+    url, bot = ui
+    messages, question = _client(url).predict("Where is the first Stargate site?", [],
+                                              api_name="/ask")
+    reply = _reply(messages)
+    assert "Abilene" in reply and "[1]</button>" in reply
+    assert 'class="sources"' in reply and "AiNews.com" in reply  # the publisher, listed
+    expected = bot.ask("Where is the first Stargate site?").citations[0]
+    assert f'data-cite="{expected.doc_id}:{expected.start}:{expected.end}"' in reply
+    assert question == ""  # the box is cleared for the next question
+
+
+def test_follow_up_keeps_the_conversation(ui: tuple[str, Assistant]) -> None:
+    url, bot = ui
+    first, follow = "Where is the first Stargate site?", "Who confirmed that construction had begun?"
+    client = _client(url)
+    messages, _ = client.predict(first, [], api_name="/ask")
+    messages, _ = client.predict(follow, messages, api_name="/ask")
+    history = [{"role": "user", "content": first},
+               {"role": "assistant", "content": bot.ask(first).text}]
+    expected = bot.ask(follow, history).text  # differs from bot.ask(follow) with llm="none"
+    assert len(messages) == 4 and expected.split(" [")[0] in _reply(messages)
+
+
+def test_unanswerable_question_is_refused_without_sources(ui: tuple[str, Assistant]) -> None:
+    messages, _ = _client(ui[0]).predict("What was OpenAI's revenue in 2024?", [], api_name="/ask")
+    reply = _reply(messages)
+    assert "can't answer" in html.unescape(reply) and 'class="answer refused"' in reply
+    assert "sources" not in reply and "data-cite" not in reply
+
+
+def test_bad_question_is_a_message_in_the_chat(ui: tuple[str, Assistant]) -> None:
+    messages, _ = _client(ui[0]).predict("   ", [], api_name="/ask")
+    assert "The question is empty" in _reply(messages)
+    messages, _ = _client(ui[0]).predict("x" * 3000, [], api_name="/ask")
+    assert "the limit is 2,000" in _reply(messages) and "Traceback" not in _reply(messages)
+
+
+def test_source_viewer_highlights_the_cited_span(ui: tuple[str, Assistant]) -> None:
+    url, bot = ui
+    cite = bot.ask("Where is the first Stargate site?").citations[0]
+    page = _client(url).predict(f"{cite.doc_id}:{cite.start}:{cite.end}", api_name="/source")
+    assert f'<mark id="cited">{cite.quote}</mark>' in page.replace("&#x27;", "'")
+    assert "Cannot show" in _client(url).predict("nope:1:2", api_name="/source")
+
+
+def test_upload_ingests_good_files_and_reports_bad_ones(ui: tuple[str, Assistant],
+                                                        tmp_path: Path) -> None:
+    url, bot = ui
+    good, empty = tmp_path / "heron-memo.txt", tmp_path / "empty.txt"
+    good.write_text("The Heron memo sets the Blue Lake data center budget at 7 billion dollars.")
+    empty.write_text("")
+    client = _client(url)
+    results, docs, _pick, status = client.predict([handle_file(good), handle_file(empty)],
+                                                  api_name="/ingest")
+    by_source = {row[0]: row for row in results["data"]}
+    assert by_source["heron-memo.txt"][1] == "added"
+    assert by_source["empty.txt"][1] == "failed" and "empty" in by_source["empty.txt"][3]
+    assert (bot.settings.data_dir / "uploads" / "heron-memo.txt").is_file()
+    doc_id = next(d.doc_id for d in bot.documents() if d.source == "heron-memo.txt")
+    assert "3 documents" in status
+    messages, _ = client.predict("What budget does the Heron memo set?", [], api_name="/ask")
+    assert "7 billion" in _reply(messages) and "heron memo" in _reply(messages)
+    client.predict(doc_id, api_name="/remove")
+    assert all(d.source != "heron-memo.txt" for d in bot.documents())
+
+
+def test_html_in_answers_and_documents_is_escaped(ui: tuple[str, Assistant]) -> None:
+    bot = ui[1]
+    doc = bot.documents()[0]
+    cite = Citation(1, doc.doc_id, "<b>t</b>", doc.source, "<script>x</script>", 0, 5, 1.0)
+    answer = Answer("q", "<img src=x onerror=alert(1)> [1].", [cite], refused=False)
+    page = answer_html(bot, answer)
+    assert "<img" not in page and "<script>" not in page and "&lt;img src=x" in page
+    assert "<b>t</b>" not in page
+    assert '<mark id="cited">' in document_html(bot, doc.doc_id, 0, 5)
+
+
+def test_login_is_required_when_ui_auth_is_set(tmp_path: Path) -> None:
+    bot = Assistant(make_settings(tmp_path / "data", llm="none", ui_auth="alice:s3cret"))
+    port = free_port()
+    demo = serve(bot, "127.0.0.1", port, block=False)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        with pytest.raises(Exception, match="(?i)login|auth|401|credentials"):
+            _client(url)
+        with pytest.raises(Exception, match="(?i)login|auth|401|credentials"):
+            _client(url, auth=("alice", "wrong"))
+        messages, _ = _client(url, auth=("alice", "s3cret")).predict("  ", [], api_name="/ask")
+        assert "The question is empty" in _reply(messages)
+    finally:
+        demo.close()
