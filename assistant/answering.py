@@ -24,7 +24,23 @@ from assistant.settings import Settings
 from assistant.text import sentence_spans
 from assistant.verify import check_sentence, find_conflicts, normalise_markers
 
+CONFLICT_POOL = 16  # relevant sentences searched for disagreements, beyond the prompt's few
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&-]*")
+
+
+def _specifics(question: str) -> set[str]:
+    """Years and capitalised names in the question, lower-cased, without a plural/possessive s.
+
+    If the retrieved text mentions none of e.g. "Google" or "2024", the documents cannot
+    answer a question about it, however close the rest of the question is.
+    """
+    found = {m.group() for m in _YEAR.finditer(question)}
+    for match in _NAME.finditer(question):
+        name = re.sub(r"(’s|'s|s)$", "", match.group().strip("'’")).lower()
+        if len(name) > 1:
+            found.add(name)
+    return found
 
 
 @dataclass
@@ -93,16 +109,14 @@ class AnswerPipeline:
         return candidate
 
     def gather(self, standalone: str) -> list[Evidence]:
+        """Evidence for the question; none when it names a year or a name no retrieved text has."""
         vector = self.embedder.embed([standalone])[0]
         chunks = self.retriever.retrieve(standalone, vector, self.settings.top_k)
-        evidence = select_evidence(standalone, vector, chunks, self.vectors,
-                                   self.settings.evidence_sentences,
-                                   self.settings.evidence_threshold)
-        # A year the question names that no evidence mentions: the documents do not cover it.
-        years = {m.group() for m in _YEAR.finditer(standalone)}
-        if years and not all(any(y in e.text for e in evidence) for y in years):
+        retrieved = " ".join(c.text for c in chunks).lower()
+        if any(name not in retrieved for name in _specifics(standalone)):
             return []
-        return evidence
+        return select_evidence(standalone, vector, chunks, self.vectors,
+                               CONFLICT_POOL, self.settings.evidence_threshold)
 
     def _draft(self, question: str, evidence: list[Evidence], timings: dict[str, float],
                ) -> Iterator[str]:
@@ -132,9 +146,10 @@ class AnswerPipeline:
         timings: dict[str, float] = {}
         standalone = self.condense(question, history)
         timings["condense_s"] = time.perf_counter() - t0
-        evidence = self.gather(standalone)
+        pool = self.gather(standalone)  # numbered by relevance; the prompt gets the best few
+        evidence = pool[: self.settings.evidence_sentences]
         timings["retrieve_s"] = time.perf_counter() - t0 - timings["condense_s"]
-        citer = _Citer(evidence)
+        citer = _Citer(pool)
         emitted: list[str] = []
         notice = ""
 
@@ -180,7 +195,7 @@ class AnswerPipeline:
             citer.citations.clear()
             yield from emit(prompts.REFUSAL)
         else:
-            for a, b in find_conflicts(standalone, evidence, self.vectors):
+            for a, b in find_conflicts(standalone, pool):
                 na, nb = citer.cite(a.number, a.relevance), citer.cite(b.number, b.relevance)
                 cites = {c.number: c for c in citer.citations}
                 conflicts.append(Conflict(standalone, (cites[na], cites[nb])))

@@ -9,6 +9,7 @@ Not here: deciding whether an answer is supported (`verify.py`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from assistant.store import Chunk
 from assistant.text import content_words, sentence_spans
 
 MIN_WORDS = 4  # headings and captions are too short to support anything
+ANSWER_TYPE_BONUS = 0.08  # a number for "how much", a date for "when"
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Evidence:
     start: int
     end: int
     relevance: float
+    context: str = ""  # the sentence before it in the chunk: resolves "The initiative ..."
 
 
 def lexical_overlap(claim: str, evidence: str) -> float:
@@ -63,14 +66,31 @@ def candidate_sentences(chunks: list[Chunk]) -> list[Evidence]:
     seen: set[tuple[str, int, int]] = set()
     found = []
     for chunk in chunks:
+        previous = ""
         for start, end in sentence_spans(chunk.text, offset=chunk.start):
             text = chunk.text[start - chunk.start : end - chunk.start]
             key = (chunk.doc_id, start, end)
-            if key in seen or len(text.split()) < MIN_WORDS:
-                continue
-            seen.add(key)
-            found.append(Evidence(0, chunk.doc_id, chunk.title, chunk.source, text, start, end, 0.0))
+            if key not in seen and len(text.split()) >= MIN_WORDS:
+                seen.add(key)
+                found.append(Evidence(0, chunk.doc_id, chunk.title, chunk.source, text, start, end,
+                                      0.0, previous))
+            previous = text
     return found
+
+
+_QUANTITY = re.compile(r"^\s*(how (much|many|large|big|long)|what (percentage|share|amount|sum))",
+                       re.IGNORECASE)
+_WHEN = re.compile(r"^\s*(when|what year|in what year|what month|on what date)", re.IGNORECASE)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+
+
+def expects_answer_type(question: str, sentence: str) -> bool:
+    """Whether the sentence has the kind of answer the question asks for (a number, a date)."""
+    if _QUANTITY.search(question):
+        return bool(re.search(r"\d|\b(one|two|three|four|five|ten|twenty)\b", sentence, re.I))
+    if _WHEN.search(question):
+        return bool(re.search(rf"\b(19|20)\d\d\b|\b({_MONTHS})\b", sentence, re.I))
+    return True
 
 
 def select_evidence(
@@ -86,13 +106,19 @@ def select_evidence(
     if not candidates:
         return []
     similarity = vectors([c.text for c in candidates]) @ question_vector
+    typed = bool(_QUANTITY.search(question) or _WHEN.search(question))
+    in_context = vectors([f"{c.context} {c.text}".strip() for c in candidates]) @ question_vector
     scored = []
-    for cand, cos in zip(candidates, similarity, strict=True):
-        relevance = 0.7 * float(cos) + 0.3 * lexical_overlap(question, cand.text)
+    for cand, cos, cos_ctx in zip(candidates, similarity, in_context, strict=True):
+        lexical = max(lexical_overlap(question, cand.text),
+                      0.8 * lexical_overlap(question, f"{cand.context} {cand.text}"))
+        relevance = 0.7 * max(float(cos), 0.95 * float(cos_ctx)) + 0.3 * lexical
+        if typed and expects_answer_type(question, cand.text):
+            relevance += ANSWER_TYPE_BONUS
         if relevance >= threshold:
             scored.append((relevance, cand))
     scored.sort(key=lambda pair: pair[0], reverse=True)
     return [
-        Evidence(i, c.doc_id, c.title, c.source, c.text, c.start, c.end, round(rel, 4))
+        Evidence(i, c.doc_id, c.title, c.source, c.text, c.start, c.end, round(rel, 4), c.context)
         for i, (rel, c) in enumerate(scored[:limit], start=1)
     ]

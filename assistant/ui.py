@@ -31,14 +31,16 @@ THEME = gr.themes.Default(  # system fonts only: the page loads nothing from out
     font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"])
 CSS = (Path(__file__).parent / "ui_assets" / "ui.css").read_text(encoding="utf-8")
-# One delegated listener: a click on anything with data-cite ("doc_id:start:end") hands the
-# value to the hidden "cite-go" button, whose event sends it to the source viewer.
+# One delegated listener: a click on anything with a class "cite-<doc_id>-<start>-<end>" (the
+# chat's sanitizer drops data-* attributes, keeps classes) hands "doc_id:start:end" to the
+# hidden "cite-go" button, whose event sends it to the source viewer.
 HEAD = """<script>
 document.addEventListener("click", (event) => {
-  const el = event.target.closest && event.target.closest("[data-cite]");
-  if (!el) return;
+  const el = event.target.closest && event.target.closest("[class*='cite-']");
+  const m = el && String(el.getAttribute("class")).match(/\\bcite-(\\w+)-(\\d+)-(\\d+)\\b/);
+  if (!m) return;
   event.preventDefault();
-  window.__cite = el.dataset.cite;
+  window.__cite = `${m[1]}:${m[2]}:${m[3]}`;
   document.getElementById("cite-go").click();
 });
 </script>"""
@@ -48,24 +50,22 @@ MARKER = re.compile(r"\[(\d+)\]")
 esc = html.escape
 
 
-def _cite_button(c: Citation, label: str, css: str = "cite") -> str:
-    return (f'<button type="button" class="{css}" data-cite="{esc(c.doc_id)}:{c.start}:{c.end}" '
-            f'title="{esc(c.title)}">{label}</button>')
+def _target(c: Citation) -> str:
+    return f"cite-{esc(c.doc_id)}-{c.start}-{c.end}"
+
+
+def _cite_button(c: Citation) -> str:
+    return (f'<button type="button" class="cite {_target(c)}" title="{esc(c.title)}">'
+            f"[{c.number}]</button>")
 
 
 def _source_line(bot: Assistant, c: Citation) -> str:
-    publisher = _publisher(bot, c.doc_id)
-    return (f'<li>{_cite_button(c, f"[{c.number}]")} <b>{esc(c.title)}</b>'
-            f'{" · " + esc(publisher) if publisher else ""} '
-            f'<span class="quote" data-cite="{esc(c.doc_id)}:{c.start}:{c.end}">'
-            f"“{esc(c.quote)}”</span></li>")
-
-
-def _publisher(bot: Assistant, doc_id: str) -> str:
     try:
-        return bot.document(doc_id).publisher
-    except AssistantError:
-        return ""
+        publisher = bot.document(c.doc_id).publisher
+    except AssistantError:  # removed since it was cited
+        publisher = ""
+    return (f'<li>{_cite_button(c)} <b>{esc(c.title)}</b>{" · " if publisher else ""}'
+            f'{esc(publisher)} <span class="quote {_target(c)}">“{esc(c.quote)}”</span></li>')
 
 
 def answer_html(bot: Assistant, answer: Answer) -> str:
@@ -74,16 +74,15 @@ def answer_html(bot: Assistant, answer: Answer) -> str:
 
     def marker(m: re.Match[str]) -> str:
         c = cites.get(int(m.group(1)))
-        return _cite_button(c, m.group(0)) if c else m.group(0)
+        return _cite_button(c) if c else m.group(0)
 
     parts = [f'<div class="answer{" refused" if answer.refused else ""}">'
              f"{MARKER.sub(marker, esc(answer.text))}</div>"]
     if answer.notice:
         parts.append(f'<div class="notice">{esc(answer.notice)}</div>')
     for conflict in answer.conflicts:
-        sides = "".join(f'<div class="side"><b>{esc(c.title)}</b> '
-                        f'{_cite_button(c, f"[{c.number}]")}<div>“{esc(c.quote)}”</div></div>'
-                        for c in conflict.sides)
+        sides = "".join(f'<div class="side"><b>{esc(c.title)}</b> {_cite_button(c)}'
+                        f"<div>“{esc(c.quote)}”</div></div>" for c in conflict.sides)
         parts.append(f'<div class="conflict"><div class="label">The sources disagree</div>'
                      f'<div class="sides">{sides}</div></div>')
     if answer.citations and not answer.refused:
@@ -97,12 +96,10 @@ def document_html(bot: Assistant, doc_id: str, start: int | None = None,
     """The whole document as escaped text, the span [start:end] in <mark id="cited">."""
     doc = bot.document(doc_id)
     meta = " · ".join(esc(x) for x in (doc.publisher, doc.source) if x)
-    text = doc.text
+    text, body = doc.text, esc(doc.text)
     if start is not None and end is not None:
         body = (f'{esc(text[:start])}<mark id="cited">{esc(text[start:end])}</mark>'
                 f"{esc(text[end:])}")
-    else:
-        body = esc(text)
     return (f'<div class="doc"><div class="doc-title">{esc(doc.title)}</div>'
             f'<div class="doc-meta">{meta}</div><pre class="doc-text">{body}</pre></div>')
 
@@ -117,8 +114,8 @@ def build_ui(bot: Assistant) -> gr.Blocks:
 
     def respond(question: str, messages: list[Any], history: list[dict[str, str]],
                 ) -> Iterator[tuple[list[Any], list[dict[str, str]], str]]:
-        messages = [*messages, {"role": "user", "content": esc(question)},
-                    {"role": "assistant", "content": ""}]
+        asked = [{"role": "user", "content": esc(question)}] if question.strip() else []
+        messages = [*messages, *asked, {"role": "assistant", "content": ""}]
         try:
             stream = bot.stream(question, history)
             text = ""
@@ -146,7 +143,7 @@ def build_ui(bot: Assistant) -> gr.Blocks:
 
     def doc_table() -> tuple[list[list[Any]], Any]:
         docs = bot.documents()
-        rows = [[d.title, d.publisher, d.source, d.chunks, d.ingested_at, d.doc_id] for d in docs]
+        rows = [[d.title, d.publisher, d.source, d.chunks, d.ingested_at] for d in docs]
         choices = [(f"{d.title} ({d.source})", d.doc_id) for d in docs]
         return rows, gr.update(choices=choices, value=None)
 
@@ -178,33 +175,35 @@ def build_ui(bot: Assistant) -> gr.Blocks:
         return results, *doc_table(), status()
 
     def remove(doc_id: str | None) -> tuple[list[list[Any]], Any, str, str]:
-        message = "Choose a document to remove."
-        if doc_id:
-            try:
-                bot.remove(doc_id)
-                message = "Removed."
-            except AssistantError as exc:
-                message = str(exc)
-        return *doc_table(), message, status()
+        try:
+            bot.remove(doc_id or "")
+            message = "Removed."
+        except AssistantError as exc:
+            message = str(exc)
+        return *doc_table(), esc(message), status()
 
-    eval_dir = bot.settings.data_dir / "eval" / "ui-latest"
+    eval_root = bot.settings.data_dir / "eval"
 
     def eval_report() -> tuple[str, str | None, list[list[Any]]]:
-        summary_file = eval_dir / "summary.json"
-        if not summary_file.is_file():
+        """The latest report (eval/latest, else the UI's own run): summary, chart, failures."""
+        out = next((d for d in (eval_root / "latest", eval_root / "ui-latest")
+                    if (d / "summary.json").is_file()), None)
+        if out is None:
             return "No evaluation report yet: run the evaluation.", None, []
-        summary = json.loads(summary_file.read_text(encoding="utf-8"))
-        lines = [f"- **{esc(str(k))}**: {esc(json.dumps(v))}" for k, v in summary.items()]
-        rows = []
-        rows_file = eval_dir / "rows.jsonl"
-        lines_ = rows_file.read_text(encoding="utf-8").splitlines() if rows_file.is_file() else []
-        for line in lines_:
-            row = json.loads(line)
-            if row.get("passed") is False:
-                rows.append([row.get("id", ""), row.get("question", ""), row.get("answer", ""),
-                             ", ".join(map(str, row.get("failures", [])))])
-        chart = eval_dir / "metrics.png"
-        return "\n".join(lines), str(chart) if chart.is_file() else None, rows
+        s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        lines = [f"**{s.get('questions')} questions, {s.get('failed_questions')} failing, "
+                 f"{s.get('errors')} errors** · {s.get('backend')} ({s.get('model')}) · "
+                 f"{s.get('wall_s')} s · {s.get('created')} · {out}", "",
+                 "| metric | value |", "|---|---|"]
+        lines += [f"| {k} | {'—' if v is None else f'{v:.3g}'} |"
+                  for k, v in s.get("metrics", {}).items()]
+        rows_file = out / "rows.jsonl"
+        records = [json.loads(line) for line in rows_file.read_text(encoding="utf-8").splitlines()
+                   if line.strip()] if rows_file.is_file() else []
+        failing = [[r.get("id"), r.get("question"), r.get("answer"), "; ".join(r["failures"])]
+                   for r in records if r.get("failures")]
+        chart = out / "metrics.png"
+        return esc("\n".join(lines), quote=False), str(chart) if chart.is_file() else None, failing
 
     def run_evaluation(limit: float | None, progress: gr.Progress = gr.Progress(),  # noqa: B008
                        ) -> tuple[str, str | None, list[list[Any]]]:
@@ -212,18 +211,20 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             from evals.runner import DEFAULT_DATASET, load_dataset, run_eval
         except ImportError as exc:
             return f"The evaluation module is not available ({exc}).", None, []
-        rows = load_dataset(DEFAULT_DATASET)
-        rows = rows[: int(limit)] if limit else rows
-        run_eval(bot, rows, eval_dir, progress=lambda done, total: progress(
-            (done, total), desc="Evaluating"))
+        try:
+            rows = load_dataset(DEFAULT_DATASET)
+            run_eval(bot, rows[: int(limit)] if limit else rows, eval_root / "ui-latest",
+                     progress=lambda done, total: progress((done, total), desc="Evaluating"))
+        except (AssistantError, ValueError) as exc:
+            return f"The evaluation could not run: {esc(str(exc))}", None, []
         return eval_report()
 
     with gr.Blocks(title="Partnership Assistant", analytics_enabled=False) as demo:
         status_line = gr.Markdown(elem_id="status")
         with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(elem_id="chat", height=520, latex_delimiters=[],
-                                     buttons=["copy"], feedback_options=None,
+                chatbot = gr.Chatbot(elem_id="chat", height=520, show_label=False,
+                                     latex_delimiters=[], buttons=["copy"], feedback_options=None,
                                      placeholder="Ask about the partnership documents.")
                 question = gr.Textbox(show_label=False, elem_id="question", max_lines=4,
                                       placeholder="Ask a question and press Enter")
@@ -233,16 +234,16 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             with gr.Column(scale=2):
                 viewer = gr.HTML("<p>Click a citation [n] to see it in its document.</p>",
                                  elem_id="viewer", js_on_load=None)
-        history = gr.State([])
-        cite_box = gr.Textbox(visible="hidden", elem_id="cite-box")
-        cite_go = gr.Button(visible="hidden", elem_id="cite-go")
+            history = gr.State([])
+            cite_box = gr.Textbox(visible="hidden", elem_id="cite-box")
+            cite_go = gr.Button(visible="hidden", elem_id="cite-go")
         with gr.Tab("Documents"):
-            docs = gr.Dataframe(headers=["title", "publisher", "source", "chunks",
-                                         "ingested_at", "doc_id"], interactive=False,
-                                elem_id="docs", wrap=True)
-            with gr.Row():
-                pick = gr.Dropdown(label="Document", choices=[], elem_id="pick", scale=3)
-                view = gr.Button("View", elem_id="view")
+            docs = gr.Dataframe(headers=["title", "publisher", "source", "chunks", "ingested"],
+                                interactive=False, elem_id="docs", wrap=True,
+                                column_widths=["34%", "14%", "30%", "8%", "14%"])
+            with gr.Row(equal_height=True):
+                pick = gr.Dropdown(label="Document (view or remove)", choices=[],
+                                   elem_id="pick", scale=4)
                 delete = gr.Button("Remove", variant="stop", elem_id="remove")
             removed = gr.Markdown()
             files = gr.File(label="Add documents (.txt .md .html .pdf .docx)",
@@ -268,11 +269,11 @@ def build_ui(bot: Assistant) -> gr.Blocks:
         send.click(**ask_args, api_visibility="private")
         clear.click(lambda: ([], [], ""), outputs=[chatbot, history, viewer],
                     api_visibility="private")
+        chatbot.clear(lambda: ([], ""), outputs=[history, viewer], api_visibility="private")
         cite_go.click(show_source, cite_box, viewer, js="(x) => [window.__cite || x]",
                       api_name="source").then(None, js=SCROLL_JS)
         demo.load(status, outputs=status_line, api_visibility="private")
         demo.load(doc_table, outputs=[docs, pick], api_visibility="private")
-        view.click(view_doc, pick, doc_view, api_visibility="private")
         pick.change(view_doc, pick, doc_view, api_visibility="private")
         delete.click(remove, pick, [docs, pick, removed, status_line], **busy, api_name="remove")
         ingest.click(upload, files, [results, docs, pick, status_line], **busy, api_name="ingest")

@@ -25,6 +25,7 @@ _NOT_KNOWN = re.compile(
     r"cannot be determined|unknown)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(no longer|not|never|relinquish\w*|lose|loses|lost|without|ended|"
                        r"ends)\b", re.IGNORECASE)
+_CONDITIONAL = re.compile(r"\bif\b", re.IGNORECASE)
 CITE_MARGIN = 0.05  # keep the model's own [n] when it is this close to the best support
 
 
@@ -77,18 +78,34 @@ def check_sentence(
     return CheckedSentence(claim, scores[best], True, keep or (evidence[best].number,))
 
 
-def find_conflicts(question: str, evidence: list[Evidence], vectors: SentenceVectors,
-                   ) -> list[tuple[Evidence, Evidence]]:
-    """Pairs from different documents on the asked point where one negates what the other affirms."""
-    topic = content_words(question)
+def _negated_stems(sentence: str) -> set[str]:
+    """The first content word after each negation: "no longer the exclusive provider" -> exclus."""
+    found: set[str] = set()
+    for match in _NEGATION.finditer(sentence):
+        for word in sentence[match.end():].split()[:4]:
+            stems = content_words(word)
+            if stems:
+                found |= stems
+                break
+    return found
+
+
+def find_conflicts(question: str, evidence: list[Evidence]) -> list[tuple[Evidence, Evidence]]:
+    """Pairs from different documents where one negates, on the point asked, what the other affirms.
+
+    Conditionals ("if OpenAI develops AGI ...") are not statements of fact and never count.
+    """
+    words = [content_words(e.text) for e in evidence]
+    # Words in half the evidence ("OpenAI", "Microsoft") name the subject, not the point.
+    generic = {w for w in set().union(*words) if sum(w in ws for ws in words) * 2 >= len(words)}
+    topic = content_words(question) - generic
+    facts = [e for e in evidence if not _CONDITIONAL.search(e.text)]
     pairs = []
-    vecs = vectors([e.text for e in evidence])
-    for i, a in enumerate(evidence):
-        for j in range(i + 1, len(evidence)):
-            b = evidence[j]
-            if a.doc_id == b.doc_id or bool(_NEGATION.search(a.text)) == bool(_NEGATION.search(b.text)):
-                continue
-            shared = content_words(a.text) & content_words(b.text) & topic
-            if len(shared) >= 2 and float(vecs[i] @ vecs[j]) >= 0.45:
+    for a in facts:
+        negated = _negated_stems(a.text) & topic
+        for b in facts if negated else []:
+            if b is not a and not _NEGATION.search(b.text) and negated & content_words(b.text):
                 pairs.append((a, b))
+    # Prefer two sources disagreeing over one source disagreeing with itself.
+    pairs.sort(key=lambda pair: pair[0].doc_id == pair[1].doc_id)
     return pairs[:1]

@@ -312,7 +312,7 @@ class Judge:
 
     base_url: str
     model: str
-    api_key: str
+    api_key: str = field(repr=False)
     name: str = "judge_correctness"
     higher_is_better: bool = True
 

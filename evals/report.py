@@ -15,6 +15,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 CHART_METRICS = ["fact_accuracy", "correct_refusal", "citation_recall", "citation_precision",
                  "hit_at_k"]
 LOWER_IS_BETTER = ("over_refusal", "latency_")
@@ -44,7 +46,7 @@ def _charts(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict[str,
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_title(f"Metrics by tag ({summary['backend']})")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.05), ncol=3, fontsize="small")
     fig.tight_layout()
     charts = {}
     buffer = io.BytesIO()
@@ -53,10 +55,13 @@ def _charts(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict[str,
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    for key in ("total_s", "first_token_s"):
-        values = [r["timings"][key] for r in records if key in r["timings"]]
+    series = {key: [r["timings"][key] for r in records if key in r["timings"]]
+              for key in ("total_s", "first_token_s")}
+    everything = [v for values in series.values() for v in values] or [0.0]
+    bins = list(np.linspace(0, max(everything) or 1.0, 21))
+    for key, values in series.items():
         if values:
-            ax.hist(values, bins=20, alpha=0.6, label=key)
+            ax.hist(values, bins=bins, alpha=0.6, label=key)
     ax.set_xlabel("seconds")
     ax.set_ylabel("questions")
     ax.set_title(f"Answer latency ({summary['backend']})")

@@ -76,11 +76,16 @@ def _ask(bot: Assistant, row: Row) -> tuple[Answer, list[str], str]:
     """The answer, the retrieved chunk texts (answerable rows only) and any error."""
     try:
         answer = bot.ask(row.question, history=row.history)
-        hits = bot.search(answer.standalone_question or row.question, k=bot.settings.top_k)
-        return answer, [h.text for h in hits] if row.answerable else [], ""
     except AssistantError as exc:
         empty = Answer(question=row.question, text="", citations=[], refused=False)
         return empty, [], f"{type(exc).__name__}: {exc}"
+    if not row.answerable:
+        return answer, [], ""
+    try:
+        hits = bot.search(answer.standalone_question or row.question, k=bot.settings.top_k)
+    except AssistantError as exc:
+        return answer, [], f"search: {type(exc).__name__}: {exc}"
+    return answer, [h.text for h in hits], ""
 
 
 def _record(case: Case, scores: dict[str, Score | None], error: str) -> dict[str, Any]:
@@ -143,6 +148,7 @@ def evaluate(bot: Assistant, rows: list[Row], progress: Progress | None = None,
     summary = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "backend": bot.settings.llm, "model": _model(bot.settings),
+        "judge": judge.model if judge else None,
         "settings": {k: getattr(bot.settings, k) for k in (
             "top_k", "evidence_sentences", "evidence_threshold", "support_threshold",
             "chunk_tokens", "chunk_overlap_tokens")},

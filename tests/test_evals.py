@@ -1,0 +1,293 @@
+"""The eval: the golden data, the metric logic on hand-built answers, a real `none` run, and
+the gate failing on deliberately broken assistants (a fault injection and a configuration).
+
+Everything runs the real store, embedding model and extractive pipeline (llm="none"); the
+local-LLM gate run is separate. Imports go through the submodules of `evals`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CORPUS, make_settings
+
+from assistant import Answer, Assistant, Citation
+from assistant.answering import AnswerStream
+from evals.dataset import DEFAULT_DATASET, Row, load_dataset
+from evals.metrics import (
+    Case,
+    CitationPrecision,
+    CitationRecall,
+    CitationValidity,
+    CorrectRefusal,
+    FactAccuracy,
+    OverRefusal,
+    lexical_support,
+    retrieval_rank,
+    split_sentences,
+)
+from evals.runner import DEFAULT_THRESHOLDS, check_gate, main, run_eval
+
+GOLDEN = load_dataset(DEFAULT_DATASET)
+REFUSAL = "I can't answer that from the documents: none of them says it."
+
+
+# --- the golden dataset -------------------------------------------------------------------
+def test_golden_rows_are_complete_and_quote_the_corpus_verbatim() -> None:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt"))]
+    assert len(GOLDEN) >= 100 and len({r.id for r in GOLDEN}) == len(GOLDEN)
+    for row in GOLDEN:
+        if row.answerable:
+            assert row.evidence and row.facts, row.id
+        for quote in row.evidence:
+            assert any(quote in text for text in texts), f"{row.id}: not verbatim: {quote!r}"
+    assert any(not r.answerable for r in GOLDEN) and any(r.history for r in GOLDEN)
+
+
+def test_golden_references_pass_their_own_row_and_evidence_breaks_no_forbid() -> None:
+    for row in GOLDEN:
+        if not row.answerable:
+            continue
+        answer = _answer(row.reference)
+        assert _score(FactAccuracy(), row, answer).value == 1, row.id
+        quoted = _answer(" ".join(row.evidence))  # quoting the evidence is never forbidden
+        assert "forbidden" not in " ".join(_score(FactAccuracy(), row, quoted).why), row.id
+
+
+# --- malformed rows -----------------------------------------------------------------------
+GOOD = {"id": "ok", "question": "Who?", "answerable": True, "facts": [["Microsoft"]],
+        "evidence": ["Microsoft"]}
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('{"id": "x", "question": "Who?"', "not valid JSON"),
+    (json.dumps({"id": "x", "question": "Who?"}), "missing key(s) answerable"),
+    (json.dumps({**GOOD, "id": "x", "answerable": "yes"}), "answerable must be true or false"),
+    (json.dumps({**GOOD, "id": "x", "facts": [["(unclosed"]]}), "not a valid regex"),
+    (json.dumps({**GOOD, "id": "x", "fact": [["a"]]}), "unknown key(s) fact"),
+    (json.dumps({**GOOD, "id": "x", "facts": []}), "needs at least one facts group"),
+    (json.dumps({**GOOD, "id": "x", "facts": [[]]}), "facts group 1 must not be empty"),
+    (json.dumps({**GOOD, "id": "x", "history": [{"role": "bot", "content": "hi"}]}),
+     "history turn"),
+    (json.dumps({**GOOD, "id": "x", "answerable": False}), "unanswerable row must have empty"),
+    (json.dumps(GOOD), "duplicate id 'ok' (first on line 1)"),
+    ("[1, 2]", "must be a JSON object"),
+])
+def test_malformed_rows_raise_naming_file_line_and_problem(tmp_path: Path, line: str,
+                                                           message: str) -> None:
+    path = tmp_path / "mine.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError) as caught:
+        load_dataset(path)
+    assert f"{path}:3:" in str(caught.value) and message in str(caught.value)
+
+
+def test_a_well_formed_own_dataset_loads_with_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "mine.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n" + json.dumps(
+        {"id": "no", "question": "Capital of France?", "answerable": False}) + "\n")
+    rows = load_dataset(path)
+    assert [r.id for r in rows] == ["ok", "no"] and rows[1].forbid == [] and rows[0].history == []
+
+
+# --- fact, forbid and refusal logic on hand-built answers ----------------------------------
+def _answer(text: str, refused: bool = False, citations: list[Citation] | None = None) -> Answer:
+    return Answer(question="q", text=text, citations=citations or [], refused=refused)
+
+
+def _case(row: Row, answer: Answer, docs: dict[str, str] | None = None) -> Case:
+    return Case(row, answer, (docs or {}).get, [], {"lexical": lexical_support})
+
+
+def _score(metric: Any, row: Row, answer: Answer) -> Any:
+    return metric.compute(_case(row, answer))
+
+
+def _row(**fields: Any) -> Row:
+    return Row(**{"id": "r", "question": "q", "answerable": True, **fields})
+
+
+def test_facts_need_every_group_any_alternative_and_ignore_markers() -> None:
+    row = _row(facts=[["\\$1 ?b(n|illion)?\\b", "one billion"], ["2019"]],
+               forbid=["\\$10 ?b"])
+    assert _score(FactAccuracy(), row, _answer("In 2019 Microsoft invested $1 billion [1].")
+                  ).value == 1
+    assert _score(FactAccuracy(), row, _answer("One billion dollars, in 2019 [2].")).value == 1
+    missing = _score(FactAccuracy(), row, _answer("Microsoft invested $1 billion [1]."))
+    assert missing.value == 0 and "fact missing: none of ['2019']" in missing.why
+    forbidden = _score(FactAccuracy(), row, _answer("In 2019, $1 billion, later $10 billion."))
+    assert forbidden.value == 0 and "forbidden claim" in forbidden.why[0]
+    row = _row(facts=[["Texas\\.$"]])  # the [n] markers are gone before matching
+    assert _score(FactAccuracy(), row, _answer("It is in Texas [1].")).value == 1
+
+
+def test_refusals_count_right_on_unanswerable_and_as_over_refusal_on_answerable() -> None:
+    unanswerable = _row(answerable=False, forbid=["^\\W*OpenAI is owned by Google\\W*$"])
+    assert _score(CorrectRefusal(), unanswerable, _answer(REFUSAL, refused=True)).value == 1
+    answered = _score(CorrectRefusal(), unanswerable, _answer("OpenAI is owned by Google [1]."))
+    assert answered.value == 0 and len(answered.why) == 2  # answered, and a forbidden claim
+    assert _score(FactAccuracy(), unanswerable, _answer(REFUSAL, refused=True)) is None
+    answerable = _row(facts=[["Texas"]])
+    refused = _answer("Texas? " + REFUSAL, refused=True)
+    assert _score(FactAccuracy(), answerable, refused).value == 0  # refused, even if it matches
+    assert _score(OverRefusal(), answerable, refused).value == 1
+    assert _score(OverRefusal(), answerable, _answer("Texas [1].")).value == 0
+    assert _score(CorrectRefusal(), answerable, refused) is None
+
+
+# --- citations: validity, lexical support, ALCE recall and precision ------------------------
+def _cite(number: int, quote: str, start: int = 0) -> Citation:
+    return Citation(number, "doc", "Title", "doc.txt", quote, start, start + len(quote), 0.9)
+
+
+def test_citation_validity_compares_quote_with_the_document_span() -> None:
+    doc = "Oracle’s stock surged by 7% following the announcement."
+    good, shifted = _cite(1, doc[:27]), dataclasses.replace(_cite(2, doc[:27]), start=1, end=28)
+    score = CitationValidity().compute(_case(_row(), _answer("x [1] [2].", citations=[good, shifted]),
+                                             {"doc": doc}))
+    assert (score.value, score.count) == (1, 2) and "citation [2]" in score.why[0]
+    gone = CitationValidity().compute(_case(_row(), _answer("x [1].", citations=[good])))
+    assert gone.value == 0 and "not in the store" in gone.why[0]
+
+
+def test_lexical_support_needs_numbers_and_most_content_words() -> None:
+    quote = "Oracle’s stock surged by 7% following the announcement of Stargate."
+    assert lexical_support("Oracle's stock surged 7% after the Stargate announcement.", [quote])
+    assert not lexical_support("Oracle's stock surged 9% after the announcement.", [quote])
+    assert not lexical_support("Larry Ellison confirmed construction in Abilene, Texas.", [quote])
+    assert not lexical_support("Oracle's stock surged by 7%.", [])
+    assert lexical_support("Microsoft lost exclusivity.", ["Microsoft loses its exclusive role."])
+    halves = ["Microsoft invested $1 billion.", "The investment came in 2019."]
+    claim = "Microsoft invested $1 billion in 2019."
+    assert lexical_support(claim, halves) and not lexical_support(claim, halves[:1])
+
+
+def test_sentences_keep_their_markers_and_abbreviations_do_not_split() -> None:
+    text = "The U.S. deal is big [1]. Oracle rose 7% [2, 3]. It’s in Texas."
+    assert split_sentences(text) == ["The U.S. deal is big [1].", "Oracle rose 7% [2, 3].",
+                                     "It’s in Texas."]
+
+
+def test_alce_recall_and_precision_with_the_lexical_check() -> None:
+    q1 = "Oracle’s stock surged by 7% following the announcement."
+    q2 = "The first Stargate site is in Abilene, Texas."
+    answer = _answer("Oracle's stock surged by 7% [1]. The first site is in Abilene, Texas [2, 1]. "
+                     "Ellison confirmed it.", citations=[_cite(1, q1), _cite(2, q2, 100)])
+    case = _case(_row(), answer)
+    recall = CitationRecall("r", "lexical").compute(case)
+    assert (recall.value, recall.count) == (2, 3)  # the uncited third sentence is unsupported
+    precision = CitationPrecision("p", "lexical").compute(case)
+    assert (precision.value, precision.count) == (2, 3)  # [1] is redundant in sentence 2
+    assert precision.why == ("citation [1] of sentence 2 does not support it (lexical)",)
+    refused = _case(_row(), _answer(REFUSAL, refused=True))
+    assert CitationRecall("r", "lexical").compute(refused) is None
+
+
+def test_retrieval_rank_finds_evidence_in_either_direction() -> None:
+    assert retrieval_rank(["Abilene"], ["Texas", "site in Abilene, Texas"]) == 2
+    assert retrieval_rank(["The first site, in Abilene, is big."], ["in Abilene"]) == 1
+    assert retrieval_rank(["Abilene"], ["Texas"]) is None
+
+
+# --- the gate -----------------------------------------------------------------------------
+def test_gate_checks_minimums_maximums_and_rejects_unknown_metrics(tmp_path: Path) -> None:
+    path = tmp_path / "thresholds.toml"
+    path.write_text("[none]\nfact_accuracy = 0.5\nover_refusal_max = 0.1\nmrr = 0.2\n")
+    summary = {"metrics": {"fact_accuracy": 0.4, "over_refusal": 0.2, "mrr": None}}
+    failures = check_gate(summary, "none", path)
+    assert [f.split(" ")[0] for f in failures] == ["fact_accuracy", "over_refusal", "mrr:"]
+    assert check_gate({"metrics": {"fact_accuracy": 0.5, "over_refusal": 0.1, "mrr": 0.3}},
+                      "none", path) == []
+    with pytest.raises(ValueError, match=r"no \[local\] section"):
+        check_gate(summary, "local", path)
+    path.write_text("[none]\nfact_acuracy = 0.5\n")
+    with pytest.raises(ValueError, match="fact_acuracy: no such metric"):
+        check_gate(summary, "none", path)
+
+
+class ShiftedCitations:
+    """Fault injection: the real assistant, but every citation's span is one character later."""
+
+    def __init__(self, bot: Assistant) -> None:
+        self.bot = bot
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.bot, name)
+
+    @staticmethod
+    def shift(answer: Answer) -> Answer:
+        cites = [dataclasses.replace(c, start=c.start + 1, end=c.end + 1) for c in answer.citations]
+        return dataclasses.replace(answer, citations=cites)
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+        return self.shift(self.bot.ask(question, history))
+
+    def stream(self, question: str, history: list[dict[str, str]] | None = None) -> AnswerStream:
+        inner = self.bot.stream(question, history)
+        outer = AnswerStream(iter(()))
+
+        def deltas() -> Iterator[str]:
+            yield from inner
+            assert inner.answer is not None
+            outer.answer = self.shift(inner.answer)
+
+        outer._deltas = deltas()
+        return outer
+
+
+def _failing(failures: list[str], metric: str) -> list[str]:
+    return [f for f in failures if f.startswith(metric)]
+
+
+def test_gate_fails_when_citations_are_shifted_by_one_character(corpus_bot: Assistant) -> None:
+    rows = [r for r in GOLDEN if "single-fact" in r.tags][:6]
+    healthy = run_eval(corpus_bot, rows)
+    assert healthy["metrics"]["citation_validity"] == 1.0 and healthy["counts"]["citation_validity"]
+    assert not _failing(check_gate(healthy, "none", DEFAULT_THRESHOLDS), "citation_validity")
+    broken = run_eval(ShiftedCitations(corpus_bot), rows)  # type: ignore[arg-type]
+    assert broken["metrics"]["citation_validity"] < 1.0
+    assert _failing(check_gate(broken, "none", DEFAULT_THRESHOLDS), "citation_validity")
+
+
+def test_gate_fails_when_refusal_is_configured_away(corpus_bot: Assistant, tmp_path: Path) -> None:
+    rows = [r for r in GOLDEN if not r.answerable]  # correct_refusal counts only these rows
+    healthy = run_eval(corpus_bot, rows)
+    never_refuses = Assistant(make_settings(tmp_path / "data", evidence_threshold=0.0,
+                                            support_threshold=0.0, llm="none"))
+    assert never_refuses.ingest().ok
+    broken = run_eval(never_refuses, rows)
+    assert broken["metrics"]["correct_refusal"] < healthy["metrics"]["correct_refusal"]
+    assert not _failing(check_gate(healthy, "none", DEFAULT_THRESHOLDS), "correct_refusal"), (
+        "the real assistant misses the [none] correct_refusal minimum")
+    assert _failing(check_gate(broken, "none", DEFAULT_THRESHOLDS), "correct_refusal"), (
+        f"[none] correct_refusal must be above {broken['metrics']['correct_refusal']:.3f}, what "
+        "the assistant scores when configured not to refuse")
+
+
+# --- the command, end to end --------------------------------------------------------------
+def test_eval_command_writes_the_report_links_latest_and_compares(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = tmp_path / "first"
+    assert main(["--llm", "none", "--limit", "3", "--out", str(first)]) == 0
+    for name in ("summary.json", "rows.jsonl", "report.html", "report.md", "metrics.png",
+                 "latency.png"):
+        assert (first / name).stat().st_size > 0, name
+    page = (first / "report.html").read_text(encoding="utf-8")
+    assert all(html.escape(r.question) in page for r in GOLDEN[:3])
+    assert "data:image/png;base64," in page
+    rows = [json.loads(line) for line in (first / "rows.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == [r.id for r in GOLDEN[:3]]
+    assert json.loads((first / "summary.json").read_text())["questions"] == 3
+    capsys.readouterr()
+    # the default folder is linked as latest; three answerable rows measure no refusals,
+    # so the [none] gate fails on correct_refusal ("not measured") and exits 1
+    assert main(["--llm", "none", "--limit", "3", "--compare", str(first), "--gate"]) == 1
+    out = capsys.readouterr().out
+    assert f"Compared with {first}" in out and "correct_refusal: not measured" in out
+    assert (tmp_path / "data" / "eval" / "latest" / "summary.json").exists()
