@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from assistant import prompts
 from assistant.embedding import MiniLMEmbedding
 from assistant.errors import LLMError
-from assistant.evidence import Evidence, SentenceVectors, select_evidence
+from assistant.evidence import Evidence, SentenceVectors, expects_answer_type, select_evidence
+from assistant.guards import specifics, strip_instructions
 from assistant.llm import Generator, Message
 from assistant.models import Answer, Citation, Conflict
 from assistant.retrieval import HybridRetriever
@@ -24,25 +25,8 @@ from assistant.settings import Settings
 from assistant.text import sentence_spans
 from assistant.verify import check_sentence, find_conflicts, normalise_markers
 
+EXTRACTIVE_MARGIN = 0.08  # an extractive answer uses sentences this close to the most relevant
 CONFLICT_POOL = 16  # relevant sentences searched for disagreements, beyond the prompt's few
-_YEAR = re.compile(r"\b(19|20)\d{2}\b")
-_NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&-]*")
-
-
-def _specifics(question: str) -> set[str]:
-    """Years and capitalised names in the question, lower-cased, without a plural/possessive s.
-
-    If the retrieved text mentions none of e.g. "Google" or "2024", the documents cannot
-    answer a question about it, however close the rest of the question is.
-    """
-    found = {m.group() for m in _YEAR.finditer(question)}
-    for match in _NAME.finditer(question):
-        name = re.sub(r"(’s|'s|s)$", "", match.group().strip("'’")).lower()
-        if len(name) > 1:
-            found.add(name)
-    return found
-
-
 @dataclass
 class _Citer:
     """Numbers citations 1, 2, ... in the order the answer first uses each evidence sentence."""
@@ -113,16 +97,17 @@ class AnswerPipeline:
         vector = self.embedder.embed([standalone])[0]
         chunks = self.retriever.retrieve(standalone, vector, self.settings.top_k)
         retrieved = " ".join(c.text for c in chunks).lower()
-        if any(name not in retrieved for name in _specifics(standalone)):
+        if any(name not in retrieved for name in specifics(standalone)):
             return []
         return select_evidence(standalone, vector, chunks, self.vectors,
                                CONFLICT_POOL, self.settings.evidence_threshold)
 
     def _draft(self, question: str, evidence: list[Evidence], timings: dict[str, float],
                ) -> Iterator[str]:
-        if self.generator is None:
+        if self.generator is None:  # extractive: the best sentences that have the right kind of answer
             top = evidence[0].relevance
-            picked = [e for e in evidence[:2] if e.relevance >= top - 0.05]
+            fitting = [e for e in evidence if expects_answer_type(question, e.text)]
+            picked = [e for e in fitting[:2] if e.relevance >= top - EXTRACTIVE_MARGIN]
             yield " ".join(f"{e.text} [{e.number}]" for e in picked)
             return
         listing = "\n".join(f"[{e.number}] {e.text}" for e in evidence)
@@ -144,9 +129,10 @@ class AnswerPipeline:
              ) -> Iterator[str]:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
-        standalone = self.condense(question, history)
+        asked = strip_instructions(question)  # instructions in a question are not obeyed
+        standalone = self.condense(asked, history) if asked else ""
         timings["condense_s"] = time.perf_counter() - t0
-        pool = self.gather(standalone)  # numbered by relevance; the prompt gets the best few
+        pool = self.gather(standalone) if standalone else []  # by relevance; the prompt gets a few
         evidence = pool[: self.settings.evidence_sentences]
         timings["retrieve_s"] = time.perf_counter() - t0 - timings["condense_s"]
         citer = _Citer(pool)

@@ -10,6 +10,7 @@ Not here: deciding whether an answer is supported (`verify.py`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,10 +36,23 @@ class Evidence:
     context: str = ""  # the sentence before it in the chunk: resolves "The initiative ..."
 
 
-def lexical_overlap(claim: str, evidence: str) -> float:
-    """Share of the claim's content words found in the evidence."""
+def lexical_overlap(claim: str, evidence: str, generic: frozenset[str] = frozenset()) -> float:
+    """Share of the claim's content words found in the evidence.
+
+    Words in `generic` (the subject every sentence shares, like "Microsoft") are left out
+    when the claim has others: "Microsoft owns OpenAI" must be backed on "owns".
+    """
     wanted = content_words(claim)
+    wanted = (wanted - generic) or wanted
     return len(wanted & content_words(evidence)) / len(wanted) if wanted else 0.0
+
+
+def generic_words(evidence: list[Evidence]) -> frozenset[str]:
+    """Content words found in at least half of the evidence sentences (at least 4 of them)."""
+    if len(evidence) < 4:
+        return frozenset()
+    counts = Counter(w for e in evidence for w in content_words(e.text))
+    return frozenset(w for w, n in counts.items() if n * 2 >= len(evidence))
 
 
 class SentenceVectors:
@@ -80,14 +94,24 @@ def candidate_sentences(chunks: list[Chunk]) -> list[Evidence]:
 
 _QUANTITY = re.compile(r"^\s*(how (much|many|large|big|long)|what (percentage|share|amount|sum))",
                        re.IGNORECASE)
-_WHEN = re.compile(r"^\s*(when|what year|in what year|what month|on what date)", re.IGNORECASE)
+_WHEN = re.compile(r"^\s*(when|(in |on )?(what|which) (year|month|date|exact date|day))\b",
+                   re.IGNORECASE)
+_YEAR_ASKED = re.compile(r"\b(what|which) year\b", re.IGNORECASE)
+_UNIT = re.compile(r"^\s*how many ([a-z]+)", re.IGNORECASE)
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 
 
 def expects_answer_type(question: str, sentence: str) -> bool:
     """Whether the sentence has the kind of answer the question asks for (a number, a date)."""
     if _QUANTITY.search(question):
+        unit = _UNIT.search(question)
+        if unit and not content_words(unit.group(1)) & content_words(sentence):
+            return False  # "how many jobs" is not answered by a count of buildings
+        if re.search(r"percent|share", question, re.I) and not re.search(r"%|percent", sentence):
+            return False
         return bool(re.search(r"\d|\b(one|two|three|four|five|ten|twenty)\b", sentence, re.I))
+    if _YEAR_ASKED.search(question):
+        return bool(re.search(r"\b(19|20)\d\d\b", sentence))
     if _WHEN.search(question):
         return bool(re.search(rf"\b(19|20)\d\d\b|\b({_MONTHS})\b", sentence, re.I))
     return True

@@ -175,8 +175,10 @@ def build_ui(bot: Assistant) -> gr.Blocks:
         return results, *doc_table(), status()
 
     def remove(doc_id: str | None) -> tuple[list[list[Any]], Any, str, str]:
+        if not doc_id:
+            return *doc_table(), "Choose a document to remove.", status()
         try:
-            bot.remove(doc_id or "")
+            bot.remove(doc_id)
             message = "Removed."
         except AssistantError as exc:
             message = str(exc)
@@ -197,9 +199,8 @@ def build_ui(bot: Assistant) -> gr.Blocks:
                  "| metric | value |", "|---|---|"]
         lines += [f"| {k} | {'—' if v is None else f'{v:.3g}'} |"
                   for k, v in s.get("metrics", {}).items()]
-        rows_file = out / "rows.jsonl"
-        records = [json.loads(line) for line in rows_file.read_text(encoding="utf-8").splitlines()
-                   if line.strip()] if rows_file.is_file() else []
+        records = [json.loads(line) for line in
+                   (out / "rows.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
         failing = [[r.get("id"), r.get("question"), r.get("answer"), "; ".join(r["failures"])]
                    for r in records if r.get("failures")]
         chart = out / "metrics.png"
@@ -241,7 +242,7 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             docs = gr.Dataframe(headers=["title", "publisher", "source", "chunks", "ingested"],
                                 interactive=False, elem_id="docs", wrap=True,
                                 column_widths=["34%", "14%", "30%", "8%", "14%"])
-            with gr.Row(equal_height=True):
+            with gr.Row():
                 pick = gr.Dropdown(label="Document (view or remove)", choices=[],
                                    elem_id="pick", scale=4)
                 delete = gr.Button("Remove", variant="stop", elem_id="remove")
@@ -257,9 +258,10 @@ def build_ui(bot: Assistant) -> gr.Blocks:
                 limit = gr.Number(label="Questions (0 = all)", value=0, precision=0, minimum=0)
                 run = gr.Button("Run evaluation", variant="primary", elem_id="run-eval")
             summary = gr.Markdown(elem_id="eval-summary")
-            chart = gr.Image(label="Metrics", type="filepath", interactive=False)
-            failing = gr.Dataframe(headers=["id", "question", "answer", "failures"],
-                                   label="Failing questions", interactive=False, wrap=True)
+            chart = gr.Image(label="Metrics", type="filepath", interactive=False, elem_id="eval-chart")
+            failing = gr.Dataframe(headers=["id", "question", "answer", "what failed"],
+                                   label="Failing questions", interactive=False, wrap=True,
+                                   column_widths=["14%", "26%", "32%", "28%"])
 
         # one model, one job at a time: chat, ingest, remove and eval share a queue
         busy: dict[str, Any] = {"concurrency_id": "assistant", "concurrency_limit": 1}

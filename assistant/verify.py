@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.evidence import Evidence, SentenceVectors, lexical_overlap
+from assistant.evidence import Evidence, SentenceVectors, generic_words, lexical_overlap
 from assistant.text import content_words, numbers, sentence_spans
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -52,10 +52,11 @@ def says_unknown(sentence: str) -> bool:
     return bool(_NOT_KNOWN.search(sentence))
 
 
-def support_scores(claim: str, quotes: list[str], vectors: SentenceVectors) -> list[float]:
+def support_scores(claim: str, quotes: list[str], vectors: SentenceVectors,
+                   generic: frozenset[str] = frozenset()) -> list[float]:
     """How well each quote supports the claim: half cosine, half content-word coverage."""
     cosines = vectors(quotes) @ vectors([claim])[0]
-    return [0.5 * float(c) + 0.5 * lexical_overlap(claim, q)
+    return [0.5 * float(c) + 0.5 * lexical_overlap(claim, q, generic)
             for c, q in zip(cosines, quotes, strict=True)]
 
 
@@ -69,7 +70,7 @@ def check_sentence(
     loose = numbers(claim) - numbers(" ".join(e.text for e in evidence))
     if loose:
         return CheckedSentence(claim, 0.0, False, (), f"numbers in no evidence: {sorted(loose)}")
-    scores = support_scores(claim, [e.text for e in evidence], vectors)
+    scores = support_scores(claim, [e.text for e in evidence], vectors, generic_words(evidence))
     best = int(np.argmax(scores))
     if scores[best] < threshold:
         return CheckedSentence(claim, scores[best], False, (), "no evidence supports it")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assista
     demo.close()
 
 
-@pytest.fixture
-def page(app: tuple[str, Assistant]) -> Iterator[tuple[Any, list[str]]]:
+@contextmanager
+def browser_page(url: str) -> Iterator[tuple[Any, list[str]]]:
+    """A Chromium page on `url` that may reach localhost only; fails if it tried more."""
     from playwright.sync_api import sync_playwright
 
     expect.set_options(timeout=30_000)
@@ -60,13 +62,20 @@ def page(app: tuple[str, Assistant]) -> Iterator[tuple[Any, list[str]]]:
                       else route.abort())
         page = context.new_page()
         page.set_default_timeout(30_000)
-        page.goto(app[0], wait_until="load")
+        page.goto(url, wait_until="load")
         page.wait_for_selector("#question textarea")
         page.wait_for_selector("#status p")  # the status line is filled once the app is up
         yield page, requests
         browser.close()
+    assert requests, "no request was recorded"
     external = [url for url in requests if not LOCAL.match(url)]
     assert not external, f"the page tried to reach the network: {external}"
+
+
+@pytest.fixture
+def page(app: tuple[str, Assistant]) -> Iterator[tuple[Any, list[str]]]:
+    with browser_page(app[0]) as opened:
+        yield opened
 
 
 def ask(page: Any, question: str) -> float:
@@ -160,3 +169,37 @@ def test_html_in_a_document_never_runs(page: tuple[Any, list[str]], tmp_path: Pa
     p.wait_for_timeout(300)
     assert p.evaluate("() => typeof window.__pwned") == "undefined"
     p.screenshot(path=str(artifacts / "escaped-document.png"), full_page=True)
+
+
+def test_evaluation_tab_shows_the_latest_report(page: tuple[Any, list[str]],
+                                                artifacts: Path) -> None:
+    p, _ = page
+    p.get_by_role("tab", name="Evaluation").click()
+    expect(p.locator("#eval-summary")).to_contain_text("No evaluation report yet")
+    p.get_by_label("Questions (0 = all)").fill("3")
+    p.locator("#run-eval").click()
+    expect(p.locator("#eval-summary")).to_contain_text("3 questions", timeout=120_000)
+    p.locator("#eval-chart img").wait_for()
+    p.screenshot(path=str(artifacts / "evaluation.png"), full_page=True)
+
+
+@pytest.mark.slow
+def test_local_llm_answer_streams_in_the_browser(tmp_path: Path, artifacts: Path) -> None:
+    """The default local LLM: cold first question (model load included), then a warm one."""
+    bot = Assistant(make_settings(tmp_path / "data", llm="local"))
+    assert bot.ingest().ok
+    port = free_port()
+    demo = serve(bot, "127.0.0.1", port, block=False)
+    try:
+        with browser_page(f"http://127.0.0.1:{port}/") as (p, _):
+            p.set_default_timeout(120_000)
+            cold = ask(p, QUESTION)
+            assert "Abilene" in p.locator("#chat .answer").last.inner_text()
+            warm = ask(p, "Who is OpenAI's largest investor?")
+            assert "Microsoft" in p.locator("#chat .answer").last.inner_text()
+            p.locator("#chat .answer").last.get_by_role("button", name="[1]").first.click()
+            p.locator("#viewer mark#cited").wait_for()
+            p.screenshot(path=str(artifacts / "chat-local-llm.png"), full_page=True)
+        print(f"local LLM, first token: cold {cold:.1f} s, warm {warm:.1f} s")
+    finally:
+        demo.close()
