@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding-model call.")
     top_k: int = Field(6, ge=1, le=50, description="Chunks kept after hybrid fusion.")
     evidence_sentences: int = Field(
-        6, ge=1, le=20, description="Most evidence sentences put in a prompt."
+        4, ge=1, le=20, description="Most evidence sentences put in a prompt."
     )
 
     # --- generation --------------------------------------------------------------------

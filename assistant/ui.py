@@ -115,24 +115,23 @@ def build_ui(bot: Assistant) -> gr.Blocks:
     def respond(question: str, messages: list[Any], history: list[dict[str, str]],
                 ) -> Iterator[tuple[list[Any], list[dict[str, str]], str]]:
         asked = [{"role": "user", "content": esc(question)}] if question.strip() else []
-        messages = [*messages, *asked, {"role": "assistant", "content": ""}]
+        messages = [*messages, *asked]
+        yield messages, history, ""  # the question shows at once, then the answer streams
         try:
             stream = bot.stream(question, history)
             text = ""
             for delta in stream:
                 text += delta
-                messages[-1]["content"] = esc(text)
-                yield messages, history, ""
+                yield [*messages, {"role": "assistant", "content": esc(text)}], history, ""
             assert stream.answer is not None
             answer = stream.answer
         except AssistantError as exc:
-            messages[-1]["content"] = f'<div class="error">{esc(str(exc))}</div>'
-            yield messages, history, ""
+            error = f'<div class="error">{esc(str(exc))}</div>'
+            yield [*messages, {"role": "assistant", "content": error}], history, ""
             return
-        messages[-1]["content"] = answer_html(bot, answer)
         history = [*history, {"role": "user", "content": question},
                    {"role": "assistant", "content": answer.text}]
-        yield messages, history, ""
+        yield [*messages, {"role": "assistant", "content": answer_html(bot, answer)}], history, ""
 
     def show_source(cite: str) -> str:
         try:

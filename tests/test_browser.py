@@ -26,7 +26,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 LOCAL = re.compile(r"^(https?://(127\.0\.0\.1|localhost)(:\d+)?/|data:|blob:)")
-BOT = "#chat .message.bot"
+BOT = "#chat .message.bot:not(.pending)"  # not the "loading" placeholder
 QUESTION = "Where is the first Stargate site?"
 PWNED = ('The Quokka Protocol requires every server rack to be painted teal. '
          '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1">\n')
@@ -88,9 +88,9 @@ def ask(page: Any, question: str) -> float:
     page.wait_for_function(
         """([sel, n]) => { const m = document.querySelectorAll(sel);
                           return m.length > n && m[n].innerText.trim().length > 0; }""",
-        arg=[BOT, before], polling="raf")
+        arg=[BOT, before], polling="raf", timeout=90_000)
     first_token = time.perf_counter() - start
-    page.locator(BOT).nth(before).locator(".answer, .error").wait_for()  # the final answer
+    page.locator(BOT).nth(before).locator(".answer, .error").wait_for(timeout=90_000)
     print(f"\n{question!r}: first streamed token after {first_token * 1000:.0f} ms")
     return first_token
 
