@@ -93,14 +93,18 @@ class AnswerPipeline:
         return candidate
 
     def gather(self, standalone: str) -> list[Evidence]:
-        """Evidence for the question; none when it names a year or a name no retrieved text has."""
+        """Evidence for the question, most relevant first. None when the question names a year
+        or a name that no retrieved text has, or asks for a number or date that no evidence
+        sentence holds ("How many jobs ...?" answered by a count of buildings)."""
         vector = self.embedder.embed([standalone])[0]
         chunks = self.retriever.retrieve(standalone, vector, self.settings.top_k)
         retrieved = " ".join(c.text for c in chunks).lower()
         if any(name not in retrieved for name in specifics(standalone)):
             return []
-        return select_evidence(standalone, vector, chunks, self.vectors,
-                               CONFLICT_POOL, self.settings.evidence_threshold)
+        pool = select_evidence(standalone, vector, chunks, self.vectors, CONFLICT_POOL,
+                               self.settings.evidence_threshold)
+        prompt = pool[: self.settings.evidence_sentences]
+        return pool if any(expects_answer_type(standalone, e.text) for e in prompt) else []
 
     def _draft(self, question: str, evidence: list[Evidence], timings: dict[str, float],
                ) -> Iterator[str]:

@@ -19,6 +19,7 @@ from assistant.models import Answer, SearchHit
 from assistant.settings import Settings
 
 History = list[dict[str, str]]
+WARM_SENTENCES = 3000  # beyond this, warming would cost more than the first questions it saves
 
 
 class Chat:
@@ -84,6 +85,18 @@ class Assistant:
         generator = None if self.settings.llm == "none" else self.generator
         return AnswerPipeline(self.settings, self.embedder, self._retriever, self._vectors,
                               generator)
+
+    def warm_up(self) -> None:
+        """Load the models and embed every stored sentence now, so the first question is fast."""
+        from assistant.evidence import candidate_sentences
+
+        pipeline = self._pipeline()
+        sentences = candidate_sentences(self.store.all_chunks())[:WARM_SENTENCES]
+        pipeline.vectors([s.text for s in sentences] +
+                         [f"{s.context} {s.text}".strip() for s in sentences])
+        pipeline.retriever.retrieve("warm up", self.embedder.embed(["warm up"])[0], 1)
+        if self.settings.llm != "none":
+            self.generator()
 
     def generator(self) -> Any:
         """The LLM, loaded on first call (the pipeline calls it only when it must generate)."""

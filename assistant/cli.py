@@ -173,6 +173,7 @@ def serve(host: str | None, port: int | None, llm: str | None, ingest: bool) -> 
     if ingest:
         report = bot.ingest(progress=None)
         click.echo(f"Ingest: {report.summary()}.")
+    bot.warm_up()
     serve_ui(bot, host or bot.settings.ui_host, port or bot.settings.ui_port)
 
 

@@ -109,8 +109,8 @@ def build_ui(bot: Assistant) -> gr.Blocks:
 
     def status() -> str:
         s = bot.status()
-        return (f"LLM: {s['llm']} · embedding: {s['embedding']} · {s['documents']} documents, "
-                f"{s['chunks']} chunks · store: {s['store']}")
+        return (f"**Partnership Assistant** · LLM: {s['llm']} · embedding: {s['embedding']} · "
+                f"{s['documents']} documents, {s['chunks']} chunks · store: {s['store']}")
 
     def respond(question: str, messages: list[Any], history: list[dict[str, str]],
                 ) -> Iterator[tuple[list[Any], list[dict[str, str]], str]]:

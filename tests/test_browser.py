@@ -98,7 +98,7 @@ def ask(page: Any, question: str) -> float:
 def upload(page: Any, file: Path) -> None:
     page.get_by_role("tab", name="Documents").click()
     page.locator("#upload input[type=file]").set_input_files(str(file))
-    expect(page.locator("#upload")).to_contain_text(file.name)
+    expect(page.locator("#upload")).to_contain_text(file.stem)  # shown as "stem .txt"
     page.locator("#ingest").click()
     expect(page.locator("#results")).to_contain_text(file.name)
     expect(page.locator("#results")).to_contain_text("added")
@@ -195,6 +195,8 @@ def test_local_llm_answer_streams_in_the_browser(tmp_path: Path, artifacts: Path
             p.set_default_timeout(120_000)
             cold = ask(p, QUESTION)
             assert "Abilene" in p.locator("#chat .answer").last.inner_text()
+            p.locator("#clear").click()  # a new conversation: no follow-up rewriting by the LLM
+            p.wait_for_function("() => !document.querySelector('#chat .answer')")
             warm = ask(p, "Who is OpenAI's largest investor?")
             assert "Microsoft" in p.locator("#chat .answer").last.inner_text()
             p.locator("#chat .answer").last.get_by_role("button", name="[1]").first.click()

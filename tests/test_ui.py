@@ -15,7 +15,7 @@ import pytest
 from conftest import free_port, make_settings
 from gradio_client import Client, handle_file
 
-from assistant import Answer, Assistant, Citation
+from assistant import Answer, Assistant, Citation, Conflict
 from assistant.ui import answer_html, document_html, serve
 
 
@@ -116,6 +116,18 @@ def test_html_in_answers_and_documents_is_escaped(ui: tuple[str, Assistant]) -> 
     assert "<img" not in page and "<script>" not in page and "&lt;img src=x" in page
     assert "<b>t</b>" not in page
     assert '<mark id="cited">' in document_html(bot, doc.doc_id, 0, 5)
+
+
+def test_conflicting_sources_are_shown_side_by_side(ui: tuple[str, Assistant]) -> None:
+    bot = ui[1]
+    doc = bot.documents()[0]
+    a = Citation(1, doc.doc_id, "A", doc.source, "It opens in 2025", 0, 10, 0.9)
+    b = Citation(2, doc.doc_id, "B", doc.source, "It opens in 2026", 10, 20, 0.9)
+    answer = Answer("q", "The sources differ [1] [2].", [a, b], refused=False,
+                    conflicts=[Conflict("when", (a, b))])
+    page = answer_html(bot, answer)
+    assert "The sources disagree" in page and page.count('<div class="side">') == 2
+    assert page.index("2025") < page.index("2026")
 
 
 def test_login_is_required_when_ui_auth_is_set(tmp_path: Path) -> None:
