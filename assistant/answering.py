@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from assistant import prompts
 from assistant.embedding import MiniLMEmbedding
 from assistant.errors import LLMError
-from assistant.evidence import Evidence, SentenceVectors, expects_answer_type, select_evidence
+from assistant.evidence import (
+    Evidence,
+    SentenceVectors,
+    expects_answer_type,
+    generic_words,
+    select_evidence,
+)
 from assistant.guards import specifics, strip_instructions
 from assistant.llm import Generator, Message
 from assistant.models import Answer, Citation, Conflict
@@ -140,6 +146,7 @@ class AnswerPipeline:
         evidence = pool[: self.settings.evidence_sentences]
         timings["retrieve_s"] = time.perf_counter() - t0 - timings["condense_s"]
         citer = _Citer(pool)
+        generic = generic_words(pool)
         emitted: list[str] = []
         notice = ""
 
@@ -152,7 +159,7 @@ class AnswerPipeline:
 
         def verified(draft_sentence: str) -> Iterator[str]:
             checked = check_sentence(draft_sentence, evidence, self.vectors,
-                                     self.settings.support_threshold)
+                                     self.settings.support_threshold, standalone, generic)
             if checked.supported:
                 numbers = [citer.cite(n, checked.support) for n in checked.evidence]
                 yield from emit(_with_markers(checked.text, numbers))

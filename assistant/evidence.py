@@ -48,8 +48,8 @@ def lexical_overlap(claim: str, evidence: str, generic: frozenset[str] = frozens
 
 
 def generic_words(evidence: list[Evidence]) -> frozenset[str]:
-    """Content words found in at least half of the evidence sentences (at least 4 of them)."""
-    if len(evidence) < 4:
+    """Content words found in at least half of the evidence sentences (at least 8 of them)."""
+    if len(evidence) < 8:
         return frozenset()
     counts = Counter(w for e in evidence for w in content_words(e.text))
     return frozenset(w for w, n in counts.items() if n * 2 >= len(evidence))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.evidence import Evidence, SentenceVectors, generic_words, lexical_overlap
+from assistant.evidence import Evidence, SentenceVectors, lexical_overlap
 from assistant.text import content_words, numbers, sentence_spans
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -60,17 +60,45 @@ def support_scores(claim: str, quotes: list[str], vectors: SentenceVectors,
             for c, q in zip(cosines, quotes, strict=True)]
 
 
-def check_sentence(
-    sentence: str, evidence: list[Evidence], vectors: SentenceVectors, threshold: float
-) -> CheckedSentence:
+_LIGHT = frozenset("""mean meant remain happen describe include become involve cause allow keep
+hold play role part main still exact exactly according article""".split())
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or (len(a) >= 5 and len(b) >= 5 and a[:5] == b[:5])
+
+
+def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
+    """Words the claim takes from the question that no evidence has ("Microsoft *acquired*
+    Oracle" for "Why did Microsoft acquire Oracle?"): a false premise repeated as fact.
+    Only words of five letters or more, and not light verbs like "remain" or "mean"."""
+    known = content_words(evidence_text)
+    asked = [w for w in content_words(question) if len(w) >= 5 and w not in _LIGHT]
+    return {w for w in content_words(claim)
+            if any(_same_word(w, q) for q in asked) and not any(_same_word(w, k) for k in known)}
+
+
+def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVectors,
+                   threshold: float, question: str = "",
+                   generic: frozenset[str] = frozenset()) -> CheckedSentence:
+    """Whether the evidence supports one draft sentence, and which evidence to cite for it.
+
+    `generic` are the subject words to discount (see `generic_words`, computed over the
+    wider evidence pool: over four sentences everything looks generic)."""
     cited = [int(n) for group in MARKER.findall(sentence) for n in group.split(",")]
     claim = MARKER.sub("", sentence).strip()
+    if not claim.strip(" .") and len(cited) == 1 and 1 <= cited[0] <= len(evidence):
+        claim = evidence[cited[0] - 1].text  # a bare "[2]": the model points at its answer
     if not claim or says_unknown(claim) or not evidence:
         return CheckedSentence(claim, 0.0, False, (), "says it does not know")
-    loose = numbers(claim) - numbers(" ".join(e.text for e in evidence))
+    evidence_text = " ".join(e.text for e in evidence)
+    loose = numbers(claim) - numbers(evidence_text)
     if loose:
         return CheckedSentence(claim, 0.0, False, (), f"numbers in no evidence: {sorted(loose)}")
-    scores = support_scores(claim, [e.text for e in evidence], vectors, generic_words(evidence))
+    echoed = echoed_premise(claim, question, evidence_text)
+    if echoed:
+        return CheckedSentence(claim, 0.0, False, (), f"premise in no evidence: {sorted(echoed)}")
+    scores = support_scores(claim, [e.text for e in evidence], vectors, generic)
     best = int(np.argmax(scores))
     if scores[best] < threshold:
         return CheckedSentence(claim, scores[best], False, (), "no evidence supports it")
