@@ -40,7 +40,9 @@ class Chat:
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(self, settings: Settings | None = None, *, generator: Any = None,
+                 **overrides: Any) -> None:
+        """`generator`: an `assistant.llm.Generator` to use instead of the configured LLM."""
         self.settings = settings or Settings(**overrides)
         if settings is not None and overrides:
             self.settings = settings.model_copy(update=overrides)
@@ -49,7 +51,7 @@ class Assistant:
         self._store: Any = None
         self._retriever: Any = None
         self._vectors: Any = None
-        self._generator: Any = None
+        self._generator: Any = generator
 
     # --- lazily built parts ------------------------------------------------------------
     @property

@@ -19,7 +19,10 @@ for _name, _value in {
     os.environ[_name] = _value
 
 import socket  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -67,6 +70,33 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for_http(url: str, seconds: float) -> None:
+    """Wait until `url` answers (a server started by a test), or fail the test."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"{url} did not answer within {seconds:.0f} s")
+
+
+@contextmanager
+def running_ui(data_dir: Path, **overrides: object) -> Iterator[tuple[str, Assistant]]:
+    """The real web UI over an ingested corpus, on a free localhost port."""
+    from assistant.ui import serve
+
+    bot = Assistant(make_settings(data_dir, **overrides))
+    assert bot.ingest().ok
+    port = free_port()
+    demo = serve(bot, "127.0.0.1", port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/", bot
+    finally:
+        demo.close()
 
 
 @pytest.fixture

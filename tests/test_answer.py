@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MODEL_DIR, free_port, make_settings
+from conftest import MODEL_DIR, free_port, make_settings, wait_for_http
 
 from assistant import Answer, Assistant
 from assistant.answering import AnswerPipeline
@@ -205,14 +203,7 @@ def openai_server() -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("llama.cpp server did not start")
+        wait_for_http(f"{url}/models", 150)
         yield url
     finally:
         proc.terminate()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port, make_settings
+from conftest import free_port, make_settings, running_ui
 from playwright.sync_api import expect
 
 from assistant import Assistant
@@ -38,12 +38,8 @@ if not CHROMIUM.exists():
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
-    bot = Assistant(make_settings(tmp_path_factory.mktemp("browser"), llm="none"))
-    assert bot.ingest().ok
-    port = free_port()
-    demo = serve(bot, "127.0.0.1", port, block=False)
-    yield f"http://127.0.0.1:{port}/", bot
-    demo.close()
+    with running_ui(tmp_path_factory.mktemp("browser"), llm="none") as running:
+        yield running
 
 
 @contextmanager

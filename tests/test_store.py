@@ -6,13 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT, free_port, make_settings
+from conftest import CORPUS, ROOT, free_port, make_settings, wait_for_http
 
 from assistant import Assistant
 from assistant.embedding import DIMENSIONS
@@ -33,14 +31,7 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
                             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma server did not start")
+        wait_for_http(f"{url}/api/v2/heartbeat", 60)
         yield url
     finally:
         proc.terminate()

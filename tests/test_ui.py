@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port, make_settings
+from conftest import free_port, make_settings, running_ui
 from gradio_client import Client, handle_file
 
 from assistant import Answer, Assistant, Citation, Conflict
@@ -21,12 +21,8 @@ from assistant.ui import answer_html, document_html, serve
 
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
-    bot = Assistant(make_settings(tmp_path_factory.mktemp("ui"), llm="none"))
-    assert bot.ingest().ok
-    port = free_port()
-    demo = serve(bot, "127.0.0.1", port, block=False)
-    yield f"http://127.0.0.1:{port}/", bot
-    demo.close()
+    with running_ui(tmp_path_factory.mktemp("ui"), llm="none") as running:
+        yield running
 
 
 def _client(url: str, **kwargs: Any) -> Client:
