@@ -64,13 +64,17 @@ def ingest(paths: tuple[str, ...], keep_missing: bool) -> None:
     """Ingest PATHS (files or folders; default: the corpus folder)."""
     bot = _assistant()
     report = bot.ingest(list(paths) or None, prune=not keep_missing, progress=None)
+    _print_report(bot, report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _print_report(bot: Any, report: Any) -> None:
     for r in report.results:
         if r.status in ("failed", "skipped", "removed") or os.environ.get("ASSISTANT_VERBOSE"):
             click.echo(f"{r.status:>9}  {r.source}" + (f": {r.reason}" if r.reason else ""),
                        err=r.status == "failed")
     click.echo(f"Ingest: {report.summary()}; {bot.store.chunk_count()} chunks in the store.")
-    if not report.ok:
-        sys.exit(1)
 
 
 @main.command()
@@ -171,8 +175,7 @@ def serve(host: str | None, port: int | None, llm: str | None, ingest: bool) -> 
 
     bot = _assistant(llm)
     if ingest:
-        report = bot.ingest(progress=None)
-        click.echo(f"Ingest: {report.summary()}.")
+        _print_report(bot, bot.ingest(progress=None))
     bot.warm_up()
     serve_ui(bot, host or bot.settings.ui_host, port or bot.settings.ui_port)
 

@@ -182,11 +182,11 @@ def test_streaming_yields_the_same_text_as_ask(local_bot: Assistant) -> None:
 @pytest.mark.slow
 def test_follow_up_is_condensed_and_answered(local_bot: Assistant) -> None:
     chat = local_bot.chat()
-    first = chat.send("How much did Microsoft invest in OpenAI in 2019?")
-    assert "1 billion" in first.text
-    second = chat.send("What did it require OpenAI to do?")
+    first = chat.send("Who is OpenAI's largest investor?")
+    assert "Microsoft" in first.text
+    second = chat.send("When did it first invest, and how much?")
     assert "Microsoft" in second.standalone_question
-    assert "Azure" in second.text and not second.refused
+    assert "2019" in second.text and not second.refused
     assert_citation_contract(local_bot, second)
 
 
