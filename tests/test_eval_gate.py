@@ -14,6 +14,7 @@ from evals.runner import main
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # the local LLM answers 115 questions: ~20 minutes on 2 cores
 @pytest.mark.parametrize("llm", ["none", "local"])
 def test_golden_eval_meets_the_thresholds(llm: str, artifacts: Path) -> None:
     out = artifacts / f"eval-{llm}"
