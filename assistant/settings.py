@@ -75,7 +75,7 @@ class Settings(BaseSettings):
 
     # --- verification ------------------------------------------------------------------
     support_threshold: float = Field(
-        0.55, ge=0, le=1, description="Least support score for an answer sentence to stay."
+        0.65, ge=0, le=1, description="Least support score for an answer sentence to stay."
     )
     evidence_threshold: float = Field(
         0.30, ge=0, le=1, description="Least relevance of a sentence to count as evidence."

@@ -1,10 +1,10 @@
 """Ingest throughput against the embedding model's own throughput, measured in one run.
 
-Builds a synthetic corpus (default 220 files, >= 2,000 chunks), ingests it into a fresh
+Builds a synthetic corpus (default 260 files, >= 2,000 chunks), ingests it into a fresh
 embedded Chroma store, then embeds exactly the stored chunk texts with the model alone.
 Prints chunks/s for both and their ratio (goal: >= 0.9), plus the cost of a no-op re-ingest.
 
-    .venv/bin/python bench/ingest.py [--files 220] [--sentences 60]
+    .venv/bin/python bench/ingest.py [--files 260] [--sentences 60]
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def synthetic_corpus(folder: Path, files: int, sentences: int, seed: int = 7) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=220)
+    parser.add_argument("--files", type=int, default=260)
     parser.add_argument("--sentences", type=int, default=60)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
