@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.evidence import Evidence, SentenceVectors, lexical_overlap
-from assistant.text import content_words, numbers, sentence_spans
+from assistant.text import content_words, numbers
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
@@ -41,11 +41,6 @@ class CheckedSentence:
 def normalise_markers(draft: str) -> str:
     """Move "[n]" that follow a full stop in front of it, so sentences keep their markers."""
     return _MARKER_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), draft)
-
-
-def split_draft(draft: str) -> list[str]:
-    draft = normalise_markers(draft)
-    return [draft[s:e] for s, e in sentence_spans(draft)]
 
 
 def says_unknown(sentence: str) -> bool:
