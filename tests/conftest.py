@@ -85,6 +85,26 @@ def wait_for_http(url: str, seconds: float) -> None:
 
 
 @contextmanager
+def local_server(argv: list[str], health_path: str, seconds: float,
+                 env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `argv` (which must take the port as "{port}") on 127.0.0.1 until the test ends;
+    yields its base URL once `health_path` answers."""
+    import subprocess
+
+    port = free_port()
+    proc = subprocess.Popen([a.replace("{port}", str(port)) for a in argv],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url + health_path, seconds)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@contextmanager
 def running_ui(data_dir: Path, **overrides: object) -> Iterator[tuple[str, Assistant]]:
     """The real web UI over an ingested corpus, on a free localhost port."""
     from assistant.ui import serve

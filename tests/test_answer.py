@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MODEL_DIR, free_port, make_settings, wait_for_http
+from conftest import MODEL_DIR, free_port, local_server, make_settings
 
 from assistant import Answer, Assistant
 from assistant.answering import AnswerPipeline
@@ -196,18 +194,11 @@ def openai_server() -> Iterator[str]:
     from assistant.local_model import ensure_model
 
     model = ensure_model(MODELS["qwen2.5-coder-1.5b"], MODEL_DIR)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_threads", "2", "--n_ctx", "4096", "--chat_format", "chatml"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_for_http(f"{url}/models", 150)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host",
+            "127.0.0.1", "--port", "{port}", "--n_threads", "2", "--n_ctx", "4096",
+            "--chat_format", "chatml"]
+    with local_server(argv, "/v1/models", 150) as url:
+        yield f"{url}/v1"
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT, free_port, make_settings, wait_for_http
+from conftest import CORPUS, ROOT, free_port, local_server, make_settings
 
 from assistant import Assistant
 from assistant.embedding import DIMENSIONS
@@ -23,19 +23,11 @@ VENV_BIN = Path(sys.executable).parent
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[str]:
     """A real `chroma run` server on 127.0.0.1, stopped after the test."""
-    port = free_port()
     exe = shutil.which("chroma", path=str(VENV_BIN)) or "chroma"
-    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server-data"), "--host",
-                             "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/api/v2/heartbeat", 60)
+    argv = [exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
+            "--port", "{port}"]
+    with local_server(argv, "/api/v2/heartbeat", 60, {"ANONYMIZED_TELEMETRY": "False"}) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_chroma_server_through_http_client(tmp_path: Path, chroma_server: str) -> None:
