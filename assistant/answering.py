@@ -1,38 +1,91 @@
-"""The answer pipeline: condense -> retrieve -> evidence -> generate -> verify, streamed.
+"""The answer pipeline, in named stages, streamed as typed events and traced.
 
-Streaming is by verified sentence: the model's draft is buffered until a sentence is
-complete, that sentence is checked against the evidence and only then emitted (word by
-word), re-cited or dropped. So the streamed text is always exactly the final answer text,
-and nothing unsupported ever reaches the screen. Not here: storage, settings parsing.
+guard -> condense -> profile -> retrieve -> evidence -> answerability -> generate ->
+verify -> assemble. The evidence event goes out before anything is generated, so a caller
+can show the sources at once. Generated text is buffered until a sentence is complete;
+that sentence is verified and only then emitted, so the streamed text is always exactly
+the final answer. Every stage adds a line to `Answer.trace` saying what it decided and why.
+Not here: storage, settings parsing, formatting for people.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistant import prompts
-from assistant.embedding import MiniLMEmbedding
+from assistant.drafting import Drafter, ExtractiveDrafter
 from assistant.errors import LLMError
-from assistant.evidence import (
-    Evidence,
-    SentenceVectors,
-    expects_answer_type,
-    generic_words,
-    select_evidence,
-)
-from assistant.guards import specifics, strip_instructions
-from assistant.llm import Generator, Message
+from assistant.evidence import Evidence, SentenceVectors, generic_words, select_evidence
+from assistant.guards import instructions
+from assistant.judge import LLMJudge, RuleJudge, Verdict
 from assistant.models import Answer, Citation, Conflict
+from assistant.question import QuestionProfile, has_answer_kind, profile
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from assistant.text import sentence_spans
+from assistant.text import content_words, sentence_spans
 from assistant.verify import check_sentence, find_conflicts, normalise_markers
 
-EXTRACTIVE_MARGIN = 0.08  # an extractive answer uses sentences this close to the most relevant
 CONFLICT_POOL = 16  # relevant sentences searched for disagreements, beyond the prompt's few
+REPEAT_OVERLAP = 0.8  # a sentence sharing this much of an emitted one's words is a repeat
+
+
+# --- the events a stream yields -------------------------------------------------------------
+@dataclass(frozen=True)
+class EvidenceEvent:
+    """The numbered quotes the answer will be drawn from (number = evidence number)."""
+
+    evidence: list[Citation]
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class FinalEvent:
+    answer: Answer
+
+
+Event = EvidenceEvent | TextDelta | FinalEvent
+
+
+class AnswerStream:
+    """`for text in stream` gives text deltas; `stream.events()` gives every event.
+    `evidence` and `answer` are set as their events pass."""
+
+    def __init__(self, events: Iterator[Event]) -> None:
+        self._events = events
+        self.evidence: list[Citation] = []
+        self.answer: Answer | None = None
+
+    def events(self) -> Iterator[Event]:
+        for event in self._events:
+            if isinstance(event, EvidenceEvent):
+                self.evidence = event.evidence
+            elif isinstance(event, FinalEvent):
+                self.answer = event.answer
+            yield event
+
+    def __iter__(self) -> Iterator[str]:
+        for event in self.events():
+            if isinstance(event, TextDelta):
+                yield event.text
+
+
+# --- small helpers --------------------------------------------------------------------------
+@dataclass
+class Trace:
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, stage: str, decision: str, reason: str = "", **details: Any) -> None:
+        self.steps.append({"stage": stage, "decision": decision, "reason": reason, **details})
+
+
 @dataclass
 class _Citer:
     """Numbers citations 1, 2, ... in the order the answer first uses each evidence sentence."""
@@ -45,9 +98,12 @@ class _Citer:
         if evidence_number not in self.numbers:
             e = self.evidence[evidence_number - 1]
             self.numbers[evidence_number] = len(self.numbers) + 1
-            self.citations.append(Citation(self.numbers[evidence_number], e.doc_id, e.title,
-                                           e.source, e.text, e.start, e.end, round(score, 4)))
+            self.citations.append(_citation(e, self.numbers[evidence_number], score))
         return self.numbers[evidence_number]
+
+
+def _citation(e: Evidence, number: int, score: float) -> Citation:
+    return Citation(number, e.doc_id, e.title, e.source, e.text, e.start, e.end, round(score, 4))
 
 
 def _with_markers(claim: str, numbers: list[int]) -> str:
@@ -61,113 +117,137 @@ def _words(text: str) -> Iterator[str]:
     yield from re.findall(r"\S+\s*|\s+", text)
 
 
-class AnswerStream:
-    """Iterate for text deltas; `answer` holds the final Answer once iteration ends."""
-
-    def __init__(self, deltas: Iterator[str]) -> None:
-        self._deltas = deltas
-        self.answer: Answer | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        return self._deltas
+def _is_repeat(claim: str, emitted: list[str]) -> bool:
+    words = content_words(claim)
+    for earlier in emitted:
+        seen = content_words(earlier)
+        if words and len(words & seen) >= REPEAT_OVERLAP * len(words):
+            return True
+    return False
 
 
 class AnswerPipeline:
-    def __init__(self, settings: Settings, embedder: MiniLMEmbedding, retriever: HybridRetriever,
-                 vectors: SentenceVectors, generator: Callable[[], Generator] | None) -> None:
+    def __init__(self, settings: Settings, embedder: Any, retriever: HybridRetriever,
+                 vectors: SentenceVectors, drafter: Drafter,
+                 judge: LLMJudge | RuleJudge) -> None:
         self.settings = settings
         self.embedder = embedder
         self.retriever = retriever
         self.vectors = vectors
-        self.generator = generator  # None: extractive answers
+        self.drafter = drafter
+        self.judge = judge
 
-    # --- steps ---------------------------------------------------------------------------
-    def condense(self, question: str, history: list[dict[str, str]]) -> str:
-        """A standalone form of a follow-up question (the question itself when there is no history)."""
-        if not history:
-            return question
-        last_user = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
-        if self.generator is None:
-            return f"{last_user} {question}".strip()
-        turns = "\n".join(f"{t['role']}: {t['content'][:600]}" for t in history[-6:])
-        messages = [Message("system", prompts.CONDENSE_SYSTEM),
-                    Message("user", prompts.CONDENSE_USER.format(history=turns, question=question))]
-        rewritten = self.generator().complete(messages, max_tokens=60).strip().splitlines()
-        candidate = rewritten[0].strip().strip('"') if rewritten else ""
-        if not candidate or len(candidate) > 3 * len(question) + 200:
-            return f"{last_user} {question}".strip()
-        return candidate
+    # --- stages --------------------------------------------------------------------------
+    def guard(self, question: str, trace: Trace) -> str:
+        asked, removed = instructions(question)
+        trace.add("guard", "removed instructions" if removed else "kept",
+                  "imperative clauses aimed at the assistant are not obeyed" if removed else "",
+                  removed=removed)
+        return asked
 
-    def gather(self, standalone: str) -> list[Evidence]:
-        """Evidence for the question, most relevant first. None when the question names a year
-        or a name that no retrieved text has, or asks for a number or date that no evidence
-        sentence holds ("How many jobs ...?" answered by a count of buildings)."""
-        vector = self.embedder.embed([standalone])[0]
-        chunks = self.retriever.retrieve(standalone, vector, self.settings.top_k)
+    def condense(self, question: str, history: list[dict[str, str]], trace: Trace) -> str:
+        standalone = self.drafter.condense(question, history) if history else question
+        if history:
+            trace.add("condense", "rewritten" if standalone != question else "kept",
+                      standalone=standalone)
+        return standalone
+
+    def gather(self, question: QuestionProfile, trace: Trace) -> list[Evidence]:
+        """Evidence sentences for the question, most relevant first (the pool for conflicts)."""
+        vector = self.embedder.embed([question.text])[0]
+        chunks = self.retriever.retrieve(question.text, vector, self.settings.top_k)
         retrieved = " ".join(c.text for c in chunks).lower()
-        if any(name not in retrieved for name in specifics(standalone)):
+        unknown = sorted(n for n in question.specifics if n not in retrieved)
+        trace.add("retrieve", f"{len(chunks)} chunks", chunks=[c.chunk_id for c in chunks])
+        if unknown:
+            trace.add("retrieve", "refuse", "the question names what no retrieved text mentions",
+                      unknown=unknown)
             return []
-        pool = select_evidence(standalone, vector, chunks, self.vectors, CONFLICT_POOL,
+        pool = select_evidence(question, vector, chunks, self.vectors, CONFLICT_POOL,
                                self.settings.evidence_threshold)
-        prompt = pool[: self.settings.evidence_sentences]
-        return pool if any(expects_answer_type(standalone, e.text) for e in prompt) else []
+        trace.add("evidence", f"{len(pool)} sentences",
+                  relevance={e.number: e.relevance for e in pool[: self.settings.evidence_sentences]})
+        return pool
 
-    def _draft(self, question: str, evidence: list[Evidence], timings: dict[str, float],
-               ) -> Iterator[str]:
-        if self.generator is None:  # extractive: the best sentences that have the right kind of answer
-            top = evidence[0].relevance
-            fitting = [e for e in evidence if expects_answer_type(question, e.text)]
-            picked = [e for e in fitting[:2] if e.relevance >= top - EXTRACTIVE_MARGIN]
-            yield " ".join(f"{e.text} [{e.number}]" for e in picked)
-            return
-        listing = "\n".join(f"[{e.number}] {e.text}" for e in evidence)
-        user = prompts.ANSWER_USER.format(evidence=listing, question=question)
-        messages = [Message("system", prompts.ANSWER_SYSTEM), Message("user", user)]
-        generator = self.generator()
-        tokens = generator.count_tokens(prompts.ANSWER_SYSTEM + user)
-        if tokens is not None:
-            timings["prompt_tokens"] = float(tokens)
-        yield from generator.stream(messages)
+    def answerable(self, question: QuestionProfile, evidence: list[Evidence], trace: Trace,
+                   timings: dict[str, float]) -> Verdict:
+        start = time.perf_counter()
+        verdict = None
+        if isinstance(self.judge, LLMJudge):
+            verdict = self.judge.judge(question, evidence)
+            usage = self.drafter.usage
+            timings["judge_prompt_tokens"] = float(usage.prompt_evaluated)
+        if verdict is None:  # no LLM, or an endpoint without logprobs: the deterministic checks
+            verdict = RuleJudge().judge(question, evidence)
+        timings["judge_s"] = time.perf_counter() - start
+        trace.add("answerability", "answer" if verdict.answerable else "refuse", verdict.reason,
+                  picked=list(verdict.picked), scores=verdict.scores)
+        return verdict
 
     # --- the whole pipeline --------------------------------------------------------------
     def stream(self, question: str, history: list[dict[str, str]]) -> AnswerStream:
-        result = AnswerStream(iter(()))
-        result._deltas = self._run(question, history, result)
-        return result
+        return AnswerStream(self._run(question, history))
 
-    def _run(self, question: str, history: list[dict[str, str]], out: AnswerStream,
-             ) -> Iterator[str]:
+    def _run(self, question: str, history: list[dict[str, str]]) -> Iterator[Event]:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
-        asked = strip_instructions(question)  # instructions in a question are not obeyed
-        standalone = self.condense(asked, history) if asked else ""
+        trace = Trace()
+        asked = self.guard(question, trace)
+        standalone = self.condense(asked, history, trace) if asked else ""
+        asked_profile = profile(standalone)
+        trace.add("profile", asked_profile.kind, names=sorted(asked_profile.names),
+                  years=sorted(asked_profile.years), unit=asked_profile.unit)
         timings["condense_s"] = time.perf_counter() - t0
-        pool = self.gather(standalone) if standalone else []  # by relevance; the prompt gets a few
+        pool = self.gather(asked_profile, trace) if standalone else []
         evidence = pool[: self.settings.evidence_sentences]
-        timings["retrieve_s"] = time.perf_counter() - t0 - timings["condense_s"]
+        timings["evidence_s"] = time.perf_counter() - t0
+        yield EvidenceEvent([_citation(e, e.number, e.relevance) for e in evidence])
+
         citer = _Citer(pool)
         generic = generic_words(pool)
         emitted: list[str] = []
+        claims: list[str] = []
         notice = ""
+        refusal = prompts.REFUSAL
 
-        def emit(sentence: str) -> Iterator[str]:
+        def emit(sentence: str) -> Iterator[Event]:
             piece = (" " if emitted else "") + sentence
             emitted.append(piece)
-            if "first_token_s" not in timings:
-                timings["first_token_s"] = time.perf_counter() - t0
-            yield from _words(piece)
+            if "first_sentence_s" not in timings:
+                timings["first_sentence_s"] = time.perf_counter() - t0
+                timings["first_sentence_tokens"] = float(self.drafter.usage.generated)
+            for word in _words(piece):
+                yield TextDelta(word)
 
-        def verified(draft_sentence: str) -> Iterator[str]:
+        def verified(draft_sentence: str) -> Iterator[Event]:
             checked = check_sentence(draft_sentence, evidence, self.vectors,
                                      self.settings.support_threshold, standalone, generic)
-            if checked.supported:
+            if checked.supported and _is_repeat(checked.text, claims):
+                trace.add("verify", "dropped", "repeats an earlier sentence", sentence=checked.text)
+            elif checked.supported:
+                claims.append(checked.text)
                 numbers = [citer.cite(n, checked.support) for n in checked.evidence]
+                trace.add("verify", "kept", sentence=checked.text, support=round(checked.support, 3),
+                          evidence=list(checked.evidence))
                 yield from emit(_with_markers(checked.text, numbers))
+            elif checked.text:
+                trace.add("verify", "dropped", checked.reason, sentence=checked.text,
+                          support=round(checked.support, 3))
 
-        if evidence:
+        verdict = Verdict(False, (), "no evidence")
+        if not evidence and standalone:
+            unknown = [s for s in trace.steps if s.get("unknown")]
+            if unknown:
+                refusal = prompts.REFUSAL_UNKNOWN_NAME.format(names=", ".join(unknown[0]["unknown"]))
+        elif not any(has_answer_kind(asked_profile, e.text) for e in evidence):
+            trace.add("answerability", "refuse", f"no evidence sentence holds a {asked_profile.kind} "
+                      f"answer{' about ' + asked_profile.unit if asked_profile.unit else ''}")
+        else:
+            verdict = self.answerable(asked_profile, evidence, trace, timings)
+        if verdict.answerable:
             buffer = ""
             try:
-                for delta in self._draft(standalone, evidence, timings):
+                for delta in self.drafter.draft(asked_profile, evidence, verdict):
                     buffer = normalise_markers(buffer + delta)
                     spans = sentence_spans(buffer)
                     for start, end in spans[:-1]:  # the last may still be growing
@@ -178,28 +258,36 @@ class AnswerPipeline:
                 if not self.settings.extractive_fallback or emitted:
                     raise
                 notice = prompts.FALLBACK_NOTICE.format(reason=exc)
-                self.generator, saved = None, self.generator
-                try:
-                    buffer = "".join(self._draft(standalone, evidence, timings))
-                finally:
-                    self.generator = saved
+                trace.add("generate", "fell back to extractive", str(exc))
+                buffer = "".join(ExtractiveDrafter().draft(asked_profile, evidence, verdict))
             for start, end in sentence_spans(normalise_markers(buffer)):
                 yield from verified(normalise_markers(buffer)[start:end])
+            usage = self.drafter.usage
+            timings["prompt_tokens"] = float(usage.prompt_evaluated)
+            timings["prompt_tokens_total"] = float(usage.prompt_total)
+            timings["generated_tokens"] = float(usage.generated)
 
         refused = not emitted
         conflicts: list[Conflict] = []
         if refused:
             citer.citations.clear()
-            yield from emit(prompts.REFUSAL)
+            citer.numbers.clear()
+            if evidence and refusal == prompts.REFUSAL:
+                close = evidence[0]
+                refusal = prompts.REFUSAL_CLOSE.format(quote=f"“{close.text}”",
+                                                       n=citer.cite(close.number, close.relevance))
+            trace.add("assemble", "refused", refusal)
+            yield from emit(refusal)
         else:
             for a, b in find_conflicts(standalone, pool):
                 na, nb = citer.cite(a.number, a.relevance), citer.cite(b.number, b.relevance)
                 cites = {c.number: c for c in citer.citations}
                 conflicts.append(Conflict(standalone, (cites[na], cites[nb])))
+                trace.add("assemble", "conflict noted", first=a.text, second=b.text)
                 yield from emit(prompts.CONFLICT_NOTE.format(
                     first=f"“{a.text.rstrip('.')}”", a=na, second=f"“{b.text.rstrip('.')}”", b=nb))
         timings["total_s"] = time.perf_counter() - t0
-        out.answer = Answer(
+        yield FinalEvent(Answer(
             question=question, text="".join(emitted), citations=list(citer.citations),
             refused=refused, conflicts=conflicts, standalone_question=standalone,
-            backend=self.settings.llm, notice=notice, timings=timings)
+            backend=self.settings.llm, notice=notice, timings=timings, trace=trace.steps))

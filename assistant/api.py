@@ -52,6 +52,7 @@ class Assistant:
         self._retriever: Any = None
         self._vectors: Any = None
         self._generator: Any = generator
+        self._has_documents = False
 
     # --- lazily built parts ------------------------------------------------------------
     @property
@@ -84,9 +85,23 @@ class Assistant:
 
                 self._retriever = HybridRetriever(self.store)
                 self._vectors = SentenceVectors(self.embedder)
-        generator = None if self.settings.llm == "none" else self.generator
+        drafter, judge = self._backend()
         return AnswerPipeline(self.settings, self.embedder, self._retriever, self._vectors,
-                              generator)
+                              drafter, judge)
+
+    def _backend(self) -> tuple[Any, Any]:
+        """The drafter and the answerability judge for `settings.llm`."""
+        from assistant.drafting import ExtractiveDrafter, LLMDrafter
+        from assistant.judge import LLMJudge, RuleJudge
+
+        match self.settings.llm:
+            case "none":
+                return ExtractiveDrafter(), RuleJudge()
+            case "local" | "openai":
+                generator = self.generator()
+                return LLMDrafter(generator), LLMJudge(generator)
+            case other:
+                raise ConfigError(f"Unknown ASSISTANT_LLM={other!r}; use local, openai or none.")
 
     def warm_up(self) -> None:
         """Load the models and embed every stored sentence now, so the first question is fast."""
@@ -97,7 +112,13 @@ class Assistant:
         pipeline.vectors([s.text for s in sentences] +
                          [f"{s.context} {s.text}".strip() for s in sentences])
         pipeline.retriever.retrieve("warm up", self.embedder.embed(["warm up"])[0], 1)
-        if self.settings.llm != "none":
+        if self.settings.llm == "local":  # llama.cpp keeps the system prompt's KV state from now on
+            from assistant import prompts
+            from assistant.llm import Message
+
+            self.generator().choose([Message("system", prompts.ANSWER_SYSTEM),
+                                     Message("user", "Evidence:")], ["0"])
+        elif self.settings.llm == "openai":
             self.generator()
 
     def generator(self) -> Any:
@@ -130,6 +151,7 @@ class Assistant:
     def remove(self, doc_id: str) -> None:
         self.store.document(doc_id)  # raises DocumentNotFound
         self.store.delete_document(doc_id)
+        self._has_documents = False
         if self._retriever is not None:
             self._retriever.invalidate()
 
@@ -144,9 +166,22 @@ class Assistant:
                 f"{self.settings.max_question_chars:,} (ASSISTANT_MAX_QUESTION_CHARS). Shorten it.")
         return question
 
+    def _require_documents(self) -> None:
+        """An empty store is an error that says how to fill it, not a refusal of everything."""
+        if not self._has_documents:
+            if self.store.chunk_count() == 0:
+                from assistant.errors import EmptyStoreError
+
+                raise EmptyStoreError(
+                    f"The store ({self.settings.chroma_url or self.settings.data_dir}) holds no "
+                    f"documents yet: run `assistant ingest` (the folder {self.settings.corpus_dir}) "
+                    "or call Assistant.ingest() first.")
+            self._has_documents = True
+
     def search(self, query: str, k: int | None = None) -> list[SearchHit]:
         """Top chunks for `query` (hybrid vector + BM25), with document offsets."""
         query = self._check(query)
+        self._require_documents()
         pipeline = self._pipeline()
         vector = self.embedder.embed([query])[0]
         chunks = pipeline.retriever.retrieve(query, vector, k or self.settings.top_k)
@@ -159,6 +194,7 @@ class Assistant:
         for turn in history or []:
             if turn.get("role") not in ("user", "assistant") or "content" not in turn:
                 raise ConfigError("history turns need role 'user' or 'assistant' and content.")
+        self._require_documents()
         return self._pipeline().stream(question, list(history or []))
 
     def ask(self, question: str, history: History | None = None) -> Answer:

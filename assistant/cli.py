@@ -103,28 +103,54 @@ def _print_answer(answer: Any) -> None:
         click.echo(f"      “{c.quote}”")
 
 
-def _answer(bot: Any, question: str, history: list[dict[str, str]], as_json: bool) -> Any:
-    stream = bot.stream(question, history)
-    for delta in stream:
-        if not as_json:
-            click.echo(delta, nl=False)
-    answer = stream.answer
+def _print_trace(answer: Any) -> None:
+    click.echo("\nWhy this answer:")
+    for step in answer.trace:
+        details = {k: v for k, v in step.items() if k not in ("stage", "decision", "reason") and v}
+        line = f"  {step['stage']:>13}: {step['decision']}"
+        line += f" — {step['reason']}" if step.get("reason") else ""
+        click.echo(line + (f"  {json.dumps(details, ensure_ascii=False)}" if details else ""))
+
+
+def _answer(bot: Any, question: str, history: list[dict[str, str]], as_json: bool,
+            stream: bool = True, explain: bool = False) -> Any:
+    from assistant.answering import EvidenceEvent, TextDelta
+
+    answer_stream = bot.stream(question, history)
+    for event in answer_stream.events():
+        if as_json or not stream:
+            continue
+        if isinstance(event, EvidenceEvent) and event.evidence:
+            click.echo("Evidence:")
+            for c in event.evidence:
+                click.echo(f"  ({c.number}) {c.quote}  — {c.source} {c.start}-{c.end}")
+            click.echo()
+        elif isinstance(event, TextDelta):
+            click.echo(event.text, nl=False)
+    answer = answer_stream.answer
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        click.echo()
-        _print_answer(answer)
+        return answer
+    if not stream:
+        click.echo(answer.text, nl=False)
+    click.echo()
+    _print_answer(answer)
+    if explain:
+        _print_trace(answer)
     return answer
 
 
 @main.command()
 @click.argument("question")
 @LLM_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole Answer (trace too) as JSON.")
+@click.option("--stream", is_flag=True,
+              help="Print the evidence at once, then the answer as it is verified.")
+@click.option("--explain", is_flag=True, help="Print each stage's decision and why.")
 @_guard
-def ask(question: str, llm: str | None, as_json: bool) -> None:
+def ask(question: str, llm: str | None, as_json: bool, stream: bool, explain: bool) -> None:
     """Answer QUESTION from the documents, with cited sources."""
-    _answer(_assistant(llm), question, [], as_json)
+    _answer(_assistant(llm), question, [], as_json, stream, explain)
 
 
 @main.command()

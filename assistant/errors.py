@@ -30,3 +30,7 @@ class LLMError(AssistantError):
 
 class DocumentNotFound(AssistantError):
     """No document with that id is in the store."""
+
+
+class EmptyStoreError(StoreError):
+    """Nothing has been ingested yet, so no question can be answered."""

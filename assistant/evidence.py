@@ -9,15 +9,15 @@ Not here: deciding whether an answer is supported (`verify.py`).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.embedding import MiniLMEmbedding
+from assistant.question import QuestionProfile, has_answer_kind
 from assistant.store import Chunk
-from assistant.text import content_words, sentence_spans
+from assistant.text import content_words, covers, sentence_spans
 
 MIN_WORDS = 4  # headings and captions are too short to support anything
 ANSWER_TYPE_BONUS = 0.08  # a number for "how much", a date for "when"
@@ -44,7 +44,7 @@ def lexical_overlap(claim: str, evidence: str, generic: frozenset[str] = frozens
     """
     wanted = content_words(claim)
     wanted = (wanted - generic) or wanted
-    return len(wanted & content_words(evidence)) / len(wanted) if wanted else 0.0
+    return covers(wanted, content_words(evidence)) if wanted else 0.0
 
 
 def generic_words(evidence: list[Evidence]) -> frozenset[str]:
@@ -75,6 +75,15 @@ class SentenceVectors:
         return np.stack([self._cache[t] for t in texts])
 
 
+def is_heading(chunk: Chunk, start: int, end: int) -> bool:
+    """A whole line without a full stop ("Oracle’s Role and Growing Cloud Partnerships") is a
+    heading or caption: it names a topic but states nothing, so it never counts as evidence."""
+    text = chunk.text
+    s, e = start - chunk.start, end - chunk.start
+    whole_line = (s == 0 or text[s - 1] == "\n") and (e == len(text) or text[e] == "\n")
+    return whole_line and not text[s:e].rstrip("\"'”’)]").endswith((".", "!", "?", ":"))
+
+
 def candidate_sentences(chunks: list[Chunk]) -> list[Evidence]:
     """Distinct sentences of the chunks, with document offsets, in retrieval order."""
     seen: set[tuple[str, int, int]] = set()
@@ -84,7 +93,7 @@ def candidate_sentences(chunks: list[Chunk]) -> list[Evidence]:
         for start, end in sentence_spans(chunk.text, offset=chunk.start):
             text = chunk.text[start - chunk.start : end - chunk.start]
             key = (chunk.doc_id, start, end)
-            if key not in seen and len(text.split()) >= MIN_WORDS:
+            if key not in seen and len(text.split()) >= MIN_WORDS and not is_heading(chunk, start, end):
                 seen.add(key)
                 found.append(Evidence(0, chunk.doc_id, chunk.title, chunk.source, text, start, end,
                                       0.0, previous))
@@ -92,33 +101,8 @@ def candidate_sentences(chunks: list[Chunk]) -> list[Evidence]:
     return found
 
 
-_QUANTITY = re.compile(r"^\s*(how (much|many|large|big|long)|what (percentage|share|amount|sum))",
-                       re.IGNORECASE)
-_WHEN = re.compile(r"^\s*(when|(in |on )?(what|which) (year|month|date|exact date|day))\b",
-                   re.IGNORECASE)
-_YEAR_ASKED = re.compile(r"\b(what|which) year\b", re.IGNORECASE)
-_UNIT = re.compile(r"^\s*how many ([a-z]+)", re.IGNORECASE)
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-
-
-def expects_answer_type(question: str, sentence: str) -> bool:
-    """Whether the sentence has the kind of answer the question asks for (a number, a date)."""
-    if _QUANTITY.search(question):
-        unit = _UNIT.search(question)
-        if unit and not content_words(unit.group(1)) & content_words(sentence):
-            return False  # "how many jobs" is not answered by a count of buildings
-        if re.search(r"percent|share", question, re.I) and not re.search(r"%|percent", sentence):
-            return False
-        return bool(re.search(r"\d|\b(one|two|three|four|five|ten|twenty)\b", sentence, re.I))
-    if _YEAR_ASKED.search(question):
-        return bool(re.search(r"\b(19|20)\d\d\b", sentence))
-    if _WHEN.search(question):
-        return bool(re.search(rf"\b(19|20)\d\d\b|\b({_MONTHS})\b", sentence, re.I))
-    return True
-
-
 def select_evidence(
-    question: str,
+    question: QuestionProfile,
     question_vector: np.ndarray,
     chunks: list[Chunk],
     vectors: SentenceVectors,
@@ -130,14 +114,14 @@ def select_evidence(
     if not candidates:
         return []
     similarity = vectors([c.text for c in candidates]) @ question_vector
-    typed = bool(_QUANTITY.search(question) or _WHEN.search(question))
+    typed = question.kind in ("quantity", "year", "date")
     in_context = vectors([f"{c.context} {c.text}".strip() for c in candidates]) @ question_vector
     scored = []
     for cand, cos, cos_ctx in zip(candidates, similarity, in_context, strict=True):
-        lexical = max(lexical_overlap(question, cand.text),
-                      0.8 * lexical_overlap(question, f"{cand.context} {cand.text}"))
+        lexical = max(lexical_overlap(question.text, cand.text),
+                      0.8 * lexical_overlap(question.text, f"{cand.context} {cand.text}"))
         relevance = 0.7 * max(float(cos), 0.95 * float(cos_ctx)) + 0.3 * lexical
-        if typed and expects_answer_type(question, cand.text):
+        if typed and has_answer_kind(question, cand.text):
             relevance += ANSWER_TYPE_BONUS
         if relevance >= threshold:
             scored.append((relevance, cand))

@@ -1,29 +1,28 @@
-"""Answer generators behind one small interface: `stream(messages) -> text deltas`.
+"""Chat models behind one small interface: stream text, and choose among one-token options.
 
-`local` runs the PyPI-carried GGUF with llama.cpp through llama-index's `LlamaCPP`
-(always with an explicit `model_path`, so nothing is downloaded); `openai` talks to any
-OpenAI-compatible endpoint through llama-index's `OpenAILike`. The extractive `none`
-backend needs no generator and is handled by the answering pipeline. Failures become
-`LLMError`s that say how to fix them.
+`local` runs the PyPI-carried GGUF directly with llama-cpp-python: we need what llama-index's
+LlamaCPP wrapper hides — next-token logits for the judge, control of the KV cache so that
+the fixed prompt prefix is evaluated once per process (llama.cpp reuses the longest common
+token prefix of consecutive calls), and the count of prompt tokens actually evaluated.
+`openai` talks to any OpenAI-compatible endpoint through llama-index's `OpenAILike`, and
+chooses through the endpoint's logprobs when it offers them. Failures become `LLMError`s
+that say how to fix them. Not here: prompts (`prompts.py`), extractive answers (`drafting.py`).
 """
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from assistant.errors import LLMError
 from assistant.local_model import MODELS, ensure_model
 from assistant.settings import Settings
 
 STOP = ["<|im_end|>", "<|endoftext|>"]
-
-
-def chatml(messages: Any) -> str:
-    """Qwen's ChatML prompt for llama-index messages, ending at the assistant turn."""
-    parts = [f"<|im_start|>{m.role.value}\n{m.content}<|im_end|>\n" for m in messages]
-    return "".join(parts) + "<|im_start|>assistant\n"
+CONTEXT_TOKENS = 4096
 
 
 @dataclass
@@ -32,12 +31,113 @@ class Message:
     content: str
 
 
-class Generator:
-    """A chat model that streams text; `name` is shown in the UI status line."""
+def chatml(messages: list[Message]) -> str:
+    """Qwen's ChatML prompt, ending at the assistant turn."""
+    parts = [f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages]
+    return "".join(parts) + "<|im_start|>assistant\n"
 
-    def __init__(self, llm: Any, name: str) -> None:
-        self._llm = llm
-        self.name = name
+
+@dataclass
+class Usage:
+    """Tokens of the last call: prompt tokens evaluated (after prefix reuse), in all, generated."""
+
+    prompt_evaluated: int = 0
+    prompt_total: int = 0
+    generated: int = 0
+
+
+class Generator(Protocol):
+    name: str
+    usage: Usage
+
+    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]: ...
+
+    def choose(self, messages: list[Message], options: list[str]) -> dict[str, float] | None:
+        """Probability of each one-token option as the reply's first token (None: not offered)."""
+        ...
+
+
+def complete(generator: Generator, messages: list[Message], max_tokens: int | None = None) -> str:
+    return "".join(generator.stream(messages, max_tokens))
+
+
+def _softmax(logits: dict[str, float]) -> dict[str, float]:
+    top = max(logits.values())
+    exp = {k: math.exp(v - top) for k, v in logits.items()}
+    total = sum(exp.values())
+    return {k: v / total for k, v in exp.items()}
+
+
+@dataclass
+class LocalGenerator:
+    """llama.cpp in this process; one model, used by one call at a time."""
+
+    llm: Any
+    name: str
+    max_tokens: int
+    usage: Usage = field(default_factory=Usage)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _tokens(self, prompt: str) -> list[int]:
+        return list(self.llm.tokenize(prompt.encode(), add_bos=False, special=True))
+
+    def _reused(self, tokens: list[int]) -> int:
+        """Length of the prefix of `tokens` whose KV state llama.cpp still holds."""
+        held = self.llm.input_ids[: self.llm.n_tokens]
+        n = 0
+        for a, b in zip(held, tokens, strict=False):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
+        prompt = chatml(messages)
+        with self._lock:
+            tokens = self._tokens(prompt)
+            reused = min(self._reused(tokens), len(tokens) - 1)
+            self.usage = Usage(len(tokens) - reused, len(tokens), 0)
+            try:
+                for chunk in self.llm.create_completion(
+                        tokens, max_tokens=max_tokens or self.max_tokens, temperature=0.0, top_k=1,
+                        repeat_penalty=1.0, stop=STOP, stream=True):
+                    self.usage.generated += 1
+                    text = chunk["choices"][0]["text"]
+                    if text:
+                        yield text
+            except Exception as exc:
+                raise LLMError(f"The local model failed ({type(exc).__name__}: {exc}). "
+                               "Set ASSISTANT_LLM=none to answer extractively.") from exc
+
+    def choose(self, messages: list[Message], options: list[str]) -> dict[str, float] | None:
+        import llama_cpp
+        import numpy as np
+
+        tokens = self._tokens(chatml(messages))
+        ids = {}
+        for option in options:
+            option_tokens = self._tokens(option)
+            if len(option_tokens) != 1:
+                raise LLMError(f"Judge option {option!r} is not one token.")
+            ids[option] = option_tokens[0]
+        with self._lock:
+            reused = min(self._reused(tokens), len(tokens) - 1)
+            self.usage = Usage(len(tokens) - reused, len(tokens), 0)
+            self.llm.n_tokens = reused  # eval() drops the KV cache past this point
+            self.llm.eval(tokens[reused:])
+            pointer = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+            logits = np.ctypeslib.as_array(pointer, shape=(self.llm.n_vocab(),))
+            return _softmax({o: float(logits[i]) for o, i in ids.items()})
+
+
+@dataclass
+class OpenAIGenerator:
+    """An OpenAI-compatible endpoint (llama-index OpenAILike for chat, the openai client for logprobs)."""
+
+    llm: Any
+    name: str
+    settings: Settings
+    usage: Usage = field(default_factory=Usage)
 
     def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
         from llama_index.core.llms import ChatMessage
@@ -46,72 +146,75 @@ class Generator:
         kwargs: dict[str, Any] = {}
         if max_tokens is not None:
             kwargs["max_tokens"] = max_tokens
+        self.usage = Usage()
         try:
-            for response in self._llm.stream_chat(chat, **kwargs):
+            for response in self.llm.stream_chat(chat, **kwargs):
                 if response.delta:
+                    self.usage.generated += 1
                     yield response.delta
-        except LLMError:
-            raise
         except Exception as exc:
             raise LLMError(f"The LLM `{self.name}` failed to answer ({type(exc).__name__}: "
                            f"{exc}). Check that it is running, or set ASSISTANT_LLM=none.") from exc
 
-    def complete(self, messages: list[Message], max_tokens: int | None = None) -> str:
-        return "".join(self.stream(messages, max_tokens))
+    def choose(self, messages: list[Message], options: list[str]) -> dict[str, float] | None:
+        """From the endpoint's top logprobs; without them, the option it writes gets 1.0."""
+        import openai
 
-    def count_tokens(self, text: str) -> int | None:
-        """Prompt tokens as the local model counts them; None for remote models."""
-        model = getattr(self._llm, "_model", None)
-        return len(model.tokenize(text.encode(), add_bos=False)) if model is not None else None
+        client = openai.OpenAI(base_url=self.settings.openai_base_url,
+                               api_key=self.settings.openai_api_key,
+                               timeout=self.settings.llm_timeout_s, max_retries=0)
+        try:
+            reply = client.chat.completions.create(
+                model=self.settings.openai_model, max_tokens=1, temperature=0.0,
+                messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+                logprobs=True, top_logprobs=10)
+        except Exception as exc:
+            raise LLMError(f"The LLM `{self.name}` failed to judge ({type(exc).__name__}: "
+                           f"{exc}). Check that it is running, or set ASSISTANT_LLM=none.") from exc
+        choice = reply.choices[0]
+        found: dict[str, float] = {}
+        content = choice.logprobs.content if choice.logprobs else None
+        if content:
+            for top in content[0].top_logprobs:
+                if top.token.strip() in options and top.token.strip() not in found:
+                    found[top.token.strip()] = top.logprob
+        if found:
+            probs = {o: math.exp(found[o]) if o in found else 0.0 for o in options}
+            total = sum(probs.values()) or 1.0
+            return {o: p / total for o, p in probs.items()}
+        written = (choice.message.content or "").strip()[:1]
+        return {o: 1.0 if o == written else 0.0 for o in options} if written in options else None
 
 
 def build_generator(settings: Settings) -> Generator:
-    """The generator chosen by `settings.llm`; `none` has none."""
+    """The LLM chosen by `settings.llm` (`none` is the extractive drafter, not an LLM)."""
     match settings.llm:
         case "local":
             return _local(settings)
         case "openai":
             return _openai(settings)
-        case "none":
-            raise LLMError("ASSISTANT_LLM=none answers extractively and has no generator.")
         case other:
-            raise LLMError(f"Unknown ASSISTANT_LLM={other!r}; use local, openai or none.")
+            raise LLMError(f"ASSISTANT_LLM={other!r} has no LLM; use local or openai.")
 
 
-def _local(settings: Settings) -> Generator:
+def _local(settings: Settings) -> LocalGenerator:
     try:
-        from llama_index.llms.llama_cpp import LlamaCPP
+        from llama_cpp import Llama
     except ImportError as exc:
         raise LLMError("llama-cpp-python is not installed: run `make install` (it compiles "
                        "llama.cpp, 4-6 minutes once), or set ASSISTANT_LLM=none.") from exc
     spec = MODELS[settings.local_model]
     path = ensure_model(spec, settings.resolved_model_dir)
     try:
-        llm = LlamaCPP(
-            model_path=str(path),
-            temperature=0.0,
-            max_new_tokens=settings.max_answer_tokens,
-            context_window=4096,
-            generate_kwargs={"stop": STOP, "top_k": 1, "repeat_penalty": 1.0},
-            model_kwargs={"n_threads": settings.llm_threads,
-                          "n_threads_batch": settings.llm_threads, "seed": 0},
-            messages_to_prompt=chatml,
-            completion_to_prompt=lambda text: chatml([_user(text)]),
-            verbose=False,
-        )
+        llm = Llama(model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=settings.llm_threads,
+                    n_threads_batch=settings.llm_threads, seed=0, verbose=False)
     except Exception as exc:
         raise LLMError(f"llama.cpp could not load {path} ({exc}). Delete the file to have it "
                        "assembled again, or set ASSISTANT_LLM=none.") from exc
-    return Generator(llm, f"local {spec.name} (llama.cpp)")
+    return LocalGenerator(llm, f"local {spec.name} (llama.cpp)", settings.max_answer_tokens)
 
 
-def _user(text: str) -> Any:
-    from llama_index.core.llms import ChatMessage
-
-    return ChatMessage(role="user", content=text)
-
-
-def _openai(settings: Settings) -> Generator:
+def _openai(settings: Settings) -> OpenAIGenerator:
     from llama_index.llms.openai_like import OpenAILike
 
     llm = OpenAILike(
@@ -125,4 +228,5 @@ def _openai(settings: Settings) -> Generator:
         max_retries=0,
         context_window=8192,
     )
-    return Generator(llm, f"openai {settings.openai_model} at {settings.openai_base_url}")
+    return OpenAIGenerator(llm, f"openai {settings.openai_model} at {settings.openai_base_url}",
+                           settings)

@@ -52,6 +52,7 @@ class Answer:
     backend: str = ""
     notice: str = ""  # e.g. "answered extractively because the LLM failed"
     timings: dict[str, float] = field(default_factory=dict)
+    trace: list[dict[str, Any]] = field(default_factory=list)  # each stage's decision and why
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

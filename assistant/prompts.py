@@ -1,4 +1,9 @@
-"""Every prompt the assistant sends, in one place; formatted by `answering.py` only."""
+"""Every prompt and fixed reply the assistant uses, in one place.
+
+The answer prompt and the judge's prompt share their prefix (system prompt, evidence,
+question), so llama.cpp evaluates that prefix once and each judge decision costs only its
+own few tokens. Keep the shared part first and identical when editing.
+"""
 
 ANSWER_SYSTEM = """\
 You answer questions about a set of documents. You may use ONLY the numbered evidence \
@@ -17,6 +22,13 @@ Evidence:
 
 Question: {question}"""
 
+# Asked after the shared prefix; the reply's first token is read from the logits.
+JUDGE_PICK = """\
+
+Before answering: which evidence sentence directly states the answer to this exact question? \
+Reply with its number only. Reply 0 if none of them states it: for example when the question \
+asks for a figure, name or date that none of them gives, or assumes something none of them says."""
+
 CONDENSE_SYSTEM = """\
 Rewrite the user's last question so that it can be understood without the conversation: \
 replace pronouns and vague references (it, they, that, the company, when) with what they \
@@ -31,5 +43,7 @@ Last question: {question}
 Standalone question:"""
 
 REFUSAL = "I can't answer that from the documents: none of them says it."
+REFUSAL_UNKNOWN_NAME = "I can't answer that from the documents: none of them mentions {names}."
+REFUSAL_CLOSE = "The documents do not answer that question. What they do say: {quote} [{n}]."
 CONFLICT_NOTE = "The sources differ on this: {first} [{a}], while {second} [{b}]."
 FALLBACK_NOTICE = "The LLM failed ({reason}); this answer was assembled extractively from the evidence."

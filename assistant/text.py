@@ -92,3 +92,16 @@ def numbers(text: str) -> set[str]:
         value = match.group().replace(",", "").rstrip(".")
         found.add(value.lstrip("0") or "0")
     return found
+
+
+def same_word(a: str, b: str) -> bool:
+    """Stems that name the same thing: equal, or sharing their first five letters
+    ("chair"/"chairman", "invest"/"investor")."""
+    return a == b or (len(a) >= 5 and len(b) >= 5 and a[:5] == b[:5])
+
+
+def covers(wanted: set[str] | frozenset[str], found: set[str]) -> float:
+    """Share of the `wanted` stems that some stem in `found` matches (1.0 when none are wanted)."""
+    if not wanted:
+        return 1.0
+    return sum(1 for w in wanted if w in found or any(same_word(w, f) for f in found)) / len(wanted)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.evidence import Evidence, SentenceVectors, lexical_overlap
-from assistant.text import content_words, numbers
+from assistant.text import content_words, numbers, same_word
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
@@ -59,10 +59,6 @@ _LIGHT = frozenset("""mean meant remain happen describe include become involve c
 hold play role part main still exact exactly according article""".split())
 
 
-def _same_word(a: str, b: str) -> bool:
-    return a == b or (len(a) >= 5 and len(b) >= 5 and a[:5] == b[:5])
-
-
 def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
     """Words the claim takes from the question that no evidence has ("Microsoft *acquired*
     Oracle" for "Why did Microsoft acquire Oracle?"): a false premise repeated as fact.
@@ -70,7 +66,7 @@ def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
     known = content_words(evidence_text)
     asked = [w for w in content_words(question) if len(w) >= 5 and w not in _LIGHT]
     return {w for w in content_words(claim)
-            if any(_same_word(w, q) for q in asked) and not any(_same_word(w, k) for k in known)}
+            if any(same_word(w, q) for q in asked) and not any(same_word(w, k) for k in known)}
 
 
 def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVectors,

@@ -10,9 +10,12 @@ import pytest
 from conftest import MODEL_DIR, free_port, local_server, make_settings
 
 from assistant import Answer, Assistant
-from assistant.answering import AnswerPipeline
+from assistant.answering import AnswerPipeline, Trace
 from assistant.errors import LLMError, QuestionError
-from assistant.llm import Generator
+from assistant.drafting import LLMDrafter
+from assistant.judge import LLMJudge
+from assistant.llm import Usage
+from assistant.question import profile
 from assistant.local_model import MODELS
 
 CORPUS_QUESTIONS = [
@@ -75,22 +78,30 @@ def test_conflicting_sources_are_both_cited(corpus_bot: Assistant) -> None:
 
 
 # --- verification with a scripted draft ---------------------------------------------------
-class ScriptedLLM:
-    """FAKE llama-index LLM that replays a fixed draft: the only way to make a model cite the
-    wrong source or state a number on purpose. Everything around it is real."""
+class ScriptedGenerator:
+    """FAKE LLM that replays a fixed draft: the only way to make a model cite the wrong source
+    or state a number on purpose. It offers no logits, so the deterministic judge decides
+    answerability; everything around it is real."""
+
+    name = "scripted"
 
     def __init__(self, draft: str) -> None:
         self.draft = draft
+        self.usage = Usage()
 
-    def stream_chat(self, messages: object, **kwargs: object) -> Iterator[object]:
+    def stream(self, messages: object, max_tokens: int | None = None) -> Iterator[str]:
         for word in self.draft.split(" "):
-            yield type("Delta", (), {"delta": word + " "})()
+            yield word + " "
+
+    def choose(self, messages: object, options: list[str]) -> None:
+        return None
 
 
 def scripted(bot: Assistant, draft: str) -> AnswerPipeline:
     pipeline = bot._pipeline()
+    generator = ScriptedGenerator(draft)
     return AnswerPipeline(bot.settings, bot.embedder, pipeline.retriever, pipeline.vectors,
-                          lambda: Generator(ScriptedLLM(draft), "scripted"))
+                          LLMDrafter(generator), LLMJudge(generator))
 
 
 def run(pipeline: AnswerPipeline, question: str) -> Answer:
@@ -111,7 +122,7 @@ def test_sentence_with_a_number_in_no_evidence_is_dropped(corpus_bot: Assistant)
 
 def test_wrong_citation_number_is_recited_to_the_supporting_evidence(corpus_bot: Assistant) -> None:
     question = "Where is the first Stargate site?"
-    evidence = corpus_bot._pipeline().gather(question)
+    evidence = corpus_bot._pipeline().gather(profile(question), Trace())
     abilene = next(e for e in evidence if "Abilene" in e.text)
     wrong = next(e.number for e in evidence if "Abilene" not in e.text)
     answer = run(scripted(corpus_bot, f"The first site is in Abilene [{wrong}]."), question)
@@ -123,12 +134,20 @@ def test_wrong_citation_number_is_recited_to_the_supporting_evidence(corpus_bot:
 def test_unsupported_draft_becomes_a_refusal(corpus_bot: Assistant) -> None:
     draft = "The Stargate site will be powered by a fusion reactor built by Contoso [1]."
     answer = run(scripted(corpus_bot, draft), "Where is the first Stargate site?")
-    assert answer.refused and answer.citations == []
+    assert_helpful_refusal(corpus_bot, answer)
+    assert "fusion" not in answer.text and "Contoso" not in answer.text
 
 
 def test_model_saying_it_does_not_know_is_a_refusal(corpus_bot: Assistant) -> None:
     answer = run(scripted(corpus_bot, "I don't know."), "Where is the first Stargate site?")
-    assert answer.refused and answer.citations == []
+    assert_helpful_refusal(corpus_bot, answer)
+
+
+def assert_helpful_refusal(bot: Assistant, answer: Answer) -> None:
+    """A refusal states no claim of its own; it may quote, cited, what the documents do say."""
+    assert answer.refused and answer.text.startswith(("I can't answer", "The documents do not"))
+    assert len(answer.citations) <= 1
+    assert_citation_contract(bot, answer)
 
 
 def test_failing_llm_is_a_clear_error_or_a_declared_fallback(tmp_path: Path) -> None:
@@ -165,7 +184,7 @@ def test_local_llm_answers_with_valid_citations(local_bot: Assistant, question: 
 @pytest.mark.slow
 def test_local_llm_refuses_unanswerable(local_bot: Assistant) -> None:
     answer = local_bot.ask("What was OpenAI's revenue in 2024?")
-    assert answer.refused and answer.citations == []
+    assert answer.refused and answer.citations == [] and "2024" in answer.text
 
 
 @pytest.mark.slow

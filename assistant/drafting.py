@@ -1,0 +1,108 @@
+"""Drafters: the answer backends, each turning a question and evidence into draft text.
+
+`LLMDrafter` (local llama.cpp or an OpenAI-compatible endpoint) writes sentences with [n]
+markers from the answer prompt; `ExtractiveDrafter` (ASSISTANT_LLM=none) quotes the
+sentences the judge picked. Both also rewrite follow-ups into standalone questions: the LLM
+by prompt, the extractive one by putting the name the last answer gave in place of the
+follow-up's pronoun. Whatever a drafter writes is verified afterwards (`verify.py`).
+Not here: choosing evidence or deciding answerability.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Protocol
+
+from assistant import prompts
+from assistant.evidence import Evidence
+from assistant.judge import Verdict, answer_messages
+from assistant.llm import Generator, Message, Usage, complete
+from assistant.question import QuestionProfile, has_answer_kind
+
+EXTRACTIVE_MARGIN = 0.08  # an extractive answer also quotes sentences this close to the best
+_PRONOUN = re.compile(r"\b(it|its|they|their|them|he|his|she|her|the company)\b", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-Z][\w’'&-]*(?:\s+[A-Z][\w’'&-]*)*")
+
+History = list[dict[str, str]]
+
+
+class Drafter(Protocol):
+    name: str
+
+    def condense(self, question: str, history: History) -> str: ...
+
+    def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,
+              ) -> Iterator[str]: ...
+
+    @property
+    def usage(self) -> Usage: ...
+
+
+def _last(history: History, role: str) -> str:
+    return next((t["content"] for t in reversed(history) if t["role"] == role), "")
+
+
+class LLMDrafter:
+    def __init__(self, generator: Generator) -> None:
+        self.generator = generator
+        self.name = generator.name
+
+    @property
+    def usage(self) -> Usage:
+        return self.generator.usage
+
+    def condense(self, question: str, history: History) -> str:
+        if not history:
+            return question
+        turns = "\n".join(f"{t['role']}: {t['content'][:600]}" for t in history[-6:])
+        messages = [Message("system", prompts.CONDENSE_SYSTEM),
+                    Message("user", prompts.CONDENSE_USER.format(history=turns, question=question))]
+        lines = complete(self.generator, messages, max_tokens=60).strip().splitlines()
+        candidate = lines[0].strip().strip('"') if lines else ""
+        if not candidate or len(candidate) > 3 * len(question) + 200:
+            return f"{_last(history, 'user')} {question}".strip()
+        return candidate
+
+    def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,
+              ) -> Iterator[str]:
+        yield from self.generator.stream(answer_messages(question.text, evidence))
+
+
+class ExtractiveDrafter:
+    """Quotes evidence verbatim: the judge's picks, best first, and one more as close."""
+
+    name = "none (extractive)"
+
+    def __init__(self) -> None:
+        self._usage = Usage()
+
+    @property
+    def usage(self) -> Usage:
+        return self._usage
+
+    def condense(self, question: str, history: History) -> str:
+        """The follow-up with its first pronoun replaced by the first name in the last answer
+        (else in the last question): "When did it first invest?" after "Microsoft." ->
+        "When did Microsoft first invest?". A follow-up without a pronoun is joined to the
+        last question, as before."""
+        if not history:
+            return question
+        for source in (_last(history, "assistant"), _last(history, "user")):
+            name = next((m.group() for m in _NAME.finditer(re.sub(r"\[\d+\]", "", source))
+                         if m.group().lower() not in ("i", "the", "a", "an")), "")
+            if name and _PRONOUN.search(question):
+                return _PRONOUN.sub(lambda m: name + ("’s" if m.group().lower() in
+                                                      ("its", "their", "his", "her") else ""),
+                                    question, count=1)
+        return f"{_last(history, 'user')} {question}".strip()
+
+    def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,
+              ) -> Iterator[str]:
+        by_number = {e.number: e for e in evidence}
+        picked = [by_number[n] for n in verdict.picked if n in by_number]
+        if not picked:
+            picked = [e for e in evidence if has_answer_kind(question, e.text)][:1]
+        top = picked[0].relevance if picked else 0.0
+        chosen = [e for e in picked[:2] if e.relevance >= top - EXTRACTIVE_MARGIN]
+        yield " ".join(f"{e.text} [{e.number}]" for e in chosen)

@@ -1,0 +1,109 @@
+"""The question profile: what a question asks for and what it names, computed once per question.
+
+Every later stage reads this instead of matching the question again: retrieval checks
+that the names and years it mentions exist in the retrieved text, evidence selection
+prefers sentences with the kind of answer asked for (a number for "how many", a date for
+"when", a name for "who"), the extractive backend and the verifier test premises against
+it. The rules are deliberately few and table-tested (tests/test_question.py); semantics
+beyond them is the judge's job (`judge.py`). Not here: instructions in the question (`guards.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from assistant.text import content_words, stem
+
+AnswerKind = Literal["quantity", "year", "date", "entity", "yesno", "other"]
+
+# What the first words of a question ask for.
+_KINDS: list[tuple[re.Pattern[str], AnswerKind]] = [
+    (re.compile(r"^(how (much|many|large|big|long)|what (percentage|share|amount|sum|number))\b"),
+     "quantity"),
+    (re.compile(r"^((in |on )?(what|which) year)\b"), "year"),
+    (re.compile(r"^(when|(in |on )?(what|which) (month|date|exact date|day))\b"), "date"),
+    (re.compile(r"^(who|whom|whose|where)\b"), "entity"),
+    (re.compile(r"^(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b"),
+     "yesno"),
+]
+_UNIT = re.compile(r"^how many ([a-z]+)")
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+# A capitalised word after the first word of a clause: a name (hyphenated compounds included).
+_NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*)*")
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|" \
+    r"million|billion|dozen)\b"
+
+
+@dataclass(frozen=True)
+class QuestionProfile:
+    text: str
+    kind: AnswerKind
+    unit: str  # "how many jobs" -> "job"; "" otherwise
+    names: frozenset[str]  # lower-cased, compounds split: "Oracle-Microsoft" -> oracle, microsoft
+    years: frozenset[str]
+    content: frozenset[str]  # stemmed content words
+    percent: bool  # asks for a percentage or share
+
+    @property
+    def specifics(self) -> frozenset[str]:
+        """Names and years: if no retrieved text has one, the documents cannot answer."""
+        return self.names | self.years
+
+
+def _names(text: str, first_word: bool = False) -> set[str]:
+    """Capitalised words after a clause's first word; with `first_word`, a capitalised first
+    word that is not a stopword too ("Microsoft, the largest investor, ...")."""
+    found: set[str] = set()
+    matches = [m.group() for m in _NAME.finditer(text)]
+    first = re.match(r"\W*([A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*)*)", text)
+    if first_word and first and content_words(first.group(1)):
+        matches.append(first.group(1))
+    for word in matches:
+        word = word.strip("'’")
+        if len(word) >= 5 and word.isupper():
+            continue  # shouted words are emphasis, not names
+        for part in word.split("-"):  # "Oracle-Microsoft": each company on its own
+            name = re.sub(r"(’s|'s)$", "", part).lower()
+            name = re.sub(r"(?<=[a-z]{3})s$", "", name)  # plural: "Oracles"; keep "AWS"-like short
+            if len(name) > 1 and name[0].isalpha():
+                found.add(name)
+    return found
+
+
+def profile(question: str) -> QuestionProfile:
+    """The profile of one (standalone) question."""
+    lowered = question.strip().lower()
+    kind: AnswerKind = next((k for pattern, k in _KINDS if pattern.search(lowered)), "other")
+    unit = _UNIT.search(lowered)
+    return QuestionProfile(
+        text=question,
+        kind=kind,
+        unit=stem(unit.group(1)) if unit else "",
+        names=frozenset(_names(question)),
+        years=frozenset(m.group() for m in _YEAR.finditer(question)),
+        content=frozenset(content_words(question)),
+        percent=bool(re.search(r"\b(percent\w*|share)\b", lowered)),
+    )
+
+
+def has_answer_kind(p: QuestionProfile, sentence: str) -> bool:
+    """Whether `sentence` holds the kind of answer asked for: a count for "how many jobs" must
+    be a count of jobs, a date for "when", a name the question does not already use for "who"."""
+    match p.kind:
+        case "quantity":
+            if p.unit and p.unit not in content_words(sentence):
+                return False  # "how many jobs" is not answered by a count of buildings
+            if p.percent and not re.search(r"%|percent", sentence):
+                return False
+            return bool(re.search(r"\d", sentence) or re.search(_NUMBER_WORDS, sentence, re.I))
+        case "year":
+            return bool(_YEAR.search(sentence))
+        case "date":
+            return bool(_YEAR.search(sentence) or re.search(rf"\b({_MONTHS})\b", sentence, re.I))
+        case "entity":
+            return bool(_names(sentence, first_word=True) - p.names)
+        case _:
+            return True
