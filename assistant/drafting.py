@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from typing import Protocol
 
 from assistant import prompts
@@ -37,6 +38,11 @@ class Drafter(Protocol):
 
     @property
     def usage(self) -> Usage: ...
+
+
+def _put_name(name: str, pronoun: re.Match[str]) -> str:
+    possessive = pronoun.group().lower() in ("its", "their", "his", "her")
+    return name + ("’s" if possessive else "")
 
 
 def _last(history: History, role: str) -> str:
@@ -92,9 +98,7 @@ class ExtractiveDrafter:
             name = next((m.group() for m in _NAME.finditer(re.sub(r"\[\d+\]", "", source))
                          if m.group().lower() not in ("i", "the", "a", "an")), "")
             if name and _PRONOUN.search(question):
-                return _PRONOUN.sub(lambda m: name + ("’s" if m.group().lower() in
-                                                      ("its", "their", "his", "her") else ""),
-                                    question, count=1)
+                return _PRONOUN.sub(partial(_put_name, name), question, count=1)
         return f"{_last(history, 'user')} {question}".strip()
 
     def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,

@@ -27,6 +27,7 @@ _QUESTION_START = re.compile(
     r"can|could|will|would|should|shall|may|might|must)\b", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"(?<=[.;!?])\s+")
 _THEN = re.compile(r",?\s+(?:and\s+)?then\s+", re.IGNORECASE)
+_LINK = re.compile(r"^(?:and\s+)?(?:then|also|so)\b\W*", re.IGNORECASE)  # "Then print ..." is "print ..."
 
 
 def is_interrogative(clause: str) -> bool:
@@ -37,8 +38,8 @@ def is_interrogative(clause: str) -> bool:
 def instructions(question: str) -> tuple[str, list[str]]:
     """The question without its instruction clauses ("" if nothing else is left), and those
     clauses (for the answer's trace)."""
-    parts = [p.strip() for clause in _CLAUSE_END.split(question) for p in _THEN.split(clause)
-             if p.strip()]
+    parts = [_LINK.sub("", p.strip()) for clause in _CLAUSE_END.split(question)
+             for p in _THEN.split(clause) if p.strip()]
     found = [p for p in parts if not is_interrogative(p) and _INSTRUCTION.search(p)]
     if not found:
         return question, []

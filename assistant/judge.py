@@ -22,7 +22,8 @@ from assistant.text import content_words, covers
 NONE_OPTION = "0"
 REFUSE_AT = 0.5  # refuse when "none of them" is at least this likely
 PICK_AT = 0.15  # a sentence counts as stating the answer from this probability
-FOCUS_COVERAGE = 0.5  # deterministic: least share of the question's words a sentence must hold
+FOCUS_COVERAGE = 0.25  # deterministic: least share of the question's focus words a sentence holds
+LEAST_RELEVANCE = 0.5  # deterministic: an answering sentence is at least this relevant
 
 
 @dataclass(frozen=True)
@@ -66,16 +67,18 @@ class RuleJudge:
     """Deterministic answerability for the extractive backend."""
 
     def judge(self, question: QuestionProfile, evidence: list[Evidence]) -> Verdict:
-        focus = set(question.content) - question.names - question.years
+        focus = question.focus
         typed = [e for e in evidence if has_answer_kind(question, e.text)]
         if not typed:
             return Verdict(False, (), f"no sentence holds the kind of answer asked for "
                                       f"({question.kind}{' of ' + question.unit if question.unit else ''})")
-        scores = {str(e.number): round(covers(focus, content_words(f"{e.context} {e.text}")), 3)
+        scores = {str(e.number): round(covers(focus, content_words(e.text)), 3)
                   for e in typed}
-        picked = tuple(e.number for e in typed if not focus or scores[str(e.number)] >= FOCUS_COVERAGE)
+        picked = tuple(e.number for e in typed if e.relevance >= LEAST_RELEVANCE and
+                       (not focus or scores[str(e.number)] >= FOCUS_COVERAGE))
         if not picked:
-            return Verdict(False, (), "no sentence with that kind of answer holds the question's "
-                                      f"words {sorted(focus)}", scores)
+            return Verdict(False, (), "no sentence with that kind of answer is relevant enough "
+                                      f"(>= {LEAST_RELEVANCE}) and holds a quarter of the words "
+                                      f"{sorted(focus)}", scores)
         return Verdict(True, picked, f"sentence {picked[0]} has the kind of answer and the "
                                      "question's words", scores)

@@ -32,6 +32,9 @@ _UNIT = re.compile(r"^how many ([a-z]+)")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 # A capitalised word after the first word of a clause: a name (hyphenated compounds included).
 _NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*)*")
+# Words that say what kind of answer is wanted or where, not what it is about.
+_ASKING = frozenset(content_words("much many long large big percentage amount number exact exactly "
+                                  "according article articles document documents"))
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|" \
     r"million|billion|dozen)\b"
@@ -46,6 +49,12 @@ class QuestionProfile:
     years: frozenset[str]
     content: frozenset[str]  # stemmed content words
     percent: bool  # asks for a percentage or share
+
+    @property
+    def focus(self) -> frozenset[str]:
+        """What the question is about beyond its names and years: the words an answering
+        sentence should share ("invest" in "How much will Stargate invest?")."""
+        return self.content - self.names - self.years - _ASKING
 
     @property
     def specifics(self) -> frozenset[str]:

@@ -4,8 +4,10 @@ A `Case` is one question with everything measured about it (the answer, the retr
 texts, document texts, support scorers). A `Score` is a sum and a count, so rates pool over
 any group of rows: overall and by tag add up. `None` means "not applicable" (for example
 fact accuracy on an unanswerable question). Citation recall and precision follow ALCE
-(Gao et al., 2023) with two interchangeable support checks instead of an NLI model: the
-assistant's own scorer and `lexical_support` below, which shares no code with the assistant.
+(Gao et al., 2023) with `lexical_support` below as the support check instead of an NLI model:
+it shares no code with the assistant, so it is evidence about the assistant. The same two
+measures with the assistant's own scorer at its own threshold are only a consistency check of
+the verifier (`verifier_consistency_*`): they cannot fail for a reason the verifier misses.
 Unlike ALCE, sentences and citations are pooled over answers rather than averaged per answer.
 The one non-deterministic metric, `Judge`, runs only when ASSISTANT_JUDGE_BASE_URL names an
 OpenAI-compatible endpoint. Not here: running the assistant (`runner.py`), files and charts.
@@ -263,6 +265,26 @@ class CitationPrecision:
 
 
 @dataclass(frozen=True)
+class AnswerRelevance:
+    """Share of an answer's sentences that are on the point asked: each states one of the row's
+    facts, or is lexically supported by the row's own evidence quotes. A sentence that is cited
+    and true but about something else (a tempting neighbour of the answer) does not count."""
+
+    name: str = "answer_relevance"
+    higher_is_better: bool = True
+
+    def compute(self, case: Case) -> Score | None:
+        if not case.row.answerable or case.answer.refused or not case.sentences:
+            return None
+        alternatives = [a for group in case.row.facts for a in group]
+        why = tuple(f"sentence {i} is not about the point asked: {claim[:60]!r}"
+                    for i, (claim, _) in enumerate(case.sentences, 1)
+                    if not any(re.search(a, claim, re.IGNORECASE) for a in alternatives)
+                    and not lexical_support(claim, case.row.evidence))
+        return Score(float(len(case.sentences) - len(why)), len(case.sentences), why)
+
+
+@dataclass(frozen=True)
 class HitAtK:
     name: str = "hit_at_k"
     higher_is_better: bool = True
@@ -289,11 +311,11 @@ class MeanReciprocalRank:
 
 METRICS: list[Metric] = [
     FactAccuracy(), CorrectRefusal(), OverRefusal(), CitationValidity(),
-    CitationRecall("citation_recall", "assistant"),
-    CitationPrecision("citation_precision", "assistant"),
-    CitationRecall("citation_recall_lexical", "lexical"),
-    CitationPrecision("citation_precision_lexical", "lexical"),
-    HitAtK(), MeanReciprocalRank(),
+    CitationRecall("citation_recall", "lexical"),
+    CitationPrecision("citation_precision", "lexical"),
+    CitationRecall("verifier_consistency_recall", "assistant"),
+    CitationPrecision("verifier_consistency_precision", "assistant"),
+    AnswerRelevance(), HitAtK(), MeanReciprocalRank(),
 ]
 
 

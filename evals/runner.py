@@ -111,7 +111,7 @@ def _record(case: Case, scores: dict[str, Score | None], error: str) -> dict[str
             "notice": answer.notice, "citations": citations, "sentences": sentences,
             "metrics": {n: (s.value / s.count if s and s.count else None)
                         for n, s in scores.items()},
-            "timings": answer.timings, "failures": failures, "error": error}
+            "timings": answer.timings, "trace": answer.trace, "failures": failures, "error": error}
 
 
 def evaluate(bot: Assistant, rows: list[Row], progress: Progress | None = None,

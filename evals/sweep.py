@@ -15,23 +15,36 @@ from collections.abc import Iterator
 from typing import Any
 
 from assistant import Assistant, Settings
-from assistant.llm import Generator, Message
+from assistant.llm import Generator, Message, Usage
 from evals.dataset import DEFAULT_DATASET, load_dataset
 from evals.runner import run_eval
 
 
-class MemoGenerator(Generator):
-    """The configured generator, replaying a draft it has already written for the same prompt."""
+class MemoGenerator:
+    """The configured generator, replaying a draft or a choice it has already made for the same
+    prompt (both are deterministic at temperature 0)."""
 
     def __init__(self, inner: Generator) -> None:
-        super().__init__(inner._llm, inner.name)
+        self.inner = inner
+        self.name = inner.name
         self._drafts: dict[Any, list[str]] = {}
+        self._choices: dict[Any, dict[str, float] | None] = {}
+
+    @property
+    def usage(self) -> Usage:
+        return self.inner.usage
 
     def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
         key = (tuple((m.role, m.content) for m in messages), max_tokens)
         if key not in self._drafts:
-            self._drafts[key] = list(super().stream(messages, max_tokens))
+            self._drafts[key] = list(self.inner.stream(messages, max_tokens))
         yield from self._drafts[key]
+
+    def choose(self, messages: list[Message], options: list[str]) -> dict[str, float] | None:
+        key = (tuple((m.role, m.content) for m in messages), tuple(options))
+        if key not in self._choices:
+            self._choices[key] = self.inner.choose(messages, options)
+        return self._choices[key]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                           generator=memo)
         m = run_eval(tuned, rows)["metrics"]
         print(f"{threshold:8.2f} {m['fact_accuracy']:7.3f} {m['correct_refusal']:8.3f} "
-              f"{m['over_refusal']:6.3f} {m['citation_precision_lexical']:10.3f}", flush=True)
+              f"{m['over_refusal']:6.3f} {m['citation_precision']:10.3f}", flush=True)
     return 0
 
 

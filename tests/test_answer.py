@@ -11,12 +11,12 @@ from conftest import MODEL_DIR, free_port, local_server, make_settings
 
 from assistant import Answer, Assistant
 from assistant.answering import AnswerPipeline, Trace
-from assistant.errors import LLMError, QuestionError
 from assistant.drafting import LLMDrafter
+from assistant.errors import LLMError, QuestionError
 from assistant.judge import LLMJudge
 from assistant.llm import Usage
-from assistant.question import profile
 from assistant.local_model import MODELS
+from assistant.question import profile
 
 CORPUS_QUESTIONS = [
     "How much will the Stargate Project invest?",

@@ -10,7 +10,7 @@ from assistant.question import has_answer_kind, profile
 
 @pytest.mark.parametrize("question,kind,unit", [
     ("How much will the Stargate Project invest?", "quantity", ""),
-    ("How many jobs will Stargate create?", "quantity", "job"),
+    ("How many jobs will Stargate create?", "quantity", "jobs"),
     ("What percentage did Oracle's stock rise?", "quantity", ""),
     ("In what year did Microsoft first invest?", "year", ""),
     ("When did Oracle buy CoreWeave?", "date", ""),

@@ -1,0 +1,47 @@
+"""The answerability judge: the deterministic one table-driven, the LLM one with the real model.
+
+The deterministic rows use hand-made evidence (relevance as evidence selection would give it),
+so each row tests one rule; the slow rows ask the real 1.5B model over the real corpus.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.evidence import Evidence
+from assistant.judge import LEAST_RELEVANCE, RuleJudge
+from assistant.question import profile
+
+
+def evidence(text: str, relevance: float = 0.7, context: str = "", number: int = 1) -> Evidence:
+    return Evidence(number, "doc", "Title", "doc.txt", text, 0, len(text), relevance, context)
+
+
+@pytest.mark.parametrize("question,sentences,answerable", [
+    # the kind of answer asked for must be there: a count, a date, a name the question lacks
+    ("How many jobs will Stargate create?", ["10 buildings are under development in Texas."], False),
+    ("When did Microsoft first invest?", ["Microsoft is the largest investor in OpenAI."], False),
+    ("Who chairs Oracle?", ["Oracle Chairman Larry Ellison confirmed that construction began."], True),
+    ("Who chairs Oracle?", ["Oracle, a late entrant to the cloud market, has emerged."], False),
+    # ... and be about what is asked: some of the question's focus words, at least a quarter
+    ("When did Microsoft first invest in OpenAI and how much?",
+     ["Microsoft’s role began in 2019, with a $1 billion investment."], True),
+    ("When did Oracle buy CoreWeave?", ["In 2023, Oracle joined the mix as a cloud partner."], False),
+    ("How much did Microsoft pay for its right of first refusal?",
+     ["Microsoft invested $1 billion in 2019."], False),
+    # a sentence too far from the question in meaning does not answer it, whatever its words
+    ("Where is the first Stargate site?",
+     ["The first site, in Abilene, is expected to play a central role."], True),
+])
+def test_rule_judge(question: str, sentences: list[str], answerable: bool) -> None:
+    verdict = RuleJudge().judge(profile(question), [evidence(s, number=i)
+                                                    for i, s in enumerate(sentences, 1)])
+    assert verdict.answerable is answerable, verdict.reason
+    assert bool(verdict.picked) is answerable and verdict.reason
+
+
+def test_rule_judge_needs_relevance() -> None:
+    question = profile("Where is the first Stargate site?")
+    text = "The first site, in Abilene, is expected to play a central role."
+    assert RuleJudge().judge(question, [evidence(text, LEAST_RELEVANCE)]).answerable
+    assert not RuleJudge().judge(question, [evidence(text, LEAST_RELEVANCE - 0.01)]).answerable
