@@ -122,17 +122,16 @@ class AssistantQueryEngine(BaseQueryEngine):
 
     def _stream(self, question: str) -> StreamingResponse:
         stream = self.assistant.stream(question)  # checks the question now, not when iterated
-        response = StreamingResponse(response_gen=iter(()), metadata={})
+        nodes: list[NodeWithScore] = []
+        metadata: dict[str, Any] = {}
 
         def deltas() -> Generator[str, None, None]:
             yield from stream
             assert stream.answer is not None
-            response.source_nodes.extend(citation_node(c) for c in stream.answer.citations)
-            assert response.metadata is not None
-            response.metadata.update(answer_metadata(stream.answer))
+            nodes.extend(citation_node(c) for c in stream.answer.citations)
+            metadata.update(answer_metadata(stream.answer))
 
-        response.response_gen = deltas()
-        return response
+        return StreamingResponse(response_gen=deltas(), source_nodes=nodes, metadata=metadata)
 
 
 def to_history(messages: list[ChatMessage]) -> History:
