@@ -86,27 +86,25 @@ def crosscheck(bot: Assistant, rows: list[Row], records: list[dict[str, Any]], k
                for rid, (row, rec) in answerable.items() if not rec["error"]}
     evidence = {rid: row.evidence for rid, (row, _) in answerable.items()}
     dataset, errors = build_dataset(bot, queries, evidence, depth)
-    evaluator = RetrieverEvaluator.from_metric_names(["hit_rate", "mrr"],
-                                                     retriever=bot.as_retriever(k=k))
+    retriever = bot.as_retriever(k=k)
+    evaluator = RetrieverEvaluator.from_metric_names(["hit_rate", "mrr"], retriever=retriever)
     scored: list[dict[str, float]] = []
     for rid, (row, rec) in answerable.items():
-        result: dict[str, Any] = {"query": queries.get(rid), "relevant": [], "retrieved": [],
-                                  "hit_rate": None, "mrr": None, "chunk_inside_quote": False,
-                                  "error": rec["error"] and "the question failed"}
         expected = dataset.relevant_docs.get(rid, [])
-        result["relevant"] = expected
-        if rid in errors:
-            result["error"] = errors[rid]
-        elif expected:
+        result: dict[str, Any] = {"query": queries.get(rid), "relevant": expected,
+                                  "retrieved": [], "hit_rate": None, "mrr": None,
+                                  "chunk_inside_quote": False,
+                                  "error": errors.get(rid) or (rec["error"] and "the question failed")}
+        if rid in dataset.queries:
             try:
-                found = evaluator.evaluate(dataset.queries[rid], expected)
+                ids, texts, values = _score(evaluator, retriever, dataset.queries[rid], expected)
             except AssistantError as exc:
                 result["error"] = f"{type(exc).__name__}: {exc}"
             else:
-                result.update(found.metric_vals_dict, retrieved=found.retrieved_ids,
-                              chunk_inside_quote=any(t in e for t in found.retrieved_texts
-                                                     for e in row.evidence))
-                scored.append(found.metric_vals_dict)
+                result.update(values, retrieved=ids, chunk_inside_quote=any(
+                    t in e for t in texts for e in row.evidence))
+                if values:
+                    scored.append(values)
         rec["llamaindex_retrieval"] = result
 
     def mean(name: str) -> float | None:
@@ -120,6 +118,17 @@ def crosscheck(bot: Assistant, rows: list[Row], records: list[dict[str, Any]], k
             "failed": sorted(set(errors) | {r for r in answerable if answerable[r][1]["error"]}),
             "disagreements": disagreements(records, depth),
             "wall_s": round(time.perf_counter() - started, 2)}
+
+
+def _score(evaluator: Any, retriever: Any, query: str, expected: list[str],
+           ) -> tuple[list[str], list[str], dict[str, float]]:
+    """(retrieved ids, their texts, llama-index's metric values; {} for an unlabelled query,
+    which its metrics cannot score but whose chunks may still lie inside a quote)."""
+    if not expected:
+        nodes = retriever.retrieve(query)
+        return [n.node.node_id for n in nodes], [n.text for n in nodes], {}
+    found = evaluator.evaluate(query, expected)
+    return found.retrieved_ids, found.retrieved_texts, found.metric_vals_dict
 
 
 def disagreements(records: list[dict[str, Any]], depth: int = DEPTH) -> list[str]:
