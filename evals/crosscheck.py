@@ -22,7 +22,8 @@ not explain: (1) a chunk lying wholly inside a quote counts for the eval, not fo
 (2) a row with no chunk holding a quote in the top DEPTH (a quote split across chunks, or
 ranked lower) is left out of llama-index's average, while the eval counts it as a miss unless
 (1); (3) a row whose question failed is a miss for the eval and is not asked of llama-index.
-Not here: the eval's own metrics (metrics.py), report files (report.py).
+Both sides judge relevance by the same quote containment, so this checks the arithmetic and the
+adapter, not the labels. Not here: the eval's own metrics (metrics.py), report files (report.py).
 """
 
 from __future__ import annotations
