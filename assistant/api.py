@@ -9,14 +9,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assistant.answering import AnswerPipeline, AnswerStream
 from assistant.documents import Document
 from assistant.errors import ConfigError, QuestionError
-from assistant.ingest import FileResult, IngestReport, ingest_paths
 from assistant.models import Answer, SearchHit
 from assistant.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: they load llama-index, and `import assistant` must not
+    from llama_index.core.base.base_query_engine import BaseQueryEngine
+    from llama_index.core.base.base_retriever import BaseRetriever
+    from llama_index.core.chat_engine.types import BaseChatEngine
+
+    from assistant.answering import AnswerPipeline, AnswerStream
+    from assistant.ingest import FileResult, IngestReport
 
 History = list[dict[str, str]]
 WARM_SENTENCES = 3000  # beyond this, warming would cost more than the first questions it saves
@@ -78,6 +84,8 @@ class Assistant:
             return self._store
 
     def _pipeline(self) -> AnswerPipeline:
+        from assistant.answering import AnswerPipeline
+
         with self._lock:
             if self._retriever is None:
                 from assistant.evidence import SentenceVectors
@@ -135,6 +143,8 @@ class Assistant:
                progress: bool | None = False,
                on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Ingest files and folders (default: the corpus folder); unchanged files cost nothing."""
+        from assistant.ingest import ingest_paths
+
         targets = [Path(p) for p in paths] if paths is not None else [self.settings.corpus_dir]
         report = ingest_paths(targets, self.store, self.embedder, self.settings.chunk_tokens,
                               self.settings.chunk_overlap_tokens, prune, progress, on_file)
@@ -225,3 +235,22 @@ class Assistant:
         return {"llm": llm, "embedding": MODEL_ID, "documents": len(docs),
                 "chunks": sum(d.chunks for d in docs),
                 "store": self.settings.chroma_url or str(self.settings.data_dir / "chroma")}
+
+    # --- llama-index (imported only here, so `import assistant` does not load it) -------
+    def as_retriever(self, k: int | None = None) -> BaseRetriever:
+        """A llama-index retriever over `search` (k defaults to ASSISTANT_TOP_K)."""
+        from assistant.llamaindex import AssistantRetriever
+
+        return AssistantRetriever(self, k)
+
+    def as_query_engine(self, streaming: bool = False) -> BaseQueryEngine:
+        """A llama-index query engine answering with `ask` (or `stream`) and its citations."""
+        from assistant.llamaindex import AssistantQueryEngine
+
+        return AssistantQueryEngine(self, streaming)
+
+    def as_chat_engine(self) -> BaseChatEngine:
+        """A llama-index chat engine over a `Chat`'s history."""
+        from assistant.llamaindex import AssistantChatEngine
+
+        return AssistantChatEngine(self)

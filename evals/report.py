@@ -74,6 +74,24 @@ def _charts(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict[str,
     return charts
 
 
+def crosscheck_table(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(row, eval's figure, llama-index RetrieverEvaluator's figure); [] for runs without it."""
+    check = summary.get("retrieval_crosscheck")
+    if not check:
+        return []
+    metrics, counts = summary["metrics"], summary["counts"]
+    return [(f"hit rate @{check['k']}", _fmt(metrics.get("hit_at_k")), _fmt(check["hit_rate"])),
+            ("MRR", _fmt(metrics.get("mrr")), _fmt(check["mrr"])),
+            ("questions scored", str(counts.get("hit_at_k", "")), str(check["questions"])),
+            ("disagreements not explained by the definitions", "",
+             str(len(check["disagreements"])))]
+
+
+CROSSCHECK_NOTE = ("eval: a hit is a retrieved chunk containing (or inside) an evidence quote; "
+                   "llama-index: relevant ids are the chunks (among the top {depth}) containing "
+                   "one. Definitions in evals/crosscheck.py.")
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     """The overall metrics as a plain-text table, then the main ones by tag."""
     lines = [f"Eval: {summary['questions']} questions, backend {summary['backend']} "
@@ -87,6 +105,10 @@ def format_summary(summary: dict[str, Any]) -> str:
     for tag, values in summary["by_tag"].items():
         lines.append(f"{tag:<24}{values['questions']:>4}"
                      + "".join(f"{_fmt(values.get(s)):>16}" for s in short))
+    if table := crosscheck_table(summary):
+        lines += ["", f"{'retrieval cross-check':<48}{'eval':>8}{'llama-index':>13}"]
+        lines += [f"{name:<48}{ours:>8}{theirs:>13}" for name, ours, theirs in table]
+        lines += [f"  {d}" for d in summary["retrieval_crosscheck"]["disagreements"]]
     return "\n".join(lines)
 
 
@@ -102,6 +124,15 @@ def _markdown(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
             "|---|---:|" + "---:|" * len(tag_names)]
     out += [f"| {t} | {v['questions']} | " + " | ".join(_fmt(v.get(n)) for n in tag_names) + " |"
             for t, v in summary["by_tag"].items()]
+    if table := crosscheck_table(summary):
+        check = summary["retrieval_crosscheck"]
+        out += ["", "## Retrieval cross-check", "",
+                "The eval's own retrieval metrics next to llama-index's `RetrieverEvaluator` "
+                "(hit_rate, MRR) on `Assistant.as_retriever()`, same queries. "
+                + CROSSCHECK_NOTE.format(depth=check["depth"]), "",
+                "| | eval (hit_at_k, mrr) | llama-index RetrieverEvaluator |", "|---|---:|---:|"]
+        out += [f"| {name} | {ours} | {theirs} |" for name, ours, theirs in table]
+        out += [f"- {d}" for d in check["disagreements"]]
     out += ["", "![metrics](metrics.png)", "", "![latency](latency.png)", "", "## Failures", ""]
     for r in records:
         if r["failures"]:
@@ -127,6 +158,15 @@ def _html(summary: dict[str, Any], records: list[dict[str, Any]], charts: dict[s
               f"<td class='num'>{e(str(summary['counts'].get(n, '')))}</td></tr>"
               for n, v in summary["metrics"].items()]
     parts.append("</table>")
+    if table := crosscheck_table(summary):
+        check = summary["retrieval_crosscheck"]
+        parts.append("<h2>Retrieval cross-check</h2><p>The eval's own retrieval metrics next to "
+                     "llama-index's <code>RetrieverEvaluator</code> on <code>Assistant.as_retriever()"
+                     f"</code>, same queries. {e(CROSSCHECK_NOTE.format(depth=check['depth']))}</p>"
+                     "<table><tr><th></th><th>eval</th><th>llama-index</th></tr>")
+        parts += [f"<tr><td>{e(name)}</td><td class='num'>{e(ours)}</td>"
+                  f"<td class='num'>{e(theirs)}</td></tr>" for name, ours, theirs in table]
+        parts.append("</table>" + "".join(f"<p>{e(d)}</p>" for d in check["disagreements"]))
     for name, png in charts.items():
         data = base64.b64encode(png).decode("ascii")
         parts.append(f"<p><img alt='{e(name)}' src='data:image/png;base64,{data}'></p>")

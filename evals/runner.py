@@ -6,7 +6,8 @@
 Exit codes: 0 done (and the gate passed), 1 the gate failed, 2 the run could not happen (bad
 dataset, thresholds or settings, or an assistant error such as a missing model). An error of
 the assistant on one question (e.g. the LLM timing out) is recorded on that row as a failure
-and the run goes on; any other exception is a bug and stops it. Not here: metric definitions
+and the run goes on; any other exception is a bug and stops it. Retrieval is also scored by
+llama-index's own `RetrieverEvaluator` (`crosscheck.py`). Not here: metric definitions
 (`metrics.py`), files and charts (`report.py`).
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 
 from assistant import Answer, Assistant, AssistantError, Settings
 from evals import report
+from evals.crosscheck import crosscheck
 from evals.dataset import DEFAULT_DATASET, Row, load_dataset
 from evals.metrics import (
     LATENCY,
@@ -158,6 +160,8 @@ def evaluate(bot: Assistant, rows: list[Row], progress: Progress | None = None,
         "metrics": {**aggregate(all_scores, names), **latency([a["timings"] for a in records])},
         "counts": {n: sum(s.count for row in all_scores if (s := row[n])) for n in names},
         "by_tag": by_tag,
+        # llama-index's RetrieverEvaluator on the same queries, next to hit_at_k and mrr
+        "retrieval_crosscheck": crosscheck(bot, rows, records, bot.settings.top_k),
     }
     return summary, records
 
