@@ -174,7 +174,7 @@ class AnswerPipeline:
         start = time.perf_counter()
         verdict = None
         if isinstance(self.judge, LLMJudge):
-            verdict = self.judge.judge(question, evidence)
+            verdict = self.judge.judge(question, evidence)  # an LLMError goes to the caller
             usage = self.drafter.usage
             timings["judge_prompt_tokens"] = float(usage.prompt_evaluated)
         if verdict is None:  # no LLM, or an endpoint without logprobs: the deterministic checks
@@ -235,6 +235,7 @@ class AnswerPipeline:
                           support=round(checked.support, 3))
 
         verdict = Verdict(False, (), "no evidence")
+        failure: LLMError | None = None  # set when the LLM failed and the extractive fallback is on
         if not evidence and standalone:
             unknown = [s for s in trace.steps if s.get("unknown")]
             if unknown:
@@ -243,22 +244,32 @@ class AnswerPipeline:
             trace.add("answerability", "refuse", f"no evidence sentence holds a {asked_profile.kind} "
                       f"answer{' about ' + asked_profile.unit if asked_profile.unit else ''}")
         else:
-            verdict = self.answerable(asked_profile, evidence, trace, timings)
+            try:
+                verdict = self.answerable(asked_profile, evidence, trace, timings)
+            except LLMError as exc:
+                if not self.settings.extractive_fallback:
+                    raise
+                failure = exc
+                verdict = RuleJudge().judge(asked_profile, evidence)
+                trace.add("answerability", "answer" if verdict.answerable else "refuse",
+                          f"the LLM failed, so the deterministic checks decided: {verdict.reason}")
         if verdict.answerable:
             buffer = ""
-            try:
-                for delta in self.drafter.draft(asked_profile, evidence, verdict):
-                    buffer = normalise_markers(buffer + delta)
-                    spans = sentence_spans(buffer)
-                    for start, end in spans[:-1]:  # the last may still be growing
-                        yield from verified(buffer[start:end])
-                    if len(spans) > 1:
-                        buffer = buffer[spans[-1][0]:]
-            except LLMError as exc:
-                if not self.settings.extractive_fallback or emitted:
-                    raise
-                notice = prompts.FALLBACK_NOTICE.format(reason=exc)
-                trace.add("generate", "fell back to extractive", str(exc))
+            if failure is None:  # after a failed judge, do not wait for the LLM a second time
+                try:
+                    for delta in self.drafter.draft(asked_profile, evidence, verdict):
+                        buffer = normalise_markers(buffer + delta)
+                        spans = sentence_spans(buffer)
+                        for start, end in spans[:-1]:  # the last may still be growing
+                            yield from verified(buffer[start:end])
+                        if len(spans) > 1:
+                            buffer = buffer[spans[-1][0]:]
+                except LLMError as exc:
+                    if not self.settings.extractive_fallback or emitted:
+                        raise
+                    failure = exc
+            if failure is not None:
+                trace.add("generate", "fell back to extractive", str(failure))
                 buffer = "".join(ExtractiveDrafter().draft(asked_profile, evidence, verdict))
             for start, end in sentence_spans(normalise_markers(buffer)):
                 yield from verified(normalise_markers(buffer)[start:end])
@@ -266,6 +277,8 @@ class AnswerPipeline:
             timings["prompt_tokens"] = float(usage.prompt_evaluated)
             timings["prompt_tokens_total"] = float(usage.prompt_total)
             timings["generated_tokens"] = float(usage.generated)
+        if failure:
+            notice = prompts.FALLBACK_NOTICE.format(reason=failure)
 
         refused = not emitted
         conflicts: list[Conflict] = []

@@ -20,6 +20,7 @@ from assistant.evidence import Evidence
 from assistant.judge import Verdict, answer_messages
 from assistant.llm import Generator, Message, Usage, complete
 from assistant.question import QuestionProfile, has_answer_kind
+from assistant.verify import affirms, negated_stems
 
 EXTRACTIVE_MARGIN = 0.08  # an extractive answer also quotes sentences this close to the best
 _PRONOUN = re.compile(r"\b(it|its|they|their|them|he|his|she|her|the company)\b", re.IGNORECASE)
@@ -109,4 +110,20 @@ class ExtractiveDrafter:
             picked = [e for e in evidence if has_answer_kind(question, e.text)][:1]
         top = picked[0].relevance if picked else 0.0
         chosen = [e for e in picked[:2] if e.relevance >= top - EXTRACTIVE_MARGIN]
+        if question.kind == "yesno":
+            chosen = _both_sides(question, picked) or chosen
         yield " ".join(f"{e.text} [{e.number}]" for e in chosen)
+
+
+def _both_sides(question: QuestionProfile, picked: list[Evidence]) -> list[Evidence]:
+    """For a yes/no question, the best sentence that negates what is asked about and the best
+    that affirms it, when the picked sentences hold both ("no longer exclusive" and "exclusivity
+    on the APIs continues"): either alone would lose the nuance. Empty when they do not."""
+    negating = [e for e in picked if negated_stems(e.text) & question.focus]
+    if not negating:
+        return []
+    point = negated_stems(negating[0].text) & question.focus
+    affirming = [e for e in picked if affirms(e.text, point)]
+    if not affirming:
+        return []
+    return sorted([negating[0], affirming[0]], key=lambda e: -e.relevance)

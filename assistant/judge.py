@@ -74,11 +74,11 @@ class RuleJudge:
                                       f"({question.kind}{' of ' + question.unit if question.unit else ''})")
         scores = {str(e.number): round(covers(focus, content_words(e.text)), 3)
                   for e in typed}
-        picked = tuple(e.number for e in typed if e.relevance >= LEAST_RELEVANCE and
-                       (not focus or scores[str(e.number)] >= FOCUS_COVERAGE))
+        picked = tuple(e.number for e in typed if (focus and scores[str(e.number)] == 1.0) or (
+            e.relevance >= LEAST_RELEVANCE and (not focus or scores[str(e.number)] >= FOCUS_COVERAGE)))
         if not picked:
-            return Verdict(False, (), "no sentence with that kind of answer is relevant enough "
-                                      f"(>= {LEAST_RELEVANCE}) and holds a quarter of the words "
-                                      f"{sorted(focus)}", scores)
+            return Verdict(False, (), "no sentence with that kind of answer holds all the words "
+                                      f"{sorted(focus)}, or a quarter of them and is relevant "
+                                      f"enough (>= {LEAST_RELEVANCE})", scores)
         return Verdict(True, picked, f"sentence {picked[0]} has the kind of answer and the "
                                      "question's words", scores)

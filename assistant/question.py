@@ -16,7 +16,7 @@ from typing import Literal
 
 from assistant.text import content_words, stem
 
-AnswerKind = Literal["quantity", "year", "date", "entity", "yesno", "other"]
+AnswerKind = Literal["quantity", "year", "date", "entity", "advice", "yesno", "other"]
 
 # What the first words of a question ask for.
 _KINDS: list[tuple[re.Pattern[str], AnswerKind]] = [
@@ -24,7 +24,13 @@ _KINDS: list[tuple[re.Pattern[str], AnswerKind]] = [
      "quantity"),
     (re.compile(r"^((in |on )?(what|which) year)\b"), "year"),
     (re.compile(r"^(when|(in |on )?(what|which) (month|date|exact date|day))\b"), "date"),
-    (re.compile(r"^(who|whom|whose|where)\b"), "entity"),
+    # "What did Microsoft pay ...?" asks for an amount as much as "How much ...?" does
+    (re.compile(r"^what (did|does|do|will|would|is|was) .*\b(pay|paid|cost|spend|spent|earn|charge)"),
+     "quantity"),
+    (re.compile(r"^(who|whom|whose|where|which (city|company|companies|person|firm|country|state))\b"),
+     "entity"),
+    # "Should OpenAI trust ...?" asks for advice: only a sentence that gives advice answers it
+    (re.compile(r"^(should|ought)\b"), "advice"),
     (re.compile(r"^(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b"),
      "yesno"),
 ]
@@ -32,9 +38,15 @@ _UNIT = re.compile(r"^how many ([a-z]+)")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 # A capitalised word after the first word of a clause: a name (hyphenated compounds included).
 _NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*)*")
-# Words that say what kind of answer is wanted or where, not what it is about.
+# Words that say what kind of answer is wanted, or where, or are light verbs ("act as", "play"):
+# they say nothing about what the question is about.
 _ASKING = frozenset(content_words("much many long large big percentage amount number exact exactly "
-                                  "according article articles document documents"))
+                                  "according article articles document documents act acts serve "
+                                  "play happen happened mean become get got make made take"))
+# An ordinal that picks one of several things ("the second site"), not an adverb ("first invest").
+_ORDINALS = re.compile(r"\b(?:the|its|their|a) (first|second|third|fourth|fifth|last|next|previous)\b",
+                       re.IGNORECASE)
+_ADVICE = re.compile(r"\b(should|ought|recommend\w*|advis\w*|wise|must)\b", re.IGNORECASE)
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|" \
     r"million|billion|dozen)\b"
@@ -49,6 +61,7 @@ class QuestionProfile:
     years: frozenset[str]
     content: frozenset[str]  # stemmed content words
     percent: bool  # asks for a percentage or share
+    ordinals: frozenset[str] = frozenset()  # "the second site" is not answered by "the first site"
 
     @property
     def focus(self) -> frozenset[str]:
@@ -95,12 +108,16 @@ def profile(question: str) -> QuestionProfile:
         years=frozenset(m.group() for m in _YEAR.finditer(question)),
         content=frozenset(content_words(question)),
         percent=bool(re.search(r"\b(percent\w*|share)\b", lowered)),
+        ordinals=frozenset(m.lower() for m in _ORDINALS.findall(question)),
     )
 
 
 def has_answer_kind(p: QuestionProfile, sentence: str) -> bool:
     """Whether `sentence` holds the kind of answer asked for: a count for "how many jobs" must
-    be a count of jobs, a date for "when", a name the question does not already use for "who"."""
+    be a count of jobs, a date for "when", a name the question does not already use for "who",
+    advice for "should"; and the question's ordinal ("the second site"), if it has one."""
+    if not p.ordinals <= {m.lower() for m in _ORDINALS.findall(sentence)}:
+        return False
     match p.kind:
         case "quantity":
             if p.unit and p.unit not in content_words(sentence):
@@ -114,5 +131,7 @@ def has_answer_kind(p: QuestionProfile, sentence: str) -> bool:
             return bool(_YEAR.search(sentence) or re.search(rf"\b({_MONTHS})\b", sentence, re.I))
         case "entity":
             return bool(_names(sentence, first_word=True) - p.names)
+        case "advice":
+            return bool(_ADVICE.search(sentence))
         case _:
             return True

@@ -98,7 +98,7 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     return CheckedSentence(claim, scores[best], True, keep or (evidence[best].number,))
 
 
-def _negated_stems(sentence: str) -> set[str]:
+def negated_stems(sentence: str) -> set[str]:
     """The first content word after each negation: "no longer the exclusive provider" -> exclus."""
     found: set[str] = set()
     for match in _NEGATION.finditer(sentence):
@@ -108,6 +108,12 @@ def _negated_stems(sentence: str) -> set[str]:
                 found |= stems
                 break
     return found
+
+
+def affirms(sentence: str, stems: frozenset[str] | set[str]) -> bool:
+    """The sentence states one of `stems` as a fact: no negation, no condition."""
+    return (not _NEGATION.search(sentence) and not _CONDITIONAL.search(sentence)
+            and bool(stems & content_words(sentence)))
 
 
 def find_conflicts(question: str, evidence: list[Evidence]) -> list[tuple[Evidence, Evidence]]:
@@ -122,7 +128,7 @@ def find_conflicts(question: str, evidence: list[Evidence]) -> list[tuple[Eviden
     facts = [e for e in evidence if not _CONDITIONAL.search(e.text)]
     pairs = []
     for a in facts:
-        negated = _negated_stems(a.text) & topic
+        negated = negated_stems(a.text) & topic
         for b in facts if negated else []:
             if b is not a and not _NEGATION.search(b.text) and negated & content_words(b.text):
                 pairs.append((a, b))

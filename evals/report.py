@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-CHART_METRICS = ["fact_accuracy", "correct_refusal", "citation_recall", "citation_precision", "answer_relevance",
-                 "hit_at_k"]
+CHART_METRICS = ["fact_accuracy", "correct_refusal", "citation_recall", "citation_precision",
+                 "answer_relevance", "hit_at_k"]
 LOWER_IS_BETTER = ("over_refusal", "latency_")
 
 

@@ -40,8 +40,8 @@ def test_rule_judge(question: str, sentences: list[str], answerable: bool) -> No
     assert bool(verdict.picked) is answerable and verdict.reason
 
 
-def test_rule_judge_needs_relevance() -> None:
-    question = profile("Where is the first Stargate site?")
+def test_rule_judge_needs_relevance_when_words_are_missing() -> None:
+    question = profile("Where will the first Stargate site be built?")
     text = "The first site, in Abilene, is expected to play a central role."
     assert RuleJudge().judge(question, [evidence(text, LEAST_RELEVANCE)]).answerable
     assert not RuleJudge().judge(question, [evidence(text, LEAST_RELEVANCE - 0.01)]).answerable

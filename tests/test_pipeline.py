@@ -1,0 +1,125 @@
+"""The answer pipeline on the judged-answers issue's own examples, stage by stage and end to end.
+
+Each row is a question a new user asked, with what a careful analyst expects: a refusal that
+says what the documents do say, a correction of a false premise, or an answer on the point.
+The extractive rows run in the fast suite; the same rows with the local model are `slow`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+
+from assistant import Answer, Assistant
+from assistant.errors import EmptyStoreError
+from assistant.models import Citation
+
+HEADING = "Oracle’s Role and Growing Cloud Partnerships"
+
+# (question, expectation): "refuse", or a regex the answer must match; `not:` what it must not say.
+EXAMPLES = [
+    ("How much is Oracle investing in Stargate?", "refuse", r"Oracle[^.]*invest[^.]*500"),
+    ("What did Microsoft pay for its right of first refusal?", "refuse", r"paid"),
+    ("How many data centers does CoreWeave run for OpenAI?", "refuse", r"CoreWeave (runs|operates)"),
+    ("When did Oracle buy CoreWeave?", "refuse", r"Oracle (bought|acquired)"),
+    ("Which Texas city hosts the second Stargate site?", "refuse", r"Abilene (is|hosts) the second"),
+    ("Why did OpenAI stop using Azure entirely?", "refuse|commit|continue", r"(stopped|stops) using Azure"),
+    ("Does Microsoft still have any exclusivity?", r"\bAPI", r"^No\b"),
+    ("Who chairs Oracle?", r"Ellison", None),
+    ("What does Microsoft act as for OpenAI?", r"investor|provider|host", None),
+    ("Should OpenAI trust this deal?", "refuse", r"should trust"),
+    ("How has the Oracle-Microsoft relationship changed?", r"collaborat|Azure|deal", None),
+    ("What role did Microsoft give up in its relationship with OpenAI?", r"exclusive", HEADING),
+]
+
+
+def check_example(bot: Assistant, answer: Answer, expect: str, forbid: str | None) -> None:
+    why = f"{answer.text}\n" + "\n".join(str(s) for s in answer.trace)
+    if "refuse" in expect.split("|"):
+        ok = answer.refused or bool(re.search(expect, answer.text))
+    else:
+        ok = not answer.refused and bool(re.search(expect, answer.text))
+    assert ok, why
+    if forbid:
+        claims = re.sub(r"“[^”]*”", "", answer.text)  # what a refusal quotes is not a claim
+        assert not re.search(forbid, claims), why
+    if answer.refused:  # a refusal says so plainly and quotes, cited, at most what is close
+        assert answer.text.startswith(("I can't answer", "The documents do not")), why
+        assert len(answer.citations) <= 1
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", re.sub(r"\s*\[\d+\]", "", answer.text))]
+    assert len(sentences) == len(set(sentences)), f"a sentence is repeated: {why}"
+    for c in answer.citations:
+        assert bot.document(c.doc_id).text[c.start:c.end] == c.quote
+    stages = [s["stage"] for s in answer.trace]
+    assert stages[0] == "guard" and "retrieve" in stages and stages[-1] in ("assemble", "verify")
+
+
+# Where the deterministic judge cannot tell: the $500 billion is the initiative's, not Oracle's
+# (Oracle is named only in the sentence before), and "act as" asks for a role no word marks.
+# strict: the day these pass, the marks must go.
+EXTRACTIVE_LIMITS = {"How much is Oracle investing in Stargate?", "What does Microsoft act as for OpenAI?"}
+
+
+@pytest.mark.parametrize("question,expect,forbid", [
+    pytest.param(*row, marks=pytest.mark.xfail(strict=True, reason="needs the LLM judge"))
+    if row[0] in EXTRACTIVE_LIMITS else row for row in EXAMPLES])
+def test_issue_examples_extractive(corpus_bot: Assistant, question: str, expect: str,
+                                   forbid: str | None) -> None:
+    check_example(corpus_bot, corpus_bot.ask(question), expect, forbid)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question,expect,forbid", EXAMPLES)
+def test_issue_examples_local(local_bot: Assistant, question: str, expect: str,
+                              forbid: str | None) -> None:
+    check_example(local_bot, local_bot.ask(question), expect, forbid)
+
+
+@pytest.mark.parametrize("question", ["What does Microsoft act as for OpenAI?",
+                                      "Did Microsoft override the exclusivity clause?",
+                                      "Should OpenAI trust this deal?"])
+def test_questions_are_not_erased_by_the_guard(corpus_bot: Assistant, question: str) -> None:
+    answer = corpus_bot.ask(question)
+    guard = answer.trace[0]
+    assert guard["stage"] == "guard" and guard["decision"] == "kept" and answer.standalone_question
+
+
+def test_compound_name_is_not_an_unknown_name(corpus_bot: Assistant) -> None:
+    answer = corpus_bot.ask("How has the Oracle-Microsoft relationship changed?")
+    assert not any(s.get("unknown") for s in answer.trace), answer.trace
+
+
+def test_extractive_follow_up_resolves_the_pronoun(corpus_bot: Assistant) -> None:
+    history = [{"role": "user", "content": "Who is the largest investor in OpenAI?"},
+               {"role": "assistant", "content": "Microsoft."}]
+    answer = corpus_bot.ask("When did it first invest?", history=history)
+    assert answer.standalone_question == "When did Microsoft first invest?"
+    assert "2019" in answer.text and not answer.refused
+
+
+def test_a_heading_is_never_evidence(corpus_bot: Assistant) -> None:
+    stream = corpus_bot.stream("What role did Microsoft give up in its relationship with OpenAI?")
+    events = list(stream.events())
+    assert all(c.quote != HEADING for c in stream.evidence)
+    assert stream.answer is not None and HEADING not in stream.answer.text
+    assert events  # the evidence event came first
+    assert type(events[0]).__name__ == "EvidenceEvent"
+
+
+def test_a_conflict_note_names_two_statements_on_the_point(corpus_bot: Assistant) -> None:
+    answer = corpus_bot.ask("Do OpenAI's models still run exclusively on Azure?")
+    for conflict in answer.conflicts:
+        a, b = conflict.sides
+        assert isinstance(a, Citation) and a.doc_id != b.doc_id or a.quote != b.quote
+        for side in (a, b):
+            assert side.quote.rstrip().endswith((".", "”", "\"")), side.quote  # statements
+            assert re.search(r"exclusiv", side.quote, re.I), side.quote  # on the point asked
+
+
+def test_an_empty_store_is_a_clear_error(tmp_path: Path) -> None:
+    bot = Assistant(make_settings(tmp_path / "empty", llm="none"))
+    with pytest.raises(EmptyStoreError, match="assistant ingest"):
+        bot.ask("Where is the first Stargate site?")
