@@ -26,7 +26,7 @@ from assistant.models import Answer, Citation, Conflict
 from assistant.question import QuestionProfile, has_answer_kind, profile
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from assistant.text import content_words, sentence_spans
+from assistant.text import content_words, covers, sentence_spans
 from assistant.verify import check_sentence, find_conflicts, normalise_markers
 
 CONFLICT_POOL = 16  # relevant sentences searched for disagreements, beyond the prompt's few
@@ -126,6 +126,15 @@ def _is_repeat(claim: str, emitted: list[str]) -> bool:
     return False
 
 
+def off_point(sentence: str, supporting: tuple[int, ...], verdict: Verdict,
+              question: QuestionProfile) -> bool:
+    """A supported sentence that does not answer: every evidence sentence that supports it is one
+    the judge did not pick as stating the answer, and it shares none of the question's focus
+    words. (True and cited, but about a tempting neighbour of the answer.)"""
+    return (bool(verdict.picked) and not set(supporting) & set(verdict.picked)
+            and covers(question.focus, content_words(sentence)) == 0)
+
+
 class AnswerPipeline:
     def __init__(self, settings: Settings, embedder: Any, retriever: HybridRetriever,
                  vectors: SentenceVectors, drafter: Drafter,
@@ -172,16 +181,18 @@ class AnswerPipeline:
     def answerable(self, question: QuestionProfile, evidence: list[Evidence], trace: Trace,
                    timings: dict[str, float]) -> Verdict:
         start = time.perf_counter()
+        rules = RuleJudge().judge(question, evidence)
         verdict = None
         if isinstance(self.judge, LLMJudge):
             verdict = self.judge.judge(question, evidence)  # an LLMError goes to the caller
             usage = self.drafter.usage
             timings["judge_prompt_tokens"] = float(usage.prompt_evaluated)
-        if verdict is None:  # no LLM, or an endpoint without logprobs: the deterministic checks
-            verdict = RuleJudge().judge(question, evidence)
         timings["judge_s"] = time.perf_counter() - start
+        if verdict is None:  # no LLM, or an endpoint without logprobs: the deterministic checks
+            verdict = rules
         trace.add("answerability", "answer" if verdict.answerable else "refuse", verdict.reason,
-                  picked=list(verdict.picked), scores=verdict.scores)
+                  picked=list(verdict.picked), scores=verdict.scores,
+                  rules="answer" if rules.answerable else "refuse", rules_picked=list(rules.picked))
         return verdict
 
     # --- the whole pipeline --------------------------------------------------------------
@@ -224,6 +235,10 @@ class AnswerPipeline:
                                      self.settings.support_threshold, standalone, generic)
             if checked.supported and _is_repeat(checked.text, claims):
                 trace.add("verify", "dropped", "repeats an earlier sentence", sentence=checked.text)
+            elif checked.supported and off_point(checked.text, checked.evidence, verdict, asked_profile):
+                trace.add("verify", "dropped", "does not address the question: supported only by "
+                          "sentences the judge did not pick, and shares none of its words",
+                          sentence=checked.text, evidence=list(checked.evidence))
             elif checked.supported:
                 claims.append(checked.text)
                 numbers = [citer.cite(n, checked.support) for n in checked.evidence]

@@ -45,3 +45,19 @@ def test_rule_judge_needs_relevance_when_words_are_missing() -> None:
     text = "The first site, in Abilene, is expected to play a central role."
     assert RuleJudge().judge(question, [evidence(text, LEAST_RELEVANCE)]).answerable
     assert not RuleJudge().judge(question, [evidence(text, LEAST_RELEVANCE - 0.01)]).answerable
+
+
+@pytest.mark.parametrize("sentence,supporting,off", [
+    # supported only by a sentence the judge did not pick, and none of the question's words
+    ("Oracle’s stock surged by 7% following the announcement.", (3,), True),
+    # supported by a picked sentence
+    ("Oracle’s stock surged by 7% following the announcement.", (1,), False),
+    # shares the question's focus ("site")
+    ("The first site is expected to play a central role.", (3,), False),
+])
+def test_off_point_sentences(sentence: str, supporting: tuple[int, ...], off: bool) -> None:
+    from assistant.answering import off_point
+    from assistant.judge import Verdict
+
+    question = profile("Where is the first Stargate site?")
+    assert off_point(sentence, supporting, Verdict(True, (1,), "picked"), question) is off
