@@ -107,7 +107,8 @@ class Assistant:
                 return ExtractiveDrafter(), RuleJudge()
             case "local" | "openai":
                 generator = self.generator()
-                return LLMDrafter(generator), LLMJudge(generator)
+                judge = LLMJudge(generator) if self.settings.judge == "llm" else RuleJudge()
+                return LLMDrafter(generator), judge
             case other:
                 raise ConfigError(f"Unknown ASSISTANT_LLM={other!r}; use local, openai or none.")
 

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     openai_api_key: str = Field("not-needed", description="API key for that endpoint.")
     openai_model: str = Field("local-model", description="Model name sent to that endpoint.")
     llm_timeout_s: float = Field(120.0, gt=0, description="Seconds before an LLM call fails.")
+    judge: Literal["llm", "rules"] = Field(
+        "llm",
+        description="Answerability judge with an LLM backend: `llm` reads the loaded model's "
+        "one-token decisions (rules where an endpoint gives no logprobs); `rules` uses only the "
+        "deterministic checks (the `none` backend always does).",
+    )
     extractive_fallback: bool = Field(
         False,
         description="When the LLM fails, answer extractively (and say so) instead of erroring.",
