@@ -282,6 +282,10 @@ def create_app(bot: Assistant) -> FastAPI:
         bot.remove(doc_id)
         return {"id": doc_id, "object": "document", "deleted": True}
 
+    @v1.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def unknown(path: str) -> None:  # also under the UI mounted at /: still an API error object
+        raise APIError(404, f"No such endpoint: /v1/{path}.", "not_found_error")
+
     app.include_router(v1)
 
     @app.get("/healthz")

@@ -8,6 +8,7 @@ deterministic; one slow test uses the local LLM for the generation queue.
 from __future__ import annotations
 
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -309,3 +310,20 @@ def test_local_llm_queue_is_bounded_and_search_does_not_wait(local_bot: Assistan
               f"extractive {extractive[2]:.2f} s")
     finally:
         server.close()
+
+
+def test_assistant_api_command_serves_the_api_alone(tmp_path: Path) -> None:
+    import os
+
+    from conftest import local_server
+
+    data = tmp_path / "data"
+    assert Assistant(make_settings(data, llm="none")).ingest().ok
+    exe = str(Path(sys.executable).parent / "assistant")
+    with local_server([exe, "api", "--llm", "none", "--no-ingest", "--port", "{port}"], "/healthz",
+                      180, env={"ASSISTANT_DATA_DIR": str(data), "ASSISTANT_API_KEY": "k"}) as url:
+        assert os.environ.get("ASSISTANT_API_KEY") is None
+        assert [m.id for m in client(url, "k").models.list()] == ["extractive"]
+        assert httpx.get(f"{url}/").status_code == 404  # no UI
+        unknown = httpx.get(f"{url}/v1/nothing", headers={"Authorization": "Bearer k"})
+        assert unknown.status_code == 404 and "No such endpoint" in unknown.json()["error"]["message"]
