@@ -4,9 +4,10 @@ server and the eval call, and nothing below it.
 It owns one `Settings`, and builds the store, the embedding model and the LLM lazily,
 once each, on first use; constructing it does no I/O. It checks its own inputs (wrong types
 and shapes raise `InputError`, never an AttributeError from deep inside), returns the
-package's own view models (`assistant.models`), and owns the generation slot: the local
-model answers one question at a time, the others wait up to ASSISTANT_QUEUE_WAIT_S and then
-get `BusyError`; searches, ingests and extractive answers never wait for it.
+package's own view models (`assistant.models`), and owns the generation slots: the local
+model answers one question at a time (an `openai` endpoint ASSISTANT_LLM_PARALLEL at a time,
+when set), the others wait up to ASSISTANT_QUEUE_WAIT_S and then get `BusyError`; searches,
+ingests and extractive answers never wait for them.
 Not here: formatting for people, HTTP, MCP.
 """
 
@@ -74,9 +75,10 @@ class Assistant:
         self._parts_lock = threading.RLock()  # store, embedder, retriever
         self._llm_lock = threading.Lock()  # loading the LLM (slow) blocks nothing else
         self._ingest_lock = threading.Lock()  # one ingest at a time
-        self._slot = threading.Semaphore(1)  # one generation at a time
+        self._slots = {"local": 1, "openai": self.settings.llm_parallel or 0}.get(self.settings.llm, 0)
+        self._slot = threading.Semaphore(self._slots)  # generations at once (0 = no limit)
         self._waiting = 0
-        self._generating = False
+        self._generating = 0
         self._embedder_obj: Any = None
         self._store_obj: Any = None
         self._retriever: Any = None
@@ -185,10 +187,10 @@ class Assistant:
                 self._generator = build_generator(self.settings)
             return self._generator
 
-    # --- the generation slot ---------------------------------------------------------------
+    # --- the generation slots --------------------------------------------------------------
     @contextmanager
     def _generation_slot(self) -> Iterator[None]:
-        """Hold the local model; BusyError after ASSISTANT_QUEUE_WAIT_S of waiting for it."""
+        """Hold an LLM slot; BusyError after ASSISTANT_QUEUE_WAIT_S of waiting for one."""
         with self._parts_lock:
             self._waiting += 1
             ahead = self._waiting - 1
@@ -199,14 +201,16 @@ class Assistant:
                 self._waiting -= 1
         if not acquired:
             raise BusyError(
-                f"The local model is answering other questions ({ahead} were waiting before this "
-                f"one) and {self.settings.queue_wait_s:g} s passed (ASSISTANT_QUEUE_WAIT_S). "
-                "Try again shortly; searches and extractive answers do not wait.")
-        self._generating = True
+                f"The LLM is answering other questions ({ahead} were waiting before this one) "
+                f"and {self.settings.queue_wait_s:g} s passed (ASSISTANT_QUEUE_WAIT_S). Try "
+                "again shortly; searches and extractive answers do not wait.")
+        with self._parts_lock:
+            self._generating += 1
         try:
             yield
         finally:
-            self._generating = False
+            with self._parts_lock:
+                self._generating -= 1
             self._slot.release()
 
     def _in_slot(self, events: Iterator[Event]) -> Iterator[Event]:
@@ -343,7 +347,7 @@ class Assistant:
         turns = self.check_history(history)
         self._require_documents()
         events = self._pipeline(extractive).stream(question, turns).events()
-        if self.settings.llm == "local" and not extractive:
+        if self._slots and not extractive:
             events = self._in_slot(events)
         return AnswerStream(events)
 
@@ -378,4 +382,4 @@ class Assistant:
         return {"llm": llm, "model": self.model_name, "embedding": MODEL_ID,
                 "documents": len(docs), "chunks": sum(d.chunks for d in docs),
                 "store": self.settings.chroma_url or str(self.settings.data_dir / "chroma"),
-                "llm_busy": self._generating, "waiting_for_llm": self._waiting}
+                "llm_busy": self._generating > 0, "waiting_for_llm": self._waiting}

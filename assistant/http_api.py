@@ -318,7 +318,7 @@ def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ui: bool
 
         app = mount_ui(app, bot, host, port)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           timeout_graceful_shutdown=5))
+                                           timeout_graceful_shutdown=2))
     if block:
         server.run()
         return Server(server, None, f"http://{host}:{port}")

@@ -95,7 +95,11 @@ class Settings(BaseSettings):
         50.0, gt=0, description="Most megabytes of files one upload may carry."
     )
     queue_wait_s: float = Field(
-        120.0, ge=0, description="Longest wait for the LLM (one answer at a time) before a 503."
+        120.0, ge=0, description="Longest a question waits for a free LLM slot before a 503."
+    )
+    llm_parallel: int | None = Field(
+        None, ge=1, description="Questions an `openai` endpoint answers at once; unset = no "
+        "limit. The local model always answers one at a time."
     )
 
     @property

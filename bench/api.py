@@ -67,6 +67,20 @@ def calls(url: str, clients: int, round_no: int) -> list[tuple[str, Callable[[],
     return made
 
 
+def run_at_once(batch: list[tuple[str, Callable[[], httpx.Response]]]) -> list[tuple[str, int, float]]:
+    """Every call from its own thread, released together: (kind, status, seconds) each."""
+    barrier = threading.Barrier(len(batch))
+
+    def run(call: tuple[str, Callable[[], httpx.Response]]) -> tuple[str, int, float]:
+        barrier.wait()
+        t0 = time.perf_counter()
+        status = call[1]().status_code
+        return call[0], status, time.perf_counter() - t0
+
+    with ThreadPoolExecutor(len(batch)) as pool:
+        return list(pool.map(run, batch))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--llm", choices=["none", "local"], default="none")
@@ -75,7 +89,7 @@ def main() -> None:
     parser.add_argument("--queue-wait", type=float, default=120.0)
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    bot = Assistant(Settings(data_dir=data, llm=args.llm, queue_wait_s=args.queue_wait))  # type: ignore[arg-type]
+    bot = Assistant(Settings(data_dir=data, llm=args.llm, queue_wait_s=args.queue_wait))
     bot.ingest()
     bot.warm_up()
     server = serve(bot, "127.0.0.1", free_port(), ui=False, block=False)
@@ -83,17 +97,7 @@ def main() -> None:
     started = time.perf_counter()
     try:
         for round_no in range(args.rounds):
-            batch = calls(server.url, args.clients, round_no)
-            barrier = threading.Barrier(len(batch))
-
-            def run(call: tuple[str, Callable[[], httpx.Response]]) -> tuple[str, int, float]:
-                barrier.wait()
-                t0 = time.perf_counter()
-                status = call[1]().status_code
-                return call[0], status, time.perf_counter() - t0
-
-            with ThreadPoolExecutor(len(batch)) as pool:
-                results += list(pool.map(run, batch))
+            results += run_at_once(calls(server.url, args.clients, round_no))
         uploads = sorted(d.source for d in bot.documents() if d.source.startswith("round-"))
     finally:
         server.close()

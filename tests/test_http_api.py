@@ -7,6 +7,7 @@ deterministic; one slow test uses the local LLM for the generation queue.
 
 from __future__ import annotations
 
+import socket
 import statistics
 import sys
 import threading
@@ -60,7 +61,7 @@ def test_stream_and_non_stream_give_the_same_cited_answer(api: tuple[str, Assist
                                                            question: str) -> None:
     url, bot = api
     oa = client(url)
-    messages = [{"role": "user", "content": question}]
+    messages: list[Any] = [{"role": "user", "content": question}]
     reply = oa.chat.completions.create(model="extractive", messages=messages)
     message = reply.choices[0].message
     extra = message.model_extra or {}
@@ -277,6 +278,47 @@ def test_twenty_concurrent_clients(tmp_path: Path) -> None:
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         print(f"  {kind:>10}: {len(times)} requests, 0 errors, p50 {statistics.median(times):.2f} s,"
               f" p95 {p95:.2f} s")
+
+
+def test_llm_queue_is_bounded_and_search_does_not_wait(tmp_path: Path) -> None:
+    """The LLM is a real endpoint that accepts connections and never answers (a hung server),
+    one question at a time (ASSISTANT_LLM_PARALLEL=1): while one question waits on it, the next
+    gets the documented 503 after ASSISTANT_QUEUE_WAIT_S; searches and extractive answers do
+    not wait; the hung one ends as a 503 naming the LLM."""
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)  # the kernel completes the handshake; nobody ever reads or answers
+    endpoint = f"http://127.0.0.1:{hung.getsockname()[1]}/v1"
+    bot = Assistant(make_settings(tmp_path / "data", llm="openai", openai_base_url=endpoint,
+                                  llm_timeout_s=6, llm_parallel=1, queue_wait_s=0.5))
+    assert bot.ingest().ok
+    server = start(bot)
+    url = server.url
+    body = {"messages": [{"role": "user", "content": "How much will the Stargate Project invest?"}]}
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(_timed, "ask", lambda: httpx.post(
+                f"{url}/v1/chat/completions", json=body, timeout=60))
+            deadline = time.monotonic() + 30
+            while not httpx.get(f"{url}/healthz").json()["llm_busy"]:
+                assert time.monotonic() < deadline and not first.done()
+                time.sleep(0.02)
+            busy = _timed("ask", lambda: httpx.post(f"{url}/v1/chat/completions", json=body,
+                                                    timeout=60))
+            search = _timed("search", lambda: httpx.post(f"{url}/v1/search",
+                                                         json={"query": "Abilene"}))
+            extractive = _timed("extractive", lambda: httpx.post(
+                f"{url}/v1/chat/completions", json={**body, "model": "extractive"}, timeout=60))
+            assert not first.done()  # all of that happened while the first held the LLM
+            hung_answer = first.result()
+        assert busy[1] == 503 and "ASSISTANT_QUEUE_WAIT_S" in busy[3] and "server_busy" in busy[3]
+        assert 0.5 <= busy[2] < 5
+        assert search[1] == 200 and extractive[1] == 200 and "500 billion" in extractive[3]
+        assert hung_answer[1] == 503 and "llm_unavailable" in hung_answer[3]
+        assert httpx.get(f"{url}/healthz").json()["llm_busy"] is False  # the slot was freed
+    finally:
+        server.close()
+        hung.close()
 
 
 @pytest.mark.slow
