@@ -127,7 +127,7 @@ def _print_trace(answer: Any) -> None:
 
 
 def _answer(chat: Any, question: str, as_json: bool, stream: bool = True,
-            explain: bool = False) -> Any:
+            explain: bool = False) -> None:
     from assistant.answering import EvidenceEvent, TextDelta
 
     answer_stream = chat.stream(question)
@@ -144,14 +144,13 @@ def _answer(chat: Any, question: str, as_json: bool, stream: bool = True,
     answer = answer_stream.answer
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
-        return answer
+        return
     if not stream:
         click.echo(answer.text, nl=False)
     click.echo()
     _print_answer(answer)
     if explain:
         _print_trace(answer)
-    return answer
 
 
 @main.command()
