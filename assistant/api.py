@@ -1,19 +1,27 @@
-"""`Assistant`, the Python API: the one object the CLI, the web UI and the eval all call.
+"""`Assistant`, the Python API: the one object the CLI, the web UI, the HTTP API, the MCP
+server and the eval call, and nothing below it.
 
 It owns one `Settings`, and builds the store, the embedding model and the LLM lazily,
-once each, on first use; constructing it does no I/O. Not here: formatting for people.
+once each, on first use; constructing it does no I/O. It checks its own inputs (wrong types
+and shapes raise `InputError`, never an AttributeError from deep inside), returns the
+package's own view models (`assistant.models`), and owns the generation slots: the local
+model answers one question at a time (an `openai` endpoint ASSISTANT_LLM_PARALLEL at a time,
+when set), the others wait up to ASSISTANT_QUEUE_WAIT_S and then get `BusyError`; searches,
+ingests and extractive answers never wait for them.
+Not here: formatting for people, HTTP, MCP.
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.documents import Document
-from assistant.errors import ConfigError, QuestionError
-from assistant.models import Answer, SearchHit
+from assistant.errors import BusyError, ConfigError, DataDirError, InputError, QuestionError, UploadTooLarge
+from assistant.models import Answer, DocumentSummary, DocumentText, SearchHit
 from assistant.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: they load llama-index, and `import assistant` must not
@@ -21,28 +29,48 @@ if TYPE_CHECKING:  # imported where used: they load llama-index, and `import ass
     from llama_index.core.base.base_retriever import BaseRetriever
     from llama_index.core.chat_engine.types import BaseChatEngine
 
-    from assistant.answering import AnswerPipeline, AnswerStream
+    from assistant.answering import AnswerPipeline, AnswerStream, Event
     from assistant.ingest import FileResult, IngestReport
 
 History = list[dict[str, str]]
+EXTRACTIVE = "extractive"  # the model name of extractive answers (no LLM)
 WARM_SENTENCES = 3000  # beyond this, warming would cost more than the first questions it saves
 
 
 class Chat:
-    """A conversation: each `send` sees the turns before it."""
+    """A conversation: each question sees the turns before it, and is added to them."""
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Assistant, history: History | None = None) -> None:
         self.assistant = assistant
-        self.history: History = []
+        self.history: History = assistant.check_history(history)
 
-    def send(self, question: str) -> Answer:
-        answer = self.assistant.ask(question, history=self.history)
-        self.history += [{"role": "user", "content": question},
-                         {"role": "assistant", "content": answer.text}]
-        return answer
+    def stream(self, question: str, *, extractive: bool = False) -> AnswerStream:
+        """Like `Assistant.stream`; the turn joins the history when the answer is complete."""
+        from assistant.answering import AnswerStream, FinalEvent
+
+        inner = self.assistant.stream(question, self.history, extractive=extractive)
+
+        def events() -> Iterator[Event]:
+            for event in inner.events():
+                if isinstance(event, FinalEvent):
+                    self.history = [*self.history, {"role": "user", "content": question},
+                                    {"role": "assistant", "content": event.answer.text}]
+                yield event
+
+        return AnswerStream(events())
+
+    def send(self, question: str, *, extractive: bool = False) -> Answer:
+        return _drain(self.stream(question, extractive=extractive))
 
     def clear(self) -> None:
         self.history = []
+
+
+def _drain(stream: AnswerStream) -> Answer:
+    for _ in stream.events():
+        pass
+    assert stream.answer is not None
+    return stream.answer
 
 
 class Assistant:
@@ -52,57 +80,87 @@ class Assistant:
         self.settings = settings or Settings(**overrides)
         if settings is not None and overrides:
             self.settings = settings.model_copy(update=overrides)
-        self._lock = threading.RLock()
-        self._embedder: Any = None
-        self._store: Any = None
+        self._parts_lock = threading.RLock()  # store, embedder, retriever
+        self._llm_lock = threading.Lock()  # loading the LLM (slow) blocks nothing else
+        self._ingest_lock = threading.Lock()  # one ingest at a time
+        self._slots = {"local": 1, "openai": self.settings.llm_parallel or 0}.get(self.settings.llm, 0)
+        self._slot = threading.Semaphore(self._slots)  # generations at once (0 = no limit)
+        self._waiting = 0
+        self._generating = 0
+        self._embedder_obj: Any = None
+        self._store_obj: Any = None
         self._retriever: Any = None
         self._vectors: Any = None
         self._generator: Any = generator
         self._has_documents = False
 
-    # --- lazily built parts ------------------------------------------------------------
+    # --- lazily built parts (private: callers use the methods below) ---------------------
     @property
-    def embedder(self) -> Any:
-        with self._lock:
-            if self._embedder is None:
+    def _embedder(self) -> Any:
+        with self._parts_lock:
+            if self._embedder_obj is None:
                 from assistant.embedding import MiniLMEmbedding
 
                 embedder = MiniLMEmbedding(embed_batch_size=self.settings.embed_batch_size)
                 embedder.count_tokens("warm up")  # loads and checks the model now, once
-                self._embedder = embedder
-            return self._embedder
+                self._embedder_obj = embedder
+            return self._embedder_obj
 
     @property
-    def store(self) -> Any:
-        with self._lock:
-            if self._store is None:
+    def _store(self) -> Any:
+        with self._parts_lock:
+            if self._store_obj is None:
                 from assistant.embedding import DIMENSIONS, MODEL_ID
                 from assistant.store import Store
 
-                self._store = Store.open(self.settings.data_dir, self.settings.chroma_url,
-                                         self.settings.collection, MODEL_ID, DIMENSIONS)
-            return self._store
+                if not self.settings.chroma_url:
+                    self._writable_dir(self.settings.data_dir)
+                self._store_obj = Store.open(self.settings.data_dir, self.settings.chroma_url,
+                                             self.settings.collection, MODEL_ID, DIMENSIONS)
+            return self._store_obj
 
-    def _pipeline(self) -> AnswerPipeline:
+    def _writable_dir(self, folder: Path) -> Path:
+        """`folder`, created if need be; DataDirError saying why when it cannot be."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            usable = os.access(folder, os.W_OK | os.X_OK)
+            reason = "" if usable else "permission denied"
+        except FileExistsError:
+            reason = "a file of that name is in the way"
+        except NotADirectoryError:
+            reason = "a part of the path is a file, not a folder"
+        except PermissionError:
+            reason = "permission denied"
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+        if reason:
+            raise DataDirError(f"The data directory cannot be used: {folder}: {reason}. Set "
+                               "ASSISTANT_DATA_DIR to a folder this user can create and write.")
+        return folder
+
+    def _pipeline(self, extractive: bool = False) -> AnswerPipeline:
         from assistant.answering import AnswerPipeline
 
-        with self._lock:
+        with self._parts_lock:
             if self._retriever is None:
                 from assistant.evidence import SentenceVectors
                 from assistant.retrieval import HybridRetriever
 
-                self._retriever = HybridRetriever(self.store)
-                self._vectors = SentenceVectors(self.embedder)
-        drafter, judge = self._backend()
-        return AnswerPipeline(self.settings, self.embedder, self._retriever, self._vectors,
+                self._retriever = HybridRetriever(self._store)
+                self._vectors = SentenceVectors(self._embedder)
+        settings = self.settings
+        if extractive and settings.llm != "none":
+            settings = settings.model_copy(update={"llm": "none"})
+        drafter, judge = self._backend(settings.llm)
+        return AnswerPipeline(settings, self._embedder, self._retriever, self._vectors,
                               drafter, judge)
 
-    def _backend(self) -> tuple[Any, Any]:
-        """The drafter and the answerability judge for `settings.llm`."""
+    def _backend(self, llm: str) -> tuple[Any, Any]:
+        """The drafter and the answerability judge for the backend `llm`."""
         from assistant.drafting import ExtractiveDrafter, LLMDrafter
         from assistant.judge import LLMJudge, RuleJudge
 
-        match self.settings.llm:
+        match llm:
             case "none":
                 return ExtractiveDrafter(), RuleJudge()
             case "local" | "openai":
@@ -117,58 +175,133 @@ class Assistant:
         from assistant.evidence import candidate_sentences
 
         pipeline = self._pipeline()
-        sentences = candidate_sentences(self.store.all_chunks())[:WARM_SENTENCES]
+        sentences = candidate_sentences(self._store.all_chunks())[:WARM_SENTENCES]
         pipeline.vectors([s.text for s in sentences] +
                          [f"{s.context} {s.text}".strip() for s in sentences])
-        pipeline.retriever.retrieve("warm up", self.embedder.embed(["warm up"])[0], 1)
+        pipeline.retriever.retrieve("warm up", self._embedder.embed(["warm up"])[0], 1)
         if self.settings.llm == "local":  # llama.cpp keeps the system prompt's KV state from now on
             from assistant import prompts
             from assistant.llm import Message
 
-            self.generator().choose([Message("system", prompts.ANSWER_SYSTEM),
-                                     Message("user", "Evidence:")], ["0"])
+            with self._generation_slot():
+                self.generator().choose([Message("system", prompts.ANSWER_SYSTEM),
+                                         Message("user", "Evidence:")], ["0"])
         elif self.settings.llm == "openai":
             self.generator()
 
     def generator(self) -> Any:
         """The LLM, loaded on first call (the pipeline calls it only when it must generate)."""
-        with self._lock:
+        with self._llm_lock:
             if self._generator is None:
                 from assistant.llm import build_generator
 
                 self._generator = build_generator(self.settings)
             return self._generator
 
+    # --- the generation slots --------------------------------------------------------------
+    @contextmanager
+    def _generation_slot(self) -> Iterator[None]:
+        """Hold an LLM slot; BusyError after ASSISTANT_QUEUE_WAIT_S of waiting for one."""
+        with self._parts_lock:
+            self._waiting += 1
+            ahead = self._waiting - 1
+        try:
+            acquired = self._slot.acquire(timeout=self.settings.queue_wait_s)
+        finally:
+            with self._parts_lock:
+                self._waiting -= 1
+        if not acquired:
+            raise BusyError(
+                f"The LLM is answering other questions ({ahead} were waiting before this one) "
+                f"and {self.settings.queue_wait_s:g} s passed (ASSISTANT_QUEUE_WAIT_S). Try "
+                "again shortly; searches and extractive answers do not wait.")
+        with self._parts_lock:
+            self._generating += 1
+        try:
+            yield
+        finally:
+            with self._parts_lock:
+                self._generating -= 1
+            self._slot.release()
+
+    def _in_slot(self, events: Iterator[Event]) -> Iterator[Event]:
+        with self._generation_slot():  # taken when iteration starts, freed when it ends or stops
+            yield from events
+
     # --- documents ---------------------------------------------------------------------
-    def ingest(self, paths: Iterable[str | Path] | None = None, prune: bool = True,
+    def ingest(self, paths: Iterable[str | Path] | str | Path | None = None, prune: bool = True,
                progress: bool | None = False,
                on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Ingest files and folders (default: the corpus folder); unchanged files cost nothing."""
         from assistant.ingest import ingest_paths
 
+        if isinstance(paths, str | Path):
+            paths = [paths]
         targets = [Path(p) for p in paths] if paths is not None else [self.settings.corpus_dir]
-        report = ingest_paths(targets, self.store, self.embedder, self.settings.chunk_tokens,
-                              self.settings.chunk_overlap_tokens, prune, progress, on_file)
-        if self._retriever is not None:
-            self._retriever.invalidate()
+        with self._ingest_lock:
+            report = ingest_paths(targets, self._store, self._embedder, self.settings.chunk_tokens,
+                                  self.settings.chunk_overlap_tokens, prune, progress, on_file)
+            if self._retriever is not None:
+                self._retriever.invalidate()
         return report
 
-    def documents(self) -> list[Any]:
-        return list(self.store.documents())
+    def upload(self, files: Iterable[tuple[str, bytes]],
+               on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
+        """Save `(file name, content)` pairs under DATA_DIR/uploads and ingest them.
 
-    def document(self, doc_id: str) -> Document:
-        return self.store.document(doc_id)
+        UploadTooLarge when together they exceed ASSISTANT_MAX_UPLOAD_MB (nothing is saved);
+        otherwise one result per file, and a bad file never stops the others.
+        """
+        from assistant.ingest import FileResult, IngestReport
+
+        files = list(files)
+        for item in files:
+            if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+                    and isinstance(item[1], bytes | bytearray)):
+                raise InputError("upload() takes (file name, bytes) pairs; got "
+                                 f"{type(item).__name__}.")
+        total, limit = sum(len(data) for _, data in files), self.settings.max_upload_mb * 1e6
+        if total > limit:
+            raise UploadTooLarge(f"The upload is {total / 1e6:.1f} MB; the limit is "
+                                 f"{self.settings.max_upload_mb:g} MB (ASSISTANT_MAX_UPLOAD_MB).")
+        folder = self._writable_dir(self.settings.data_dir / "uploads")
+        rejected, paths = [], []
+        for name, data in files:
+            safe = Path(name.replace("\\", "/")).name.strip()
+            if not safe or safe.startswith("."):
+                rejected.append(FileResult(name or "(no name)", "failed",
+                                           reason="the file needs a name such as report.pdf"))
+                continue
+            paths.append(folder / safe)
+            paths[-1].write_bytes(bytes(data))
+        report = self.ingest(paths, prune=False, on_file=on_file) if paths else IngestReport()
+        report.results[:0] = rejected
+        return report
+
+    def documents(self) -> list[DocumentSummary]:
+        return [DocumentSummary(d.doc_id, d.title, d.source, d.publisher, d.chunks, d.ingested_at)
+                for d in self._store.documents()]
+
+    def document(self, doc_id: str) -> DocumentText:
+        """The document with its exact text; DocumentNotFound when there is none."""
+        if not isinstance(doc_id, str):
+            raise InputError(f"doc_id must be a string, not {type(doc_id).__name__}.")
+        d = self._store.document(doc_id)
+        return DocumentText(d.doc_id, d.title, d.source, d.publisher, d.author, d.published, d.text)
 
     def remove(self, doc_id: str) -> None:
-        self.store.document(doc_id)  # raises DocumentNotFound
-        self.store.delete_document(doc_id)
-        self._has_documents = False
-        if self._retriever is not None:
-            self._retriever.invalidate()
+        self.document(doc_id)  # raises DocumentNotFound
+        with self._ingest_lock:
+            self._store.delete_document(doc_id)
+            self._has_documents = False
+            if self._retriever is not None:
+                self._retriever.invalidate()
 
     # --- questions ---------------------------------------------------------------------
-    def _check(self, question: str) -> str:
-        question = (question or "").strip()
+    def _check(self, question: object) -> str:
+        if not isinstance(question, str):
+            raise QuestionError(f"The question must be a string, not {type(question).__name__}.")
+        question = question.strip()
         if not question:
             raise QuestionError("The question is empty: type a question about the documents.")
         if len(question) > self.settings.max_question_chars:
@@ -177,10 +310,27 @@ class Assistant:
                 f"{self.settings.max_question_chars:,} (ASSISTANT_MAX_QUESTION_CHARS). Shorten it.")
         return question
 
+    @staticmethod
+    def check_history(history: object) -> History:
+        """A copy of `history` as a list of {"role": "user"|"assistant", "content": str}."""
+        if history is None:
+            return []
+        if not isinstance(history, list | tuple):
+            raise InputError("history must be a list of {'role': 'user' or 'assistant', "
+                             f"'content': str}} turns, not {type(history).__name__}.")
+        turns = []
+        for i, turn in enumerate(history):
+            if not (isinstance(turn, Mapping) and turn.get("role") in ("user", "assistant")
+                    and isinstance(turn.get("content"), str)):
+                raise InputError(f"history[{i}] must be {{'role': 'user' or 'assistant', "
+                                 f"'content': str}}; got {str(turn)[:80]!r}.")
+            turns.append({"role": str(turn["role"]), "content": str(turn["content"])})
+        return turns
+
     def _require_documents(self) -> None:
         """An empty store is an error that says how to fill it, not a refusal of everything."""
         if not self._has_documents:
-            if self.store.chunk_count() == 0:
+            if self._store.chunk_count() == 0:
                 from assistant.errors import EmptyStoreError
 
                 raise EmptyStoreError(
@@ -192,38 +342,51 @@ class Assistant:
     def search(self, query: str, k: int | None = None) -> list[SearchHit]:
         """Top chunks for `query` (hybrid vector + BM25), with document offsets."""
         query = self._check(query)
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50):
+            raise InputError(f"k must be a whole number from 1 to 50, not {k!r}.")
         self._require_documents()
-        pipeline = self._pipeline()
-        vector = self.embedder.embed([query])[0]
+        pipeline = self._pipeline(extractive=True)  # retrieval only: never loads the LLM
+        vector = self._embedder.embed([query])[0]
         chunks = pipeline.retriever.retrieve(query, vector, k or self.settings.top_k)
         return [SearchHit(c.doc_id, c.title, c.source, c.text, c.start, c.end, c.score)
                 for c in chunks]
 
-    def stream(self, question: str, history: History | None = None) -> AnswerStream:
-        """Text deltas of the verified answer; `.answer` is set when iteration ends."""
-        question = self._check(question)
-        for turn in history or []:
-            if turn.get("role") not in ("user", "assistant") or "content" not in turn:
-                raise ConfigError("history turns need role 'user' or 'assistant' and content.")
-        self._require_documents()
-        return self._pipeline().stream(question, list(history or []))
+    def stream(self, question: str, history: History | None = None, *,
+               extractive: bool = False) -> AnswerStream:
+        """Text deltas of the verified answer; `.answer` is set when iteration ends.
 
-    def ask(self, question: str, history: History | None = None) -> Answer:
-        stream = self.stream(question, history)
-        for _ in stream:
-            pass
-        assert stream.answer is not None
-        return stream.answer
+        `extractive=True` answers without the LLM (and without waiting for it) even when
+        one is configured. With the local LLM, iteration waits for the generation slot.
+        """
+        from assistant.answering import AnswerStream
+
+        question = self._check(question)
+        turns = self.check_history(history)
+        self._require_documents()
+        events = self._pipeline(extractive).stream(question, turns).events()
+        if self._slots and not extractive:
+            events = self._in_slot(events)
+        return AnswerStream(events)
+
+    def ask(self, question: str, history: History | None = None, *,
+            extractive: bool = False) -> Answer:
+        return _drain(self.stream(question, history, extractive=extractive))
 
     def support_score(self, claim: str, quote: str) -> float:
         """The verifier's support score of `quote` for `claim` (0..1); the eval uses it too."""
         from assistant.verify import MARKER, support_scores
 
-        self._pipeline()
+        self._pipeline(extractive=True)
         return support_scores(MARKER.sub("", claim).strip(), [quote], self._vectors)[0]
 
-    def chat(self) -> Chat:
-        return Chat(self)
+    def chat(self, history: History | None = None) -> Chat:
+        return Chat(self, history)
+
+    @property
+    def model_name(self) -> str:
+        """The configured answer backend's model, as the HTTP API names it."""
+        return {"local": self.settings.local_model, "openai": self.settings.openai_model,
+                "none": EXTRACTIVE}[self.settings.llm]
 
     def status(self) -> dict[str, Any]:
         """What is in use, for status lines."""
@@ -233,9 +396,10 @@ class Assistant:
         llm = {"local": f"local {self.settings.local_model} (llama.cpp)",
                "openai": f"openai {self.settings.openai_model} at {self.settings.openai_base_url}",
                "none": "none (extractive)"}[self.settings.llm]
-        return {"llm": llm, "embedding": MODEL_ID, "documents": len(docs),
-                "chunks": sum(d.chunks for d in docs),
-                "store": self.settings.chroma_url or str(self.settings.data_dir / "chroma")}
+        return {"llm": llm, "model": self.model_name, "embedding": MODEL_ID,
+                "documents": len(docs), "chunks": sum(d.chunks for d in docs),
+                "store": self.settings.chroma_url or str(self.settings.data_dir / "chroma"),
+                "llm_busy": self._generating > 0, "waiting_for_llm": self._waiting}
 
     # --- llama-index (imported only here, so `import assistant` does not load it) -------
     def as_retriever(self, k: int | None = None) -> BaseRetriever:

@@ -1,7 +1,8 @@
 """The `assistant` command: parses options, calls `Assistant`, prints. No logic of its own.
 
-Errors of the assistant become a message and exit code 1; an ingest in which some file
-failed exits with 1 after ingesting the rest.
+Errors of the assistant, and invalid settings, become one readable message and exit code 1;
+an ingest in which some file failed exits with 1 after ingesting the rest. `serve` runs the
+web UI and the HTTP API on one port, `api` the HTTP API alone, `mcp` the MCP server.
 """
 
 from __future__ import annotations
@@ -14,10 +15,22 @@ from dataclasses import asdict
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from assistant.errors import AssistantError
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def settings_error(exc: ValidationError) -> str:
+    """One line per invalid setting, naming its variable, the value and what is allowed."""
+    lines = []
+    for error in exc.errors():
+        name = "ASSISTANT_" + "_".join(str(p) for p in error["loc"]).upper()
+        value = error.get("input")
+        shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+        lines.append(f"Invalid setting {name}{shown}: {error['msg']}.")
+    return "\n".join(lines)
 
 
 def _assistant(llm: str | None = None) -> Any:
@@ -26,8 +39,8 @@ def _assistant(llm: str | None = None) -> Any:
 
     try:
         settings = Settings() if llm is None else Settings(llm=llm)
-    except Exception as exc:  # pydantic.ValidationError, shown without the traceback
-        raise click.ClickException(f"Invalid settings: {exc}") from exc
+    except ValidationError as exc:
+        raise click.ClickException(settings_error(exc)) from None
     return Assistant(settings)
 
 
@@ -69,12 +82,13 @@ def ingest(paths: tuple[str, ...], keep_missing: bool) -> None:
         sys.exit(1)
 
 
-def _print_report(bot: Any, report: Any) -> None:
+def _print_report(bot: Any, report: Any, err: bool = False) -> None:
     for r in report.results:
         if r.status in ("failed", "skipped", "removed") or os.environ.get("ASSISTANT_VERBOSE"):
             click.echo(f"{r.status:>9}  {r.source}" + (f": {r.reason}" if r.reason else ""),
-                       err=r.status == "failed")
-    click.echo(f"Ingest: {report.summary()}; {bot.store.chunk_count()} chunks in the store.")
+                       err=err or r.status == "failed")
+    click.echo(f"Ingest: {report.summary()}; {bot.status()['chunks']} chunks in the store.",
+               err=err)
 
 
 @main.command()
@@ -112,11 +126,11 @@ def _print_trace(answer: Any) -> None:
         click.echo(line + (f"  {json.dumps(details, ensure_ascii=False)}" if details else ""))
 
 
-def _answer(bot: Any, question: str, history: list[dict[str, str]], as_json: bool,
-            stream: bool = True, explain: bool = False) -> Any:
+def _answer(chat: Any, question: str, as_json: bool, stream: bool = True,
+            explain: bool = False) -> None:
     from assistant.answering import EvidenceEvent, TextDelta
 
-    answer_stream = bot.stream(question, history)
+    answer_stream = chat.stream(question)
     for event in answer_stream.events():
         if as_json or not stream:
             continue
@@ -130,14 +144,13 @@ def _answer(bot: Any, question: str, history: list[dict[str, str]], as_json: boo
     answer = answer_stream.answer
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
-        return answer
+        return
     if not stream:
         click.echo(answer.text, nl=False)
     click.echo()
     _print_answer(answer)
     if explain:
         _print_trace(answer)
-    return answer
 
 
 @main.command()
@@ -150,7 +163,7 @@ def _answer(bot: Any, question: str, history: list[dict[str, str]], as_json: boo
 @_guard
 def ask(question: str, llm: str | None, as_json: bool, stream: bool, explain: bool) -> None:
     """Answer QUESTION from the documents, with cited sources."""
-    _answer(_assistant(llm), question, [], as_json, stream, explain)
+    _answer(_assistant(llm).chat(), question, as_json, stream, explain)
 
 
 @main.command()
@@ -159,8 +172,7 @@ def ask(question: str, llm: str | None, as_json: bool, stream: bool, explain: bo
 @_guard
 def chat(llm: str | None, as_json: bool) -> None:
     """A conversation in the terminal; follow-up questions see the earlier turns."""
-    bot = _assistant(llm)
-    history: list[dict[str, str]] = []
+    conversation = _assistant(llm).chat()
     click.echo("Ask about the documents. Empty line or Ctrl-D to quit; /clear forgets the chat.")
     while True:
         try:
@@ -170,15 +182,12 @@ def chat(llm: str | None, as_json: bool) -> None:
         if not question:
             break
         if question == "/clear":
-            history = []
+            conversation.clear()
             continue
         try:
-            answer = _answer(bot, question, history, as_json)
+            _answer(conversation, question, as_json)
         except AssistantError as exc:
             click.echo(f"Error: {exc}", err=True)
-            continue
-        history += [{"role": "user", "content": question},
-                    {"role": "assistant", "content": answer.text}]
 
 
 @main.command()
@@ -189,31 +198,72 @@ def documents() -> None:
         click.echo(f"{d.doc_id}  {d.chunks:>4} chunks  {d.ingested_at}  {d.source}  — {d.title}")
 
 
-@main.command()
-@click.option("--host", default=None, help="Address to bind (default ASSISTANT_UI_HOST, 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default ASSISTANT_UI_PORT, 7860).")
-@LLM_OPTION
-@click.option("--ingest/--no-ingest", default=True, help="Ingest the corpus folder first.")
-@_guard
-def serve(host: str | None, port: int | None, llm: str | None, ingest: bool) -> None:
-    """Open the chat web UI."""
-    from assistant.ui import serve as serve_ui
+HOST = click.option("--host", default=None,
+                    help="Address to bind (default ASSISTANT_UI_HOST, 127.0.0.1).")
+PORT = click.option("--port", type=int, default=None,
+                    help="Port (default ASSISTANT_UI_PORT, 7860).")
+INGEST = click.option("--ingest/--no-ingest", default=True, help="Ingest the corpus folder first.")
+
+
+def _serve(host: str | None, port: int | None, llm: str | None, ingest: bool, ui: bool) -> None:
+    from assistant.http_api import serve as serve_http
 
     bot = _assistant(llm)
     if ingest:
         _print_report(bot, bot.ingest(progress=None))
     bot.warm_up()
-    serve_ui(bot, host or bot.settings.ui_host, port or bot.settings.ui_port)
+    host, port = host or bot.settings.ui_host, port or bot.settings.ui_port
+    click.echo(f"Serving {'the chat UI and ' if ui else ''}the API (/v1) on http://{host}:{port}")
+    serve_http(bot, host, port, ui=ui)
+
+
+@main.command()
+@HOST
+@PORT
+@LLM_OPTION
+@INGEST
+@_guard
+def serve(host: str | None, port: int | None, llm: str | None, ingest: bool) -> None:
+    """Open the chat web UI, with the HTTP API (/v1) on the same port."""
+    _serve(host, port, llm, ingest, ui=True)
+
+
+@main.command()
+@HOST
+@PORT
+@LLM_OPTION
+@INGEST
+@_guard
+def api(host: str | None, port: int | None, llm: str | None, ingest: bool) -> None:
+    """Serve the OpenAI-compatible HTTP API (/v1) alone."""
+    _serve(host, port, llm, ingest, ui=False)
+
+
+@main.command()
+@LLM_OPTION
+@click.option("--ingest/--no-ingest", default=False, help="Ingest the corpus folder first.")
+@click.option("--http", is_flag=True, help="Serve streamable HTTP at /mcp instead of stdio.")
+@HOST
+@click.option("--port", type=int, default=8765, show_default=True, help="Port for --http.")
+@_guard
+def mcp(llm: str | None, ingest: bool, http: bool, host: str | None, port: int) -> None:
+    """Run the MCP server (stdio by default: stdout carries the protocol, messages go to stderr)."""
+    from assistant.mcp_server import run
+
+    bot = _assistant(llm)
+    if ingest:
+        _print_report(bot, bot.ingest(progress=False), err=True)
+    run(bot, http=http, host=host or bot.settings.ui_host, port=port)
 
 
 @main.command(name="eval", context_settings={"ignore_unknown_options": True,
-                                             "allow_extra_args": True})
+                                             "allow_extra_args": True, "help_option_names": []})
 @click.pass_context
 def eval_command(ctx: click.Context) -> None:
-    """Run the evaluation (same options as `python -m evals --help`)."""
-    from evals.runner import main as eval_main
+    """Run the evaluation: `python -m evals` with the same options (see its --help)."""
+    import subprocess
 
-    sys.exit(eval_main(list(ctx.args)))
+    sys.exit(subprocess.call([sys.executable, "-m", "evals", *ctx.args]))
 
 
 if __name__ == "__main__":

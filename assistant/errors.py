@@ -20,8 +20,24 @@ class StoreError(AssistantError):
     """The Chroma store cannot be opened, is corrupt, or was built with another model."""
 
 
-class QuestionError(AssistantError):
-    """The question is empty or too long."""
+class InputError(AssistantError):
+    """An argument of the API has the wrong type or shape (a caller's mistake)."""
+
+
+class QuestionError(InputError):
+    """The question is empty, too long or not a string."""
+
+
+class UploadTooLarge(InputError):
+    """The files uploaded at once exceed ASSISTANT_MAX_UPLOAD_MB."""
+
+
+class DataDirError(ConfigError):
+    """The data directory cannot be created or written (a file is in the way, no permission)."""
+
+
+class BusyError(AssistantError):
+    """The LLM is generating for others and the wait for it exceeded ASSISTANT_QUEUE_WAIT_S."""
 
 
 class LLMError(AssistantError):

@@ -1,6 +1,6 @@
 """The view models at the boundary: what callers of `Assistant` get back.
 
-Nothing outside the core sees Chroma records or llama-index nodes; these frozen
+Nothing outside the core sees Chroma records, store rows or llama-index nodes; these frozen
 dataclasses are the contract (see the README's Python API section).
 """
 
@@ -53,6 +53,37 @@ class Answer:
     notice: str = ""  # e.g. "answered extractively because the LLM failed"
     timings: dict[str, float] = field(default_factory=dict)
     trace: list[dict[str, Any]] = field(default_factory=list)  # each stage's decision and why
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """One stored document, as listed (no text)."""
+
+    doc_id: str
+    title: str
+    source: str  # path relative to the ingested folder, or the uploaded file's name
+    publisher: str
+    chunks: int
+    ingested_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """One stored document with the exact text its citations point into."""
+
+    doc_id: str
+    title: str
+    source: str
+    publisher: str
+    author: str
+    published: str
+    text: str  # citation.quote == text[citation.start:citation.end]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

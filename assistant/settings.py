@@ -88,11 +88,24 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
 
-    # --- web UI ------------------------------------------------------------------------
-    ui_host: str = Field("127.0.0.1", description="Address `assistant serve` binds.")
-    ui_port: int = Field(7860, description="Port `assistant serve` binds.")
+    # --- web UI and HTTP API -----------------------------------------------------------
+    ui_host: str = Field("127.0.0.1", description="Address `assistant serve` and `api` bind.")
+    ui_port: int = Field(7860, description="Port `assistant serve` and `api` bind.")
     ui_auth: str | None = Field(
         None, description="`user:password` to require a login in the web UI."
+    )
+    api_key: str | None = Field(
+        None, description="Bearer token the HTTP API requires (`Authorization: Bearer ...`)."
+    )
+    max_upload_mb: float = Field(
+        50.0, gt=0, description="Most megabytes of files one upload may carry."
+    )
+    queue_wait_s: float = Field(
+        120.0, ge=0, description="Longest a question waits for a free LLM slot before a 503."
+    )
+    llm_parallel: int | None = Field(
+        None, ge=1, description="Questions an `openai` endpoint answers at once; unset = no "
+        "limit. The local model always answers one at a time."
     )
 
     @property

@@ -4,7 +4,10 @@ Three tabs: Chat (streamed answers with clickable [n] citations, a sources list 
 answer and a viewer that shows the cited span in its document), Documents (list, view,
 upload, remove) and Evaluation (run the eval, see the latest report). Handlers call
 `Assistant` and format what it returns; every document text and quote is HTML-escaped
-before it reaches the page. Not here: answering, ingesting or scoring logic.
+before it reaches the page. The evaluation runs as its own command (`python -m evals`) and
+the tab reads the report files it writes, so the package does not import `evals`. The UI is
+mounted on the HTTP API's app (`mount_ui`), so page and API share one port.
+Not here: answering, ingesting or scoring logic.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ import html
 import json
 import os
 import re
-import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.api import Assistant
+from assistant.api import Assistant, Chat
 from assistant.errors import AssistantError, ConfigError
 from assistant.models import Answer, Citation
 
@@ -118,7 +122,8 @@ def build_ui(bot: Assistant) -> gr.Blocks:
         messages = [*messages, *asked]
         yield messages, history, ""  # the question shows at once, then the answer streams
         try:
-            stream = bot.stream(question, history)
+            chat = Chat(bot, history)
+            stream = chat.stream(question)
             text = ""
             for delta in stream:
                 text += delta
@@ -129,9 +134,8 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             error = f'<div class="error">{esc(str(exc))}</div>'
             yield [*messages, {"role": "assistant", "content": error}], history, ""
             return
-        history = [*history, {"role": "user", "content": question},
-                   {"role": "assistant", "content": answer.text}]
-        yield [*messages, {"role": "assistant", "content": answer_html(bot, answer)}], history, ""
+        yield ([*messages, {"role": "assistant", "content": answer_html(bot, answer)}],
+               chat.history, "")
 
     def show_source(cite: str) -> str:
         try:
@@ -156,12 +160,7 @@ def build_ui(bot: Assistant) -> gr.Blocks:
 
     def upload(files: list[str] | None, progress: gr.Progress = gr.Progress(),  # noqa: B008
                ) -> tuple[list[list[Any]], list[list[Any]], Any, str]:
-        uploads = bot.settings.data_dir / "uploads"
-        uploads.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for file in files or []:  # gradio keeps the original name as the temp file's name
-            paths.append(uploads / Path(file).name)
-            shutil.copyfile(file, paths[-1])
+        paths = [Path(f) for f in files or []]  # gradio keeps the original name in the temp path
         done: list[Any] = []
 
         def on_file(result: Any) -> None:
@@ -169,8 +168,11 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             progress((len(done), len(paths)), desc=f"Ingested {result.source}")
 
         progress((0, len(paths)), desc="Ingesting")
-        report = bot.ingest(paths, prune=False, on_file=on_file).results if paths else []
-        results = [[r.source, r.status, r.chunks, r.reason] for r in report]
+        try:
+            report = bot.upload([(p.name, p.read_bytes()) for p in paths], on_file=on_file)
+            results = [[r.source, r.status, r.chunks, r.reason] for r in report.results]
+        except AssistantError as exc:
+            results = [["(upload)", "failed", 0, str(exc)]]
         return results, *doc_table(), status()
 
     def remove(doc_id: str | None) -> tuple[list[list[Any]], Any, str, str]:
@@ -207,16 +209,10 @@ def build_ui(bot: Assistant) -> gr.Blocks:
 
     def run_evaluation(limit: float | None, progress: gr.Progress = gr.Progress(),  # noqa: B008
                        ) -> tuple[str, str | None, list[list[Any]]]:
-        try:
-            from evals.runner import DEFAULT_DATASET, load_dataset, run_eval
-        except ImportError as exc:
-            return f"The evaluation module is not available ({exc}).", None, []
-        try:
-            rows = load_dataset(DEFAULT_DATASET)
-            run_eval(bot, rows[: int(limit)] if limit else rows, eval_root / "ui-latest",
-                     progress=lambda done, total: progress((done, total), desc="Evaluating"))
-        except (AssistantError, ValueError) as exc:
-            return f"The evaluation could not run: {esc(str(exc))}", None, []
+        progress(None, desc="Evaluating")
+        error = run_eval_command(bot, eval_root / "ui-latest", int(limit or 0))
+        if error:
+            return f"The evaluation could not run: {esc(error)}", None, []
         return eval_report()
 
     with gr.Blocks(title="Partnership Assistant", analytics_enabled=False) as demo:
@@ -283,6 +279,19 @@ def build_ui(bot: Assistant) -> gr.Blocks:
     return demo
 
 
+def run_eval_command(bot: Assistant, out: Path, limit: int = 0) -> str:
+    """Run `python -m evals` with this assistant's settings; "" when it worked, else why not."""
+    env = {**os.environ, **{f"ASSISTANT_{k.upper()}": str(v)
+                            for k, v in bot.settings.model_dump().items() if v is not None}}
+    argv = [sys.executable, "-m", "evals", "--out", str(out), *(["--limit", str(limit)] * bool(limit))]
+    try:
+        run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=6 * 3600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    lines = [line for line in run.stderr.splitlines() if line.strip() and "\r" not in line]
+    return "" if run.returncode in (0, 1) else (lines[-1] if lines else f"exit {run.returncode}")
+
+
 def _auth(value: str | None) -> tuple[str, str] | None:
     if not value:
         return None
@@ -292,13 +301,20 @@ def _auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *,
-          block: bool = True) -> gr.Blocks:
-    """Launch the UI; with block=False return at once (tests), leaving the server running."""
+def mount_ui(app: Any, bot: Assistant, host: str, port: int) -> Any:
+    """Mount the UI at / of the FastAPI `app` (the HTTP API's routes keep precedence)."""
     demo = build_ui(bot)
     demo.queue()
-    demo.launch(server_name=host, server_port=port, auth=_auth(bot.settings.ui_auth),
-                prevent_thread_lock=not block, theme=THEME, css=CSS, head=HEAD,
-                footer_links=[], ssr_mode=False, pwa=False, mcp_server=False,
-                enable_monitoring=False, quiet=not block, max_file_size="50mb")
-    return demo
+    return gr.mount_gradio_app(
+        app, demo, "/", server_name=host, server_port=port, auth=_auth(bot.settings.ui_auth),
+        theme=THEME, css=CSS, head=HEAD, footer_links=[], ssr_mode=False, pwa=False,
+        mcp_server=False, enable_monitoring=False,
+        max_file_size=int(bot.settings.max_upload_mb * 1e6))
+
+
+def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True) -> Any:
+    """Serve the UI and the HTTP API on one port; block=False returns once it listens (tests),
+    with an object whose `close()` stops the server."""
+    from assistant.http_api import serve as serve_http
+
+    return serve_http(bot, host, port, ui=True, block=block)

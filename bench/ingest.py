@@ -49,17 +49,17 @@ def main() -> None:
         folder.mkdir()
         synthetic_corpus(folder, args.files, args.sentences)
         bot = Assistant(Settings(data_dir=Path(tmp) / "data", llm="none"))
-        bot.embedder.embed(["warm up the session"])
+        bot._embedder.embed(["warm up the session"])
 
         start = time.perf_counter()
         report = bot.ingest([folder])
         pipeline_s = time.perf_counter() - start
-        chunks = bot.store.all_chunks()
-        assert report.ok and len(chunks) == bot.store.chunk_count()
+        chunks = bot._store.all_chunks()
+        assert report.ok and len(chunks) == bot._store.chunk_count()
 
         texts = [c.text for c in chunks]
         start = time.perf_counter()
-        bot.embedder.embed(texts)
+        bot._embedder.embed(texts)
         model_s = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -67,7 +67,7 @@ def main() -> None:
         noop_s = time.perf_counter() - start
         assert again.count("unchanged") == args.files
 
-    tokens = sum(bot.embedder.count_tokens(t) for t in texts) / len(texts)
+    tokens = sum(bot._embedder.count_tokens(t) for t in texts) / len(texts)
     pipeline_rate, model_rate = len(texts) / pipeline_s, len(texts) / model_s
     print(f"synthetic corpus: {args.files} files, {len(texts)} chunks, {tokens:.0f} tokens/chunk")
     print(f"pipeline (read+chunk+embed+upsert): {pipeline_s:7.1f} s  {pipeline_rate:6.1f} chunks/s")

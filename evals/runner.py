@@ -1,6 +1,6 @@
 """Run the eval: ask every row, score it, write the report, compare runs, apply the gate.
 
-    python -m evals [--dataset FILE ...] [--llm local|openai|none] [--limit N] [--out DIR]
+    python -m evals [--dataset FILE ...] [--llm local|openai|none] [--limit N] [--every K] [--out DIR]
                     [--compare OLD_DIR] [--gate] [--thresholds FILE]
 
 Exit codes: 0 done (and the gate passed), 1 the gate failed, 2 the run could not happen (bad
@@ -229,6 +229,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", choices=["local", "openai", "none"],
                    help="answer generator (default: ASSISTANT_LLM, else local)")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N rows")
+    p.add_argument("--every", type=int, metavar="K", default=1,
+                   help="only every K-th row (1st, K+1-th, ...): a fixed sample across all tags")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="report folder (default: <data_dir>/eval/<timestamp>, linked as latest)")
     p.add_argument("--compare", type=Path, metavar="OLD_DIR",
@@ -244,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.limit is not None and args.limit < 1:
         _parser().error("--limit must be at least 1")
+    if args.every < 1:
+        _parser().error("--every must be at least 1")
     from tqdm import tqdm
 
     try:
@@ -254,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             if row.id in seen:
                 raise ValueError(f"id {row.id!r} is in more than one dataset; ids must be unique")
             seen.add(row.id)
-        rows = rows[: args.limit] if args.limit else rows
+        rows = rows[:: args.every][: args.limit] if args.limit else rows[:: args.every]
         overrides: dict[str, Any] = {"llm": args.llm} if args.llm else {}
         settings = Settings(**overrides)
         if args.gate:

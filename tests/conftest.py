@@ -112,11 +112,11 @@ def running_ui(data_dir: Path, **overrides: object) -> Iterator[tuple[str, Assis
     bot = Assistant(make_settings(data_dir, **overrides))
     assert bot.ingest().ok
     port = free_port()
-    demo = serve(bot, "127.0.0.1", port, block=False)
+    server = serve(bot, "127.0.0.1", port, block=False)
     try:
         yield f"http://127.0.0.1:{port}/", bot
     finally:
-        demo.close()
+        server.close()
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ class ScriptedGenerator:
 def scripted(bot: Assistant, draft: str) -> AnswerPipeline:
     pipeline = bot._pipeline()
     generator = ScriptedGenerator(draft)
-    return AnswerPipeline(bot.settings, bot.embedder, pipeline.retriever, pipeline.vectors,
+    return AnswerPipeline(bot.settings, bot._embedder, pipeline.retriever, pipeline.vectors,
                           LLMDrafter(generator), LLMJudge(generator))
 
 

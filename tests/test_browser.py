@@ -185,7 +185,7 @@ def test_local_llm_answer_streams_in_the_browser(tmp_path: Path, artifacts: Path
     bot = Assistant(make_settings(tmp_path / "data", llm="local"))
     assert bot.ingest().ok
     port = free_port()
-    demo = serve(bot, "127.0.0.1", port, block=False)
+    server = serve(bot, "127.0.0.1", port, block=False)
     try:
         with browser_page(f"http://127.0.0.1:{port}/") as (p, _):
             p.set_default_timeout(120_000)
@@ -200,4 +200,4 @@ def test_local_llm_answer_streams_in_the_browser(tmp_path: Path, artifacts: Path
             p.screenshot(path=str(artifacts / "chat-local-llm.png"), full_page=True)
         print(f"local LLM, first token: cold {cold:.1f} s, warm {warm:.1f} s")
     finally:
-        demo.close()
+        server.close()

@@ -20,7 +20,7 @@ def corpus_copy(tmp_path: Path) -> Path:
 def test_every_chunk_is_an_exact_span_of_its_document(corpus_bot: Assistant) -> None:
     docs = corpus_bot.documents()
     assert len(docs) == 2
-    chunks = corpus_bot.store.all_chunks()
+    chunks = corpus_bot._store.all_chunks()
     assert len(chunks) == sum(d.chunks for d in docs) > 2
     for chunk in chunks:
         text = corpus_bot.document(chunk.doc_id).text
@@ -34,7 +34,7 @@ def test_chunks_cover_the_document_text(corpus_bot: Assistant) -> None:
     for doc in corpus_bot.documents():
         text = corpus_bot.document(doc.doc_id).text
         covered = [False] * len(text)
-        for chunk in corpus_bot.store.all_chunks():
+        for chunk in corpus_bot._store.all_chunks():
             if chunk.doc_id == doc.doc_id:
                 covered[chunk.start : chunk.end] = [True] * (chunk.end - chunk.start)
         missing = "".join(c for c, ok in zip(text, covered, strict=True) if not ok)
@@ -53,13 +53,13 @@ def test_reingest_is_a_no_op(tmp_path: Path) -> None:
     bot = Assistant(make_settings(tmp_path / "data", llm="none"))
     first = bot.ingest()
     assert first.count("added") == 2
-    ids = {d.doc_id: bot.store.chunk_ids(d.doc_id) for d in bot.documents()}
+    ids = {d.doc_id: bot._store.chunk_ids(d.doc_id) for d in bot.documents()}
     stamps = {d.doc_id: d.ingested_at for d in bot.documents()}
     second = bot.ingest()
     assert second.count("unchanged") == 2 and second.count("added") == 0
-    assert {d.doc_id: bot.store.chunk_ids(d.doc_id) for d in bot.documents()} == ids
+    assert {d.doc_id: bot._store.chunk_ids(d.doc_id) for d in bot.documents()} == ids
     assert {d.doc_id: d.ingested_at for d in bot.documents()} == stamps
-    assert bot.store.chunk_count() == sum(len(v) for v in ids.values())
+    assert bot._store.chunk_count() == sum(len(v) for v in ids.values())
 
 
 def test_modified_file_replaces_its_chunks(tmp_path: Path) -> None:
@@ -68,13 +68,13 @@ def test_modified_file_replaces_its_chunks(tmp_path: Path) -> None:
     bot.ingest([folder])
     target = folder / "techcrunch-microsoft-no-longer-exclusive-cloud-provider.txt"
     doc_id = next(d.doc_id for d in bot.documents() if d.source == target.name)
-    old_ids = set(bot.store.chunk_ids(doc_id))
+    old_ids = set(bot._store.chunk_ids(doc_id))
     target.write_text("Contoso built a data center on the Moon in 2031. It cost 9 dollars.\n")
     report = bot.ingest([folder])
     assert report.count("updated") == 1 and report.count("unchanged") == 1
-    new_ids = set(bot.store.chunk_ids(doc_id))
+    new_ids = set(bot._store.chunk_ids(doc_id))
     assert new_ids and not new_ids & old_ids
-    texts = [c.text for c in bot.store.all_chunks() if c.doc_id == doc_id]
+    texts = [c.text for c in bot._store.all_chunks() if c.doc_id == doc_id]
     assert texts == ["Contoso built a data center on the Moon in 2031. It cost 9 dollars."]
     assert bot.search("data center on the Moon")[0].doc_id == doc_id
 
@@ -91,7 +91,7 @@ def test_removed_file_is_pruned_unless_kept(tmp_path: Path) -> None:
     assert [d.source for d in bot.documents()] == [
         "techcrunch-microsoft-no-longer-exclusive-cloud-provider.txt"]
     assert all(c.source != "ainews-microsoft-loses-exclusive-cloud-role.txt"
-               for c in bot.store.all_chunks())
+               for c in bot._store.all_chunks())
 
 
 def _good_pdf(path: Path) -> None:

@@ -129,7 +129,7 @@ def test_conflicting_sources_are_shown_side_by_side(ui: tuple[str, Assistant]) -
 def test_login_is_required_when_ui_auth_is_set(tmp_path: Path) -> None:
     bot = Assistant(make_settings(tmp_path / "data", llm="none", ui_auth="alice:s3cret"))
     port = free_port()
-    demo = serve(bot, "127.0.0.1", port, block=False)
+    server = serve(bot, "127.0.0.1", port, block=False)
     try:
         url = f"http://127.0.0.1:{port}/"
         with pytest.raises(Exception, match="(?i)login|auth|401|credentials"):
@@ -139,7 +139,7 @@ def test_login_is_required_when_ui_auth_is_set(tmp_path: Path) -> None:
         messages, _ = _client(url, auth=("alice", "s3cret")).predict("  ", [], api_name="/ask")
         assert "The question is empty" in _reply(messages)
     finally:
-        demo.close()
+        server.close()
 
 
 def test_evaluation_runs_and_shows_its_report(ui: tuple[str, Assistant]) -> None:

@@ -1,0 +1,332 @@
+"""The HTTP API: OpenAI-compatible chat completions, search and documents, over `Assistant`.
+
+    POST   /v1/chat/completions   last user message = question, earlier turns = history;
+                                  `stream: true` sends OpenAI's SSE chunks of the verified answer
+    GET    /v1/models             the configured backend's model, and "extractive"
+    POST   /v1/search             {"query": ..., "k": ...} -> the best chunks, with offsets
+    GET    /v1/documents          list;  POST (multipart field "files") uploads and ingests
+    GET    /v1/documents/{id}     text and metadata;  DELETE removes it
+    GET    /healthz               status (503 with the reason when the store is down)
+
+Citations (number, doc_id, title, source, quote, start, end, score) and `refused` travel in
+extension fields of the message and of the last stream chunk. Errors are OpenAI-style error
+objects: 400 bad input, 401 missing or wrong Bearer token (when ASSISTANT_API_KEY is set),
+404, 409 empty store, 413 upload too big, 503 LLM or store down or the LLM queue wait
+exceeded. `serve` runs it with uvicorn, with the web UI mounted at / when asked.
+Not here: answering (that is `Assistant`), page markup (that is `ui.py`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.answering import AnswerStream, Event, FinalEvent, TextDelta
+from assistant.api import EXTRACTIVE, Assistant
+from assistant.errors import (
+    AssistantError,
+    BusyError,
+    DocumentNotFound,
+    EmptyStoreError,
+    InputError,
+    LLMError,
+    ModelMissingError,
+    StoreError,
+    UploadTooLarge,
+)
+from assistant.models import Answer
+
+THREADS = 200  # worker threads: requests waiting for the LLM must not starve searches of threads
+# (error class, HTTP status, OpenAI error type); the first match wins
+STATUSES: list[tuple[type[AssistantError], int, str]] = [
+    (UploadTooLarge, 413, "invalid_request_error"),
+    (InputError, 400, "invalid_request_error"),
+    (DocumentNotFound, 404, "not_found_error"),
+    (EmptyStoreError, 409, "invalid_request_error"),
+    (BusyError, 503, "server_busy"),
+    (LLMError, 503, "llm_unavailable"),
+    (ModelMissingError, 503, "llm_unavailable"),
+    (StoreError, 503, "store_unavailable"),
+    (AssistantError, 500, "server_error"),
+]
+
+
+class APIError(Exception):
+    def __init__(self, status: int, message: str, kind: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.code = status, message, kind, code
+
+
+def error_body(message: str, kind: str, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+def _api_error(exc: AssistantError) -> APIError:
+    status, kind = next((s, k) for cls, s, k in STATUSES if isinstance(exc, cls))
+    return APIError(status, str(exc), kind, type(exc).__name__)
+
+
+# --- request bodies -------------------------------------------------------------------------
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="allow")  # clients send temperature, top_p, ...: ignored
+
+
+class TextPart(_Body):
+    type: Literal["text"]
+    text: StrictStr
+
+
+class Message(_Body):
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: StrictStr | list[TextPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(part.text for part in self.content)
+        return self.content or ""
+
+
+class ChatRequest(_Body):
+    model: StrictStr | None = None
+    messages: list[Message] = Field(min_length=1)
+    stream: StrictBool = False
+
+
+class SearchRequest(_Body):
+    query: StrictStr
+    k: StrictInt | None = None
+
+
+def _question_and_history(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
+    """System, developer and tool messages are dropped: the assistant keeps its own rules."""
+    turns = [m for m in messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user":
+        raise APIError(400, "The last message must be the user's question (role 'user').",
+                       "invalid_request_error", "messages")
+    return turns[-1].text(), [{"role": m.role, "content": m.text()} for m in turns[:-1]]
+
+
+# --- responses ------------------------------------------------------------------------------
+def _extension(answer: Answer) -> dict[str, Any]:
+    return {"citations": [asdict(c) for c in answer.citations], "refused": answer.refused,
+            **({"notice": answer.notice} if answer.notice else {})}
+
+
+def _usage(answer: Answer) -> dict[str, int]:
+    prompt = int(answer.timings.get("prompt_tokens", 0))
+    completion = int(answer.timings.get("generated_tokens", 0))
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion}
+
+
+def _completion(answer: Answer, model: str) -> dict[str, Any]:
+    return {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
+            "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                         "message": {"role": "assistant", "content": answer.text, "refusal": None,
+                                     **_extension(answer)}}],
+            "usage": _usage(answer)}
+
+
+def _sse(first: list[Event], events: Iterator[Event], model: str) -> Iterator[str]:
+    """OpenAI's chunk stream: role, text deltas, a last chunk with the citations, [DONE].
+    `first`: the events already taken from `events` (before the headers went out)."""
+    head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk",
+            "created": int(time.time()), "model": model}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+        return f"data: {json.dumps({**head, 'choices': [choice]}, ensure_ascii=False)}\n\n"
+
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        for event in itertools.chain(first, events):
+            if isinstance(event, TextDelta):
+                yield chunk({"content": event.text})
+            elif isinstance(event, FinalEvent):
+                yield chunk(_extension(event.answer), "stop")
+    except AssistantError as exc:  # after the headers went out: an error event, then the end
+        error = _api_error(exc)
+        yield f"data: {json.dumps(error_body(error.message, error.kind, error.code))}\n\n"
+    finally:
+        close = getattr(events, "close", None)  # a generator: closing it frees the LLM slot
+        if close is not None:  # at once when the client went away
+            close()
+    yield "data: [DONE]\n\n"
+
+
+# --- the app --------------------------------------------------------------------------------
+def create_app(bot: Assistant) -> FastAPI:
+    """The API as a FastAPI app (the UI is mounted onto it by `serve`, when wanted)."""
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        yield
+
+    app = FastAPI(title="Partnership Assistant API", docs_url="/v1/docs", redoc_url=None,
+                  openapi_url="/v1/openapi.json", lifespan=lifespan)
+
+    @app.exception_handler(APIError)
+    async def _api(_: Request, exc: APIError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(error_body(exc.message, exc.kind, exc.code), exc.status, headers)
+
+    @app.exception_handler(AssistantError)
+    async def _assistant(request: Request, exc: AssistantError) -> JSONResponse:
+        return await _api(request, _api_error(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            "the body is not valid JSON" if e["type"] == "json_invalid" else
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
+        return JSONResponse(error_body(f"Invalid request: {problems}", "invalid_request_error"),
+                            400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
+        return JSONResponse(error_body(str(exc.detail), kind), exc.status_code)
+
+    def authorized(request: Request) -> None:
+        key = bot.settings.api_key
+        if not key:
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), key):
+            raise APIError(401, "Missing or wrong API key: send 'Authorization: Bearer <key>' "
+                           "with the key in ASSISTANT_API_KEY.", "authentication_error",
+                           "invalid_api_key")
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(authorized)])
+
+    @v1.post("/chat/completions", response_model=None)
+    def chat_completions(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
+        question, history = _question_and_history(body.messages)
+        extractive = body.model == EXTRACTIVE
+        model = EXTRACTIVE if extractive else bot.model_name
+        stream: AnswerStream = bot.stream(question, history, extractive=extractive)
+        events = stream.events()
+        if not body.stream:
+            for _ in events:
+                pass
+            assert stream.answer is not None
+            return _completion(stream.answer, model)
+        first: list[Event] = []
+        for event in events:  # up to the first verified text: errors until then get their status
+            first.append(event)
+            if isinstance(event, TextDelta | FinalEvent):
+                break
+        return StreamingResponse(_sse(first, events, model), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @v1.get("/models")
+    def models() -> dict[str, Any]:
+        names = list(dict.fromkeys([bot.model_name, EXTRACTIVE]))
+        return {"object": "list", "data": [{"id": n, "object": "model", "created": 0,
+                                            "owned_by": "partnership-assistant"} for n in names]}
+
+    @v1.post("/search")
+    def search(body: SearchRequest) -> dict[str, Any]:
+        hits = bot.search(body.query, body.k)
+        return {"object": "list", "data": [asdict(h) for h in hits]}
+
+    @v1.get("/documents")
+    def documents() -> dict[str, Any]:
+        return {"object": "list", "data": [d.to_dict() for d in bot.documents()]}
+
+    @v1.post("/documents")
+    async def upload(request: Request) -> dict[str, Any]:
+        limit = bot.settings.max_upload_mb * 1e6
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit + 1e6:  # + room for the form's framing
+            raise UploadTooLarge(f"The upload is {int(declared) / 1e6:.1f} MB; the limit is "
+                                 f"{bot.settings.max_upload_mb:g} MB (ASSISTANT_MAX_UPLOAD_MB).")
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            raise APIError(400, "Send the files as multipart/form-data in the field 'files'.",
+                           "invalid_request_error", "files")
+        form = await request.form(max_files=1000)
+        files = [f for key in ("files", "file") for f in form.getlist(key)
+                 if not isinstance(f, str)]
+        if not files:
+            raise APIError(400, "No files: send them as multipart/form-data in the field 'files'.",
+                           "invalid_request_error", "files")
+        pairs = [(f.filename or "", await f.read()) for f in files]
+        report = await run_in_threadpool(bot.upload, pairs)
+        return {"object": "list", "ok": report.ok,
+                "data": [asdict(r) for r in report.results]}
+
+    @v1.get("/documents/{doc_id}")
+    def document(doc_id: str) -> dict[str, Any]:
+        return {"object": "document", **bot.document(doc_id).to_dict()}
+
+    @v1.delete("/documents/{doc_id}")
+    def remove(doc_id: str) -> dict[str, Any]:
+        bot.remove(doc_id)
+        return {"id": doc_id, "object": "document", "deleted": True}
+
+    @v1.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def unknown(path: str) -> None:  # also under the UI mounted at /: still an API error object
+        raise APIError(404, f"No such endpoint: /v1/{path}.", "not_found_error")
+
+    app.include_router(v1)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", **bot.status()}
+
+    return app
+
+
+class Server:
+    """A running uvicorn server (see `serve`); `close()` stops it."""
+
+    def __init__(self, server: Any, thread: threading.Thread | None, url: str) -> None:
+        self._server, self._thread, self.url = server, thread, url
+
+    def close(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
+def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ui: bool = True,
+          block: bool = True) -> Server:
+    """Serve the API (and the web UI at /, when `ui`); block=False returns once it listens."""
+    import uvicorn
+
+    app = create_app(bot)
+    if ui:
+        from assistant.ui import mount_ui
+
+        app = mount_ui(app, bot, host, port)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           timeout_graceful_shutdown=2))
+    if block:
+        server.run()
+        return Server(server, None, f"http://{host}:{port}")
+    thread = threading.Thread(target=server.run, name="assistant-http", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise AssistantError(f"The server could not start on {host}:{port} (is the port in use?).")
+        time.sleep(0.05)
+    return Server(server, thread, f"http://{host}:{port}")

@@ -1,0 +1,101 @@
+"""The MCP server: the assistant as tools and resources for MCP clients (desktop and coding
+assistants), built on the official `mcp` SDK.
+
+Tools: `ask` (a cited answer and its refusal flag), `search` (the best chunks, with offsets),
+`list_documents`. Resources: every stored document as `document://<doc_id>` (its exact text,
+into which citation offsets point). Runs over stdio (`assistant mcp`) or streamable HTTP
+(`assistant mcp --http`). Assistant errors reach the client as tool errors with their
+message. Not here: answering (that is `Assistant`); nothing here writes to stdout, which
+belongs to the protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import anyio.to_thread
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp_types import Resource
+
+from assistant.api import Assistant
+from assistant.errors import AssistantError, DocumentNotFound
+
+INSTRUCTIONS = ("Answers questions about the stored documents with verbatim citations. Call `ask` "
+                "for an answer (each [n] in its text is a citation with the exact quote and its "
+                "character offsets); `refused` is true when the documents do not support an "
+                "answer. Read document://<doc_id> for a cited document's full text.")
+
+
+class AssistantMCP(MCPServer):
+    """MCPServer whose resource list also holds the documents stored right now."""
+
+    def __init__(self, bot: Assistant) -> None:
+        super().__init__(name="partnership-assistant", instructions=INSTRUCTIONS,
+                         log_level="WARNING")
+        self.bot = bot
+
+    async def list_resources(self) -> list[Resource]:
+        fixed = await super().list_resources()
+        docs = await anyio.to_thread.run_sync(self.bot.documents)
+        return fixed + [Resource(uri=f"document://{d.doc_id}", name=d.source, title=d.title,
+                                 description=f"{d.title} ({d.publisher or d.source}), full text",
+                                 mime_type="text/plain") for d in docs]
+
+
+def build_server(bot: Assistant) -> AssistantMCP:
+    server = AssistantMCP(bot)
+
+    @server.tool()
+    def ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        """Answer a question from the documents. Returns the answer `text` with [n] markers,
+        `citations` (number, doc_id, title, source, quote, start, end: quote ==
+        document text[start:end]) and `refused` (true when the documents do not support an
+        answer). `history`: earlier turns as {"role": "user"|"assistant", "content": ...}."""
+        try:
+            answer = bot.ask(question, history)
+        except AssistantError as exc:
+            raise ToolError(str(exc)) from exc
+        return {"text": answer.text, "refused": answer.refused,
+                "citations": [asdict(c) for c in answer.citations],
+                **({"notice": answer.notice} if answer.notice else {})}
+
+    @server.tool()
+    def search(query: str, k: int = 6) -> list[dict[str, Any]]:
+        """The chunks of the documents that best match `query` (hybrid vector and keyword
+        search), each with doc_id, title, source, text, start, end and score."""
+        try:
+            return [asdict(h) for h in bot.search(query, k)]
+        except AssistantError as exc:
+            raise ToolError(str(exc)) from exc
+
+    @server.tool()
+    def list_documents() -> list[dict[str, Any]]:
+        """The stored documents: doc_id, title, source, publisher, chunks, ingested_at.
+        Read one as the resource document://<doc_id>."""
+        try:
+            return [d.to_dict() for d in bot.documents()]
+        except AssistantError as exc:
+            raise ToolError(str(exc)) from exc
+
+    @server.resource("document://{doc_id}", mime_type="text/plain",
+                     description="A stored document's exact text (citation offsets point into it).")
+    def document(doc_id: str) -> str:
+        try:
+            return bot.document(doc_id).text
+        except DocumentNotFound as exc:
+            raise ResourceNotFoundError(str(exc)) from exc
+        except AssistantError as exc:
+            raise ResourceError(str(exc)) from exc
+
+    return server
+
+
+def run(bot: Assistant, http: bool = False, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve until the client goes away (stdio) or the process is stopped (HTTP at /mcp)."""
+    server = build_server(bot)
+    if http:
+        server.run("streamable-http", host=host, port=port)
+    else:
+        server.run("stdio")

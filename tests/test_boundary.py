@@ -1,0 +1,141 @@
+"""One boundary under every surface: `Assistant` checks its own inputs, returns its own view
+models, keeps its store and embedder private, owns uploads and chat history; the package
+does not import `evals`; bad settings and data directories are one readable CLI line."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, make_settings
+
+from assistant import Assistant
+from assistant.cli import main
+from assistant.errors import DataDirError, InputError, QuestionError, UploadTooLarge
+from assistant.models import DocumentSummary, DocumentText
+
+ASSISTANT_EXE = str(Path(sys.executable).parent / "assistant")
+
+
+@pytest.mark.parametrize(("question", "history", "says"), [
+    (123, None, "must be a string, not int"),
+    (None, None, "must be a string, not NoneType"),
+    (["Where?"], None, "must be a string, not list"),
+    ("Where is Abilene?", "earlier chat", "history must be a list"),
+    ("Where is Abilene?", [{"role": "user"}], "history[0] must be"),
+    ("Where is Abilene?", [("user", "hi")], "history[0] must be"),
+    ("Where is Abilene?", [{"role": "system", "content": "obey"}], "history[0] must be"),
+    ("Where is Abilene?", [{"role": "user", "content": 5}], "history[0] must be"),
+])
+def test_wrong_types_are_the_packages_own_error(corpus_bot: Assistant, question: Any,
+                                                 history: Any, says: str) -> None:
+    with pytest.raises(InputError) as info:
+        corpus_bot.ask(question, history)
+    assert says in str(info.value)
+    if not isinstance(question, str):
+        assert isinstance(info.value, QuestionError)
+
+
+def test_other_methods_check_their_arguments(corpus_bot: Assistant) -> None:
+    with pytest.raises(InputError, match="k must be a whole number"):
+        corpus_bot.search("Abilene", k="3")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="doc_id must be a string"):
+        corpus_bot.document(7)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"\(file name, bytes\) pairs"):
+        corpus_bot.upload(["notes.txt"])  # type: ignore[list-item]
+
+
+def test_view_models_and_private_parts(corpus_bot: Assistant) -> None:
+    docs = corpus_bot.documents()
+    assert docs and all(isinstance(d, DocumentSummary) for d in docs)
+    doc = corpus_bot.document(docs[0].doc_id)
+    assert isinstance(doc, DocumentText) and doc.title == docs[0].title and doc.text
+    assert not hasattr(corpus_bot, "store") and not hasattr(corpus_bot, "embedder")
+
+
+def test_chat_keeps_the_turns(corpus_bot: Assistant) -> None:
+    first, follow = "Where is the first Stargate site?", "Who confirmed that construction had begun?"
+    chat = corpus_bot.chat()
+    one = chat.send(first)
+    two = chat.send(follow)
+    assert [t["role"] for t in chat.history] == ["user", "assistant"] * 2
+    assert chat.history[3]["content"] == two.text
+    assert two.text == corpus_bot.ask(follow, chat.history[:2]).text != corpus_bot.ask(follow).text
+    assert chat.history[1]["content"] == one.text
+    chat.clear()
+    assert chat.history == []
+
+
+def test_upload_keeps_names_inside_the_uploads_folder(tmp_path: Path) -> None:
+    bot = Assistant(make_settings(tmp_path / "data", llm="none", max_upload_mb=0.001))
+    report = bot.upload([("../../escape.txt", b"The Wren memo sets the budget at 4 dollars."),
+                         (".env", b"SECRET=1")])
+    results = {r.source: r for r in report.results}
+    assert results["escape.txt"].status == "added" and results[".env"].status == "failed"
+    assert (tmp_path / "data" / "uploads" / "escape.txt").is_file()
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "data" / "uploads" / ".env").exists()
+    with pytest.raises(UploadTooLarge, match="ASSISTANT_MAX_UPLOAD_MB"):
+        bot.upload([("big.txt", b"x" * 2000)])
+    assert [d.source for d in bot.documents()] == ["escape.txt"]
+
+
+def test_unusable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DataDirError, match="a file of that name is in the way"):
+        Assistant(make_settings(blocker, llm="none")).documents()
+    with pytest.raises(DataDirError, match="a part of the path is a file"):
+        Assistant(make_settings(blocker / "data", llm="none")).ingest()
+    runner = CliRunner()
+    result = runner.invoke(main, ["documents"], env={"ASSISTANT_DATA_DIR": str(blocker)})
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception,
+                                                                             SystemExit)
+    assert "Error: The data directory cannot be used" in result.output
+    assert "ASSISTANT_DATA_DIR" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_data_dir_without_permission_is_a_clear_error(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(DataDirError, match="permission denied"):
+        Assistant(make_settings(locked / "data", llm="none")).documents()
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("ASSISTANT_LLM", "gpt", "Invalid setting ASSISTANT_LLM='gpt': Input should be 'local', "
+                             "'openai' or 'none'."),
+    ("ASSISTANT_TOP_K", "many", "Invalid setting ASSISTANT_TOP_K='many': Input should be a valid "
+                                "integer"),
+    ("ASSISTANT_TOP_K", "500", "Invalid setting ASSISTANT_TOP_K='500': Input should be less than "
+                               "or equal to 50."),
+])
+def test_invalid_setting_is_one_readable_line(variable: str, value: str, says: str) -> None:
+    result = CliRunner().invoke(main, ["search", "Abilene"], env={variable: value})
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"Error: {says}"] or (
+        says in result.output and len(result.output.strip().splitlines()) == 1), result.output
+
+
+def test_the_package_does_not_import_evals() -> None:
+    for path in (ROOT / "assistant").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n.split(".")[0] == "evals"], path
+    probe = ("import sys, assistant.cli, assistant.ui, assistant.http_api, assistant.mcp_server; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'evals'))")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "[]", run.stderr
+
+
+def test_assistant_eval_runs_the_evals_command() -> None:
+    run = subprocess.run([ASSISTANT_EXE, "eval", "--help"], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0 and "python -m evals" in run.stdout and "--gate" in run.stdout
