@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.documents import Document
 from assistant.errors import ConfigError, QuestionError
 from assistant.models import Answer, SearchHit
 from assistant.settings import Settings
@@ -22,6 +21,7 @@ if TYPE_CHECKING:  # imported where used: they load llama-index, and `import ass
     from llama_index.core.chat_engine.types import BaseChatEngine
 
     from assistant.answering import AnswerPipeline, AnswerStream
+    from assistant.documents import Document
     from assistant.ingest import FileResult, IngestReport
 
 History = list[dict[str, str]]

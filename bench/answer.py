@@ -361,8 +361,7 @@ def main() -> None:
           f"load average at end: {figures['load_avg_end']}")
     if args.json:
         figures["configs"] = summaries
-        figures["rows"] = {name: [{k: v for k, v in r.items() if k != "text"} for r in rows]
-                           for name, rows in results.items()}
+        figures["rows"] = results
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 
@@ -391,8 +390,9 @@ def compare(summaries: dict[str, dict[str, float | None]],
                                     **{f"{k}_{m}": s[k] for m, s in (("off", s_off), ("on", s_on))
                                        for k in ("first_sentence_p50_s", "full_p50_s")}}
             print(f"prompt lookup (judge={judge}): {same}/{len(on)} answers identical; first "
-                  f"sentence p50 {s_off['first_sentence_p50_s']} -> {s_on['first_sentence_p50_s']} "
-                  f"s, full p50 {s_off['full_p50_s']} -> {s_on['full_p50_s']} s (off -> on)")
+                  f"sentence p50 {s_off['first_sentence_p50_s']:.2f} -> "
+                  f"{s_on['first_sentence_p50_s']:.2f} s, full p50 {s_off['full_p50_s']:.2f} -> "
+                  f"{s_on['full_p50_s']:.2f} s (off -> on)")
     return out
 
 
