@@ -205,9 +205,15 @@ def _local(settings: Settings) -> LocalGenerator:
                        "llama.cpp, 4-6 minutes once), or set ASSISTANT_LLM=none.") from exc
     spec = MODELS[settings.local_model]
     path = ensure_model(spec, settings.resolved_model_dir)
+    draft = None
+    if settings.llm_prompt_lookup:  # 2 drafted tokens: llama-cpp-python's advice for CPU-only
+        from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+        draft = LlamaPromptLookupDecoding(num_pred_tokens=2)
     try:
         llm = Llama(model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=settings.llm_threads,
-                    n_threads_batch=settings.llm_threads, seed=0, verbose=False)
+                    n_threads_batch=settings.llm_threads, seed=0, verbose=False,
+                    draft_model=draft)
     except Exception as exc:
         raise LLMError(f"llama.cpp could not load {path} ({exc}). Delete the file to have it "
                        "assembled again, or set ASSISTANT_LLM=none.") from exc
