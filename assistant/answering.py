@@ -22,7 +22,7 @@ from assistant.errors import LLMError
 from assistant.evidence import Evidence, SentenceVectors, generic_words, select_evidence
 from assistant.guards import instructions
 from assistant.judge import LLMJudge, RuleJudge, Verdict
-from assistant.models import Answer, Citation, Conflict
+from assistant.models import Answer, Citation, Conflict, Event, EvidenceEvent, FinalEvent, TextDelta
 from assistant.question import QuestionProfile, has_answer_kind, profile
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
@@ -31,27 +31,6 @@ from assistant.verify import check_sentence, find_conflicts, normalise_markers
 
 CONFLICT_POOL = 16  # relevant sentences searched for disagreements, beyond the prompt's few
 REPEAT_OVERLAP = 0.8  # a sentence sharing this much of an emitted one's words is a repeat
-
-
-# --- the events a stream yields -------------------------------------------------------------
-@dataclass(frozen=True)
-class EvidenceEvent:
-    """The numbered quotes the answer will be drawn from (number = evidence number)."""
-
-    evidence: list[Citation]
-
-
-@dataclass(frozen=True)
-class TextDelta:
-    text: str
-
-
-@dataclass(frozen=True)
-class FinalEvent:
-    answer: Answer
-
-
-Event = EvidenceEvent | TextDelta | FinalEvent
 
 
 class AnswerStream:

@@ -29,8 +29,9 @@ if TYPE_CHECKING:  # imported where used: they load llama-index, and `import ass
     from llama_index.core.base.base_retriever import BaseRetriever
     from llama_index.core.chat_engine.types import BaseChatEngine
 
-    from assistant.answering import AnswerPipeline, AnswerStream, Event
+    from assistant.answering import AnswerPipeline, AnswerStream
     from assistant.ingest import FileResult, IngestReport
+    from assistant.models import Event
 
 History = list[dict[str, str]]
 EXTRACTIVE = "extractive"  # the model name of extractive answers (no LLM)
@@ -46,7 +47,8 @@ class Chat:
 
     def stream(self, question: str, *, extractive: bool = False) -> AnswerStream:
         """Like `Assistant.stream`; the turn joins the history when the answer is complete."""
-        from assistant.answering import AnswerStream, FinalEvent
+        from assistant.answering import AnswerStream
+        from assistant.models import FinalEvent
 
         inner = self.assistant.stream(question, self.history, extractive=extractive)
 

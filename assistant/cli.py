@@ -128,7 +128,7 @@ def _print_trace(answer: Any) -> None:
 
 def _answer(chat: Any, question: str, as_json: bool, stream: bool = True,
             explain: bool = False) -> None:
-    from assistant.answering import EvidenceEvent, TextDelta
+    from assistant.models import EvidenceEvent, TextDelta
 
     answer_stream = chat.stream(question)
     for event in answer_stream.events():

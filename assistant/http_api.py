@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.answering import AnswerStream, Event, FinalEvent, TextDelta
+from assistant.answering import AnswerStream
 from assistant.api import EXTRACTIVE, Assistant
 from assistant.errors import (
     AssistantError,
@@ -49,7 +49,7 @@ from assistant.errors import (
     StoreError,
     UploadTooLarge,
 )
-from assistant.models import Answer
+from assistant.models import Answer, Event, FinalEvent, TextDelta
 
 THREADS = 200  # worker threads: requests waiting for the LLM must not starve searches of threads
 # (error class, HTTP status, OpenAI error type); the first match wins

@@ -87,3 +87,24 @@ class DocumentText:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# --- what an answer stream yields: evidence first, then verified text, then the Answer ----
+@dataclass(frozen=True)
+class EvidenceEvent:
+    """The numbered quotes the answer will be drawn from (number = evidence number)."""
+
+    evidence: list[Citation]
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class FinalEvent:
+    answer: Answer
+
+
+Event = EvidenceEvent | TextDelta | FinalEvent

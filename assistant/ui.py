@@ -24,7 +24,7 @@ from typing import Any
 
 from assistant.api import Assistant, Chat
 from assistant.errors import AssistantError, ConfigError
-from assistant.models import Answer, Citation
+from assistant.models import Answer, Citation, EvidenceEvent, TextDelta
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no phoning home
 
@@ -72,6 +72,30 @@ def _source_line(bot: Assistant, c: Citation) -> str:
             f'{esc(publisher)} <span class="quote {_target(c)}">“{esc(c.quote)}”</span></li>')
 
 
+def evidence_html(evidence: list[Citation], answer: Answer | None = None) -> str:
+    """The numbered evidence the answer is drawn from, shown before any text is generated;
+    once the answer is final, the quotes it cites are marked."""
+    if not evidence:
+        return ""
+    cited = {(c.doc_id, c.start, c.end) for c in answer.citations} if answer else set()
+    items = "".join(
+        f'<li class="{"cited" if (c.doc_id, c.start, c.end) in cited else ""}">{_cite_button(c)} '
+        f'<span class="quote {_target(c)}">“{esc(c.quote)}”</span> <i>{esc(c.title)}</i></li>'
+        for c in evidence)
+    return f'<details class="evidence" open><summary>Evidence</summary><ol>{items}</ol></details>'
+
+
+def trace_html(answer: Answer) -> str:
+    """A "why this answer" fold: each stage's decision and reason, from `Answer.trace`."""
+    lines = []
+    for step in answer.trace:
+        details = {k: v for k, v in step.items() if k not in ("stage", "decision", "reason") and v}
+        extra = f' <code>{esc(json.dumps(details, ensure_ascii=False))}</code>' if details else ""
+        reason = f" — {esc(step['reason'])}" if step.get("reason") else ""
+        lines.append(f"<li><b>{esc(step['stage'])}</b>: {esc(step['decision'])}{reason}{extra}</li>")
+    return f'<details class="why"><summary>Why this answer</summary><ol>{"".join(lines)}</ol></details>'
+
+
 def answer_html(bot: Assistant, answer: Answer) -> str:
     """The answer text with clickable [n] markers, then its sources (and any conflict)."""
     cites = {c.number: c for c in answer.citations}
@@ -92,6 +116,7 @@ def answer_html(bot: Assistant, answer: Answer) -> str:
     if answer.citations and not answer.refused:
         lines = "".join(_source_line(bot, c) for c in answer.citations)
         parts.append(f'<div class="sources"><div class="label">Sources</div><ol>{lines}</ol></div>')
+    parts.append(trace_html(answer))
     return "".join(parts)  # one line: markdown must not re-wrap the HTML
 
 
@@ -125,17 +150,19 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             chat = Chat(bot, history)
             stream = chat.stream(question)
             text = ""
-            for delta in stream:
-                text += delta
-                yield [*messages, {"role": "assistant", "content": esc(text)}], history, ""
+            for event in stream.events():  # the evidence first, then the verified text
+                if isinstance(event, EvidenceEvent | TextDelta):
+                    text += event.text if isinstance(event, TextDelta) else ""
+                    shown = evidence_html(stream.evidence) + f'<div class="answer">{esc(text)}</div>'
+                    yield [*messages, {"role": "assistant", "content": shown}], history, ""
             assert stream.answer is not None
             answer = stream.answer
         except AssistantError as exc:
             error = f'<div class="error">{esc(str(exc))}</div>'
             yield [*messages, {"role": "assistant", "content": error}], history, ""
             return
-        yield ([*messages, {"role": "assistant", "content": answer_html(bot, answer)}],
-               chat.history, "")
+        final = evidence_html(stream.evidence, answer) + answer_html(bot, answer)
+        yield [*messages, {"role": "assistant", "content": final}], chat.history, ""
 
     def show_source(cite: str) -> str:
         try:

@@ -42,7 +42,7 @@ from typing import Any
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from assistant import Assistant, Settings  # noqa: E402
-from assistant.answering import EvidenceEvent, TextDelta  # noqa: E402
+from assistant.models import EvidenceEvent, TextDelta  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "evals" / "datasets" / "golden.jsonl"
