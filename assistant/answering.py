@@ -163,7 +163,7 @@ class AnswerPipeline:
         rules = RuleJudge().judge(question, evidence)
         verdict = None
         if isinstance(self.judge, LLMJudge):
-            verdict = self.judge.judge(question, evidence)  # an LLMError goes to the caller
+            verdict = self.judge.judge(question, evidence, rules)  # an LLMError goes to the caller
             usage = self.drafter.usage
             timings["judge_prompt_tokens"] = float(usage.prompt_evaluated)
         timings["judge_s"] = time.perf_counter() - start

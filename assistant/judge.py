@@ -1,11 +1,11 @@
 """Answerability: do the evidence sentences state what the question asks, and which of them?
 
-With an LLM, one decision read from the next-token logits after the shared answer prefix
-(system prompt, evidence, question) plus a short question ("which sentence states the
-answer? 0 if none"): llama.cpp has already evaluated the prefix, so the decision costs
-the judge's ~60 tokens and one forward pass, and the answer that follows reuses the prefix.
-Without an LLM (`none`), deterministic checks on the question profile: some sentence must
-hold the kind of answer asked for and the question's own words. Not here: checking the
+Deterministic checks first (`RuleJudge`, the whole judge for `none`): some sentence must hold
+the kind of answer asked for (a count, a date, a new name, advice) and the question's focus
+words. With an LLM (`LLMJudge`), one yes/no decision read from the next-token logits after
+the shared answer prefix (system prompt, evidence, question): llama.cpp has already evaluated
+that prefix, so the decision costs its ~25 tokens and one forward pass, and the answer that
+follows reuses the prefix. The two are fused (see `LLMJudge`). Not here: checking the
 generated answer (`verify.py`).
 """
 
@@ -19,9 +19,8 @@ from assistant.llm import Generator, Message
 from assistant.question import QuestionProfile, has_answer_kind
 from assistant.text import content_words, covers
 
-NONE_OPTION = "0"
-REFUSE_AT = 0.5  # refuse when "none of them" is at least this likely
-PICK_AT = 0.15  # a sentence counts as stating the answer from this probability
+VETO_BELOW = 0.3  # the LLM overrules the rules' "answer" when its P(yes) is under this ...
+RESCUE_FROM = 0.5  # ... and their "refuse" (with evidence of the right kind) from this
 FOCUS_COVERAGE = 0.25  # deterministic: least share of the question's focus words a sentence holds
 LEAST_RELEVANCE = 0.5  # deterministic: an answering sentence is at least this relevant
 
@@ -41,26 +40,35 @@ def answer_messages(question: str, evidence: list[Evidence]) -> list[Message]:
 
 
 class LLMJudge:
-    """One-token decisions of the loaded LLM, after the answer prompt's prefix."""
+    """The loaded LLM's yes/no answer to "does the evidence state the answer?", read from the
+    next-token logits after the answer prompt's prefix (which the answer then reuses), fused
+    with the deterministic checks: the LLM vetoes their "answer" when it is fairly sure the
+    evidence does not answer (tempting neighbours, false premises), and overrules their
+    "refuse" when it is sure it does (paraphrases the word checks miss). Thresholds were
+    chosen on the golden set (every third row); see the README."""
 
     def __init__(self, generator: Generator) -> None:
         self.generator = generator
 
-    def judge(self, question: QuestionProfile, evidence: list[Evidence]) -> Verdict | None:
+    def judge(self, question: QuestionProfile, evidence: list[Evidence], rules: Verdict,
+              ) -> Verdict | None:
         messages = answer_messages(question.text, evidence)
-        messages[-1] = Message("user", messages[-1].content + prompts.JUDGE_PICK)
-        options = [NONE_OPTION] + [str(e.number) for e in evidence if e.number < 10]
-        probs = self.generator.choose(messages, options)
+        messages[-1] = Message("user", messages[-1].content + prompts.JUDGE_ANSWERABLE)
+        probs = self.generator.choose(messages, ["yes", "no", "Yes", "No"])
         if probs is None:
             return None
-        scores = {k: round(v, 4) for k, v in probs.items()}
-        picked = tuple(int(o) for o in sorted(probs, key=probs.__getitem__, reverse=True)
-                       if o != NONE_OPTION and probs[o] >= PICK_AT)
-        if probs[NONE_OPTION] >= REFUSE_AT or not picked:
-            return Verdict(False, (), f"judge: none of the sentences states it "
-                                      f"(p={probs[NONE_OPTION]:.2f})", scores)
-        return Verdict(True, picked, f"judge: sentence {picked[0]} states it "
-                                     f"(p={probs[str(picked[0])]:.2f})", scores)
+        yes = probs["yes"] + probs["Yes"]
+        scores = {"p_yes": round(yes, 4)}
+        if rules.answerable and yes < VETO_BELOW:
+            return Verdict(False, (), f"judge: the evidence does not state it (P(yes)={yes:.2f} < "
+                                      f"{VETO_BELOW}), though the word checks passed", scores)
+        if not rules.answerable and yes >= RESCUE_FROM:
+            typed = tuple(e.number for e in evidence if has_answer_kind(question, e.text))
+            return Verdict(True, typed, f"judge: the evidence states it (P(yes)={yes:.2f} >= "
+                                        f"{RESCUE_FROM}), though the word checks did not find it",
+                           scores)
+        return Verdict(rules.answerable, rules.picked,
+                       f"judge agrees (P(yes)={yes:.2f}) with the word checks: {rules.reason}", scores)
 
 
 class RuleJudge:

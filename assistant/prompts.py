@@ -22,12 +22,12 @@ Evidence:
 
 Question: {question}"""
 
-# Asked after the shared prefix; the reply's first token is read from the logits.
-JUDGE_PICK = """\
+# Asked after the shared prefix; the reply's first token is read from the logits. (Asking the
+# 1.5B model to pick a sentence by number gave position, not content: it favoured [1]; the
+# yes/no question separated answerable from unanswerable questions better on the golden set.)
+JUDGE_ANSWERABLE = """\
 
-Before answering: which evidence sentence directly states the answer to this exact question? \
-Reply with its number only. Reply 0 if none of them states it: for example when the question \
-asks for a figure, name or date that none of them gives, or assumes something none of them says."""
+Before answering: does the evidence above state the answer to this exact question? Reply yes or no."""
 
 CONDENSE_SYSTEM = """\
 Rewrite the user's last question so that it can be understood without the conversation: \

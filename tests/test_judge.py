@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant import Assistant
 from assistant.evidence import Evidence
 from assistant.judge import LEAST_RELEVANCE, RuleJudge
 from assistant.question import profile
@@ -61,3 +62,31 @@ def test_off_point_sentences(sentence: str, supporting: tuple[int, ...], off: bo
 
     question = profile("Where is the first Stargate site?")
     assert off_point(sentence, supporting, Verdict(True, (1,), "picked"), question) is off
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answerable,unanswerable", [
+    ("When did Microsoft first invest in OpenAI?", "When did Oracle buy CoreWeave?"),
+    ("Who confirmed that construction of data centers has begun?",
+     "How many data centers does CoreWeave run for OpenAI?"),
+    ("Does Microsoft keep access to OpenAI's intellectual property?",
+     "How exactly do Microsoft and OpenAI define AGI in their agreement?"),
+])
+def test_llm_judge_says_yes_more_to_the_answerable_question(local_bot: Assistant, answerable: str,
+                                                            unanswerable: str) -> None:
+    """The real 1.5B model's P(yes) ranks an answerable question above an unanswerable one on
+    the same topic; the thresholds that turn it into decisions are chosen by the eval."""
+    from assistant.answering import Trace
+    from assistant.judge import LLMJudge, RuleJudge
+
+    pipeline = local_bot._pipeline()
+    judge = LLMJudge(local_bot.generator())
+
+    def p_yes(question: str) -> float:
+        asked = profile(question)
+        evidence = pipeline.gather(asked, Trace())[: local_bot.settings.evidence_sentences]
+        verdict = judge.judge(asked, evidence, RuleJudge().judge(asked, evidence))
+        assert verdict is not None
+        return verdict.scores["p_yes"]
+
+    assert p_yes(answerable) > p_yes(unanswerable)
