@@ -47,3 +47,27 @@ REFUSAL_UNKNOWN_NAME = "I can't answer that from the documents: none of them men
 REFUSAL_CLOSE = "The documents do not answer that question. What they do say: {quote} [{n}]."
 CONFLICT_NOTE = "The sources differ on this: {first} [{a}], while {second} [{b}]."
 FALLBACK_NOTICE = "The LLM failed ({reason}); this answer was assembled extractively from the evidence."
+
+# --- claim checking (assistant/claims.py) ---------------------------------------------------
+# The fixed instructions come first so llama.cpp keeps their KV state from claim to claim; the
+# claim's evidence and the claim follow, and the reply's first token is read from the logits.
+CLAIM_SYSTEM = """\
+You check claims against numbered evidence sentences from a set of documents. You know \
+nothing but the evidence. Compare names, numbers, dates and who did what exactly.
+Reply with one digit:
+1 if the evidence states the claim (the same facts, possibly in other words),
+2 if the evidence states something that makes the claim false (another number, date, name, \
+or the opposite),
+3 if the evidence does not say whether the claim is true."""
+
+CLAIM_USER = """\
+Evidence:
+{evidence}
+
+Claim: {claim}
+
+Reply 1, 2 or 3."""
+
+# Asked after CLAIM_USER once the verdict is known: which sentence decides it.
+CLAIM_WHICH = """\
+ Then: which evidence sentence decides it? Reply with its number only."""
