@@ -47,7 +47,7 @@ LLM_OPTIONS = {"1": "supported", "2": "contradicted", "3": "not in the documents
 
 # A clause boundary: "and"/"but"/";" with at least three words on each side (so that
 # "OpenAI, Oracle and SoftBank" stays one claim).
-_JOIN = re.compile(r"\s*(?:;|,?\s+(?:and|but|while|whereas)\s+)", re.IGNORECASE)
+_JOIN = re.compile(r"\s*(?:;|,?\s+(?:and|but|while|whereas))\s+", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(no longer|not|never|no|n't|lost|lose|loses|loss|relinquish\w*|"
                        r"(?:gave|give|gives|given|giving) up|ended|ends|stopped|without|none)\b", re.I)
 _ALL = re.compile(r"\b(all|any|entirely|completely|every|fully|totally|whole|everything)\b", re.I)
@@ -57,6 +57,7 @@ _OPENERS = frozenset("""however additionally meanwhile previously despite moving
 while although according reports one two three four five six seven eight nine ten twenty""".split())
 _YEAR = re.compile(r"^(19|20)\d{2}$")
 _CONDITIONAL = re.compile(r"\bif\b", re.IGNORECASE)
+_PAST = re.compile(r"\b(previously|formerly|used to|until now)\b", re.IGNORECASE)
 _LEAD_NAME = re.compile(r"^\W*([A-Z][\w’'&-]*)")
 
 
@@ -304,8 +305,10 @@ class ClaimChecker:
             key = point_words(_NEGATION.sub(" ", claim)) - names(claim)
             pos = next((e for e in pool if not negated(e.text) and _continues(key, e.text)), None)
             if neg is not None and pos is not None:
-                return _Decision("partly supported", "overstated: part of it continues",
-                                 [neg], pos, part=neg.text)
+                part = re.sub(r"\s+", " ", _ALL.sub("", claim)).strip()
+                word = _ALL.search(claim).group()  # type: ignore[union-attr]
+                return _Decision("partly supported", f"overstated: “{part}” is supported, but not "
+                                 f"“{word}”: the source says part of it continues", [neg], pos, part)
         if polarity_clash(claim, best.text) and coverage(claim, best) >= 0.75:
             return _Decision("contradicted", "the source states the opposite", [], best)
         return None
@@ -373,17 +376,18 @@ def negated_head(text: str, key: set[str]) -> str:
 
 
 def disagreement(claim: str, pool: list[Evidence]) -> tuple[Evidence, Evidence] | None:
-    """Two documents on the claim's point, one negating what the other affirms: the sentence
-    that negates first. Conditionals ("if OpenAI develops AGI ...") and lines without a full
-    stop (titles) state no fact."""
+    """Two documents on the claim's point, one negating what the other says continues: the
+    sentence that negates first. Conditionals ("if OpenAI develops AGI ..."), the past
+    ("Previously, ...") and lines without a full stop (titles) do not disagree with the present."""
     key = point_words(_NEGATION.sub(" ", claim)) - names(claim)
-    facts = [e for e in pool if not _CONDITIONAL.search(e.text) and coverage(claim, e) >= 0.5
-             and e.text.rstrip("\"'”’)").endswith((".", "!", "?"))]
+    facts = [e for e in pool if not _CONDITIONAL.search(e.text) and not _PAST.search(e.text)
+             and coverage(claim, e) >= 0.4 and e.text.rstrip("\"'”’)").endswith((".", "!", "?"))]
     pairs = []
     for a in facts:
         head = negated_head(a.text, key)
         for b in facts if head else []:
-            if b.doc_id != a.doc_id and not negated(b.text) and head in content_words(b.text):
+            if b.doc_id != a.doc_id and not negated(b.text) and coverage(claim, b) >= 0.5 \
+                    and _continues({head}, b.text):
                 pairs.append((coverage(claim, a) + coverage(claim, b), a, b))
     return max(pairs, key=lambda p: p[0])[1:] if pairs else None
 
