@@ -63,7 +63,7 @@ def check_html(result: ClaimCheck) -> str:
         at = v.end
     parts.append(esc(text[at:]))
     items = []
-    for i, v in enumerate(result.claims, 1):
+    for v in result.claims:
         quotes = [_quote("cites", c) for c in v.citations]
         quotes += [_quote("says otherwise", v.contradiction)] if v.contradiction else []
         quotes += [_quote("sources differ", c) for c in v.conflict or ()]

@@ -1,6 +1,6 @@
 """The claim-check eval: verdict accuracy and a confusion matrix over the golden claims set.
 
-    python -m evals.claims [--llm none|local|openai] [--limit N] [--out DIR] [--gate]
+    python -m evals.claims [--llm none|local|openai] [--limit N] [--every K] [--out DIR] [--gate]
 
 Each row of evals/datasets/claims.jsonl is a statement with the expected verdict of each of
 its claims, in order, and the evidence quotes that decide it (verbatim text of a corpus
@@ -114,9 +114,11 @@ def summarise(records: list[dict[str, Any]], times: list[float]) -> dict[str, An
 
 
 def run(bot: Assistant, rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from tqdm import tqdm
+
     records, times = [], []
     started = time.perf_counter()
-    for row in rows:
+    for row in tqdm(rows, desc=f"claims ({bot.settings.llm})", unit="statement", file=sys.stderr):
         t0 = time.perf_counter()
         check = bot.check(row["statement"])
         times.append(time.perf_counter() - t0)
@@ -164,18 +166,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--llm", choices=["local", "openai", "none"])
     p.add_argument("--dataset", type=Path, default=DATASET)
     p.add_argument("--limit", type=int, metavar="N", help="only the first N statements")
+    p.add_argument("--every", type=int, default=1, metavar="K",
+                   help="only every K-th statement (a fixed sample: rows 1, 1+K, 1+2K, ...)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="report folder (default: <data_dir>/eval/claims-<backend>)")
     p.add_argument("--gate", action="store_true")
     p.add_argument("--thresholds", type=Path, default=THRESHOLDS)
     args = p.parse_args(argv)
     try:
-        rows = load_claims(args.dataset)[: args.limit] if args.limit else load_claims(args.dataset)
+        rows = load_claims(args.dataset)[:: max(1, args.every)][: args.limit]
         settings = Settings(**({"llm": args.llm} if args.llm else {}))
         bot = Assistant(settings)
         if not bot.ingest().ok:
             print("warning: some corpus files failed to ingest", file=sys.stderr)
         summary, records = run(bot, rows)
+        summary["sample"] = {"dataset": str(args.dataset), "every": args.every, "limit": args.limit}
         out = args.out or settings.data_dir / "eval" / f"claims-{settings.llm}"
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
