@@ -50,15 +50,12 @@ FALLBACK_NOTICE = "The LLM failed ({reason}); this answer was assembled extracti
 
 # --- claim checking (assistant/claims.py) ---------------------------------------------------
 # The fixed instructions come first so llama.cpp keeps their KV state from claim to claim; the
-# claim's evidence and the claim follow, and the reply's first token is read from the logits.
+# claim's evidence and the claim follow, and the reply's first token ("yes"/"no") is read from
+# the logits. Probed on the 1.5B model: "is it stated?" separates true from unstated or false
+# claims (p 0.86-0.88 vs 0.11-0.30); "does it make the claim false?" did not (0.81 for a true one).
 CLAIM_SYSTEM = """\
-You check claims against numbered evidence sentences from a set of documents. You know \
-nothing but the evidence. Compare names, numbers, dates and who did what exactly.
-Reply with one digit:
-1 if the evidence states the claim (the same facts, possibly in other words),
-2 if the evidence states something that makes the claim false (another number, date, name, \
-or the opposite),
-3 if the evidence does not say whether the claim is true."""
+You check claims against evidence sentences from documents. You know nothing but the evidence. \
+Answer the question with yes or no."""
 
 CLAIM_USER = """\
 Evidence:
@@ -66,8 +63,4 @@ Evidence:
 
 Claim: {claim}
 
-Reply 1, 2 or 3."""
-
-# Asked after CLAIM_USER once the verdict is known: which sentence decides it.
-CLAIM_WHICH = """\
- Then: which evidence sentence decides it? Reply with its number only."""
+Question: does the evidence state that the claim is true? Answer yes or no."""
