@@ -165,6 +165,9 @@ def test_holds_every_number_and_name(claim: str, quote: str, held: bool) -> None
      "supported"),
     ("Oracle bought CoreWeave.", ["Oracle joined the mix as a significant cloud partner."],
      "not in the documents"),
+    # a rise is not a fall
+    ("Oracle's stock fell after the announcement.",
+     ["Oracle’s stock surged by 7% following the announcement."], "contradicted"),
     # a figure no sentence states, and none states another in its place
     ("Microsoft paid $2 billion for its right of first refusal.",
      ["Microsoft will retain a right of first refusal for additional capacity."],
@@ -282,14 +285,15 @@ def test_claims_eval_rejects_a_bad_dataset(tmp_path: Path) -> None:
 # --- the local model ---------------------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("statement,verdict", [
+    # each has a best match in the unsure band, so the model's yes/no decides it
     ("Oracle shares rose 7% after the announcement.", "supported"),
-    ("If Microsoft cannot meet OpenAI's demands, OpenAI may turn to a rival cloud provider.",
-     "supported"),
-    ("Microsoft paid $2 billion for its right of first refusal.", "not in the documents"),
+    ("Ten buildings are under development in Texas.", "supported"),
+    ("Microsoft owns OpenAI.", "not in the documents"),
+    ("The Abilene site is the smallest Stargate site.", "not in the documents"),
 ])
 def test_local_model_verdicts(local_bot: Assistant, statement: str, verdict: str) -> None:
     (v,) = local_bot.check(statement).claims
-    assert v.verdict == verdict, v.reason
+    assert v.verdict == verdict and v.reason.startswith("judge:"), v.reason
     _exact(local_bot, v.citations)
 
 
