@@ -1,6 +1,7 @@
 """Claim checking: is each claim of a statement supported, contradicted, or not in the documents?
 
-`split_claims` cuts a statement into claims (sentences, then clauses joined by "and"/"but"/";"),
+`split_claims` cuts a statement into claims (sentences, then clauses joined by "and", "but",
+"while", "whereas" or ";"),
 deterministically, keeping each claim's offsets in the statement. `ClaimChecker` gathers
 evidence for each claim with the answer pipeline's own retrieval and evidence stages, then
 decides in two layers:
@@ -8,8 +9,8 @@ decides in two layers:
 1. Deterministic checks, with every backend: a name or year that no retrieved text mentions
    (not in the documents); a number or year that differs from the one the best-matching
    sentence states in the same place (contradicted); a different party in the same role
-   (contradicted); the opposite polarity ("still exclusive" vs "no longer exclusive");
-   an overstatement ("all exclusivity") against a sentence saying part of it continues
+   (contradicted); the opposite polarity ("still exclusive" vs "no longer exclusive") or
+   direction ("fell" vs "surged"); an overstatement ("all exclusivity") against a sentence saying part of it continues
    (partly supported). With `ASSISTANT_LLM=none`, content-word coverage decides the rest.
 2. With an LLM, a claim the rules leave open and whose best match is unsure is a one-token
    yes/no ("does the evidence state that the claim is true?") read from the next-token logits
@@ -50,7 +51,7 @@ STATED_AT = 0.5  # the LLM's least probability of "yes" for a stated claim
 SUPPORT_AT = 0.62  # deterministic: least match score (relevance + coverage) to be supported
 ON_POINT = 0.6  # least share of the claim's words (no numbers) a sentence needs to contradict it
 
-# A clause boundary: "and"/"but"/";" with at least three words on each side (so that
+# A clause boundary ("and", "but", ";" ...) with at least three words on each side (so that
 # "OpenAI, Oracle and SoftBank" stays one claim).
 _JOIN = re.compile(r"\s*(?:;|,?\s+(?:and|but|while|whereas))\s+", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(no longer|not|never|no|n't|lost|lose|loses|loss|relinquish\w*|"
