@@ -10,8 +10,9 @@ decides in two layers:
    (not in the documents); a number or year that differs from the one the best-matching
    sentence states in the same place (contradicted); a different party in the same role
    (contradicted); the opposite polarity ("still exclusive" vs "no longer exclusive") or
-   direction ("fell" vs "surged"); an overstatement ("all exclusivity") against a sentence saying part of it continues
-   (partly supported). With `ASSISTANT_LLM=none`, content-word coverage decides the rest.
+   direction ("fell" vs "surged"); an overstatement ("all exclusivity") against a sentence
+   saying part of it continues (partly supported). With `ASSISTANT_LLM=none`, content-word
+   coverage decides the rest.
 2. With an LLM, a claim the rules leave open and whose best match is unsure is a one-token
    yes/no ("does the evidence state that the claim is true?") read from the next-token logits
    after the claim and its numbered evidence; the fixed instructions come first so llama.cpp
