@@ -69,6 +69,7 @@ _UP = re.compile(r"\b(ris(e|es|en|ing)|rose|surg\w*|soar\w*|increas\w*|grew|grow
                  r"climb\w*|gain\w*)\b", re.IGNORECASE)
 _DOWN = re.compile(r"\b(f[ae]ll\w*|drop\w*|declin\w*|decreas\w*|shr[aiu]nk\w*|plung\w*|"
                    r"slump\w*|tumbl\w*)\b", re.IGNORECASE)
+_TOKEN = re.compile(r"[\w’'&-]+")
 _LEAD_NAME = re.compile(r"^\W*([A-Z][\w’'&-]*)")
 
 
@@ -207,24 +208,40 @@ def number_clash(claim: str, e: Evidence) -> str:
 
 
 def party_clash(claim: str, e: Evidence) -> str:
-    """A name of the claim missing from a sentence that states its point with another name."""
+    """A name of the claim that the sentence, stating the claim's point, replaces by another
+    in the same place: the name next to the claim's neighbouring word ("SoftBank Chairman"
+    vs "Oracle Chairman", "Oracle is the largest investor" vs "Microsoft, the largest
+    investor"). "" when the sentence is not about the point or names no one in that place."""
     ours, theirs = names(claim), f"{e.context} {e.text}".lower()
-    missing = {n for n in ours if n not in theirs}
-    others = [n for n in _ordered_names(e.text) if n not in ours]
-    if missing and others and covers(point_words(claim) - ours, content_words(e.text)) >= 0.75:
-        name = sorted(missing)[0]
-        after = re.search(rf"{name}\w*\W+(\w+)", claim, re.IGNORECASE)  # "SoftBank Chairman"
-        same_place = after and re.search(rf"(\w+)\W+{re.escape(after.group(1))}", e.text)
-        other = same_place.group(1).lower() if same_place else ""
-        other = other if other in others else others[0]
-        return f"the source names {other.title()}, not {name.title()}"
+    missing = sorted(n for n in ours if n not in theirs)
+    if not missing or covers(point_words(claim) - ours, content_words(e.text)) < 0.75:
+        return ""
+    candidates = names(e.text) - ours
+    tokens = _TOKEN.findall(e.text)
+
+    def named(window: list[str]) -> str:
+        return next((n for t in window if (n := _bare(t)) in candidates and len(n) >= 3), "")
+
+    words = _TOKEN.findall(claim)
+    for name in missing:
+        at = next((i for i, w in enumerate(words) if _bare(w) == name), None)
+        if at is None:
+            continue
+        after = next((w for w in words[at + 1:] if point_words(w)), "")
+        before = next((w for w in reversed(words[:at]) if point_words(w)), "")
+        for i, token in enumerate(tokens):
+            other = ""
+            if after and point_words(token) == point_words(after):
+                other = named(tokens[max(0, i - 3):i])  # the name just before the same word
+            elif before and not after and point_words(token) == point_words(before):
+                other = named(tokens[i + 1:i + 4])
+            if other:
+                return f"the source names {other.title()}, not {name.title()}"
     return ""
 
 
-def _ordered_names(text: str) -> list[str]:
-    """The sentence's names (of three letters or more: not "AI") in the order they appear."""
-    found = names(text)
-    return sorted((n for n in found if len(n) >= 3), key=lambda n: text.lower().find(n))
+def _bare(token: str) -> str:
+    return re.sub(r"(’s|'s)$", "", token).lower()
 
 
 def holds(claim: str, quote: str) -> bool:
@@ -302,7 +319,7 @@ class ClaimChecker:
             chosen = self._llm(claim, ranked[:LLM_CANDIDATES])
             if chosen is not None:
                 return chosen
-        if match_score(claim, best) >= SUPPORT_AT:
+        if match_score(claim, best) >= SUPPORT_AT and numbers(claim) <= numbers(best.text):
             return _Decision("supported", f"sentence matches the claim "
                                           f"(score {match_score(claim, best):.2f})", [best])
         return _Decision("not in the documents", "no sentence states it (best match "
@@ -354,7 +371,8 @@ class ClaimChecker:
         if probs is None:
             return None
         if probs["yes"] >= STATED_AT:
-            proof = next((e for e in ranked if holds(claim, f"{e.context} {e.text}")), ranked[0])
+            proof = next((e for e in ranked if holds(claim, f"{e.context} {e.text}")
+                          and numbers(claim) <= numbers(e.text)), ranked[0])
             return _Decision("supported", f"judge: stated (p={probs['yes']:.2f})", [proof])
         return _Decision("not in the documents", f"judge: not stated (p={probs['yes']:.2f})", [])
 

@@ -100,6 +100,12 @@ def test_number_clash(claim: str, sentence: str, clash: str) -> None:
     ("Oracle is the largest investor in OpenAI.",
      "Microsoft, the largest investor in OpenAI, has relinquished its role.",
      "the source names Microsoft, not Oracle"),
+    ("SoftBank Chairman Larry Ellison confirmed that construction has begun.",
+     "At a White House press conference, Oracle Chairman Larry Ellison confirmed that "
+     "construction has begun.", "the source names Oracle, not Softbank"),
+    # a place the sentence does not give is not another party's place
+    ("Oracle is building data centers in Abilene.",
+     "At a White House press conference, Oracle confirmed that data centers are being built.", ""),
     ("Microsoft is the largest investor in OpenAI.",
      "Microsoft, the largest investor in OpenAI, has relinquished its role.", ""),
     # a sentence not about the claim's point says nothing about its parties
@@ -168,6 +174,10 @@ def test_holds_every_number_and_name(claim: str, quote: str, held: bool) -> None
     # a rise is not a fall
     ("Oracle's stock fell after the announcement.",
      ["Oracle’s stock surged by 7% following the announcement."], "contradicted"),
+    # a figure from the sentence before is another fact: "20 across multiple locations"
+    ("Oracle is building 20 data centers in Abilene.",
+     ["The first site, in Abilene, is expected to play a central role for Oracle."],
+     "not in the documents"),
     # a figure no sentence states, and none states another in its place
     ("Microsoft paid $2 billion for its right of first refusal.",
      ["Microsoft will retain a right of first refusal for additional capacity."],
