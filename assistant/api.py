@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # imported where used: they load llama-index, and `import ass
     from llama_index.core.chat_engine.types import BaseChatEngine
 
     from assistant.answering import AnswerPipeline, AnswerStream
+    from assistant.claims import ClaimCheck
     from assistant.ingest import FileResult, IngestReport
     from assistant.models import Event
 
@@ -421,3 +422,22 @@ class Assistant:
         from assistant.llamaindex import AssistantChatEngine
 
         return AssistantChatEngine(self)
+
+    # --- claim checking (assistant/claims.py) --------------------------------------------
+    def check(self, statement: str) -> ClaimCheck:
+        """Each claim of `statement`: supported, contradicted, partly supported or not in the
+        documents, with the exact spans that decide it."""
+        from assistant.claims import ClaimChecker
+
+        statement = (statement or "").strip()
+        if not statement:
+            raise QuestionError("The statement is empty: paste the claim(s) to check.")
+        if len(statement) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"The statement is {len(statement):,} characters; the limit is "
+                f"{self.settings.max_question_chars:,} (ASSISTANT_MAX_QUESTION_CHARS). Shorten it.")
+        self._require_documents()
+        pipeline = self._pipeline()
+        generator = self.generator() if self.settings.llm != "none" else None
+        checker = ClaimChecker(pipeline, lambda doc_id: self.document(doc_id).text, generator)
+        return checker.check(statement, self.settings.llm)

@@ -191,6 +191,27 @@ def chat(llm: str | None, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("statement")
+@LLM_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the whole ClaimCheck as JSON.")
+@_guard
+def check(statement: str, llm: str | None, as_json: bool) -> None:
+    """Check each claim of STATEMENT: supported, contradicted, partly or not in the documents."""
+    result = _assistant(llm).check(statement)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    for v in result.claims:
+        click.echo(f"[{v.verdict}] {v.claim}\n    {v.reason}")
+        if v.supported_part:
+            click.echo(f"    supported part: “{v.supported_part}”")
+        for label, c in [*(("cites", c) for c in v.citations),
+                         *((("says otherwise", v.contradiction),) if v.contradiction else ()),
+                         *(("sources differ", c) for c in v.conflict or ())]:
+            click.echo(f"    {label}: “{c.quote}” — {c.title} ({c.source}, chars {c.start}-{c.end})")
+
+
+@main.command()
 @_guard
 def documents() -> None:
     """List the documents in the store."""

@@ -47,3 +47,20 @@ REFUSAL_UNKNOWN_NAME = "I can't answer that from the documents: none of them men
 REFUSAL_CLOSE = "The documents do not answer that question. What they do say: {quote} [{n}]."
 CONFLICT_NOTE = "The sources differ on this: {first} [{a}], while {second} [{b}]."
 FALLBACK_NOTICE = "The LLM failed ({reason}); this answer was assembled extractively from the evidence."
+
+# --- claim checking (assistant/claims.py) ---------------------------------------------------
+# The fixed instructions come first so llama.cpp keeps their KV state from claim to claim; the
+# claim's evidence and the claim follow, and the reply's first token ("yes"/"no") is read from
+# the logits. Probed on the 1.5B model: "is it stated?" separates true from unstated or false
+# claims (p 0.86-0.88 vs 0.11-0.30); "does it make the claim false?" did not (0.81 for a true one).
+CLAIM_SYSTEM = """\
+You check claims against evidence sentences from documents. You know nothing but the evidence. \
+Answer the question with yes or no."""
+
+CLAIM_USER = """\
+Evidence:
+{evidence}
+
+Claim: {claim}
+
+Question: does the evidence state that the claim is true? Answer yes or no."""

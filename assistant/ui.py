@@ -287,6 +287,9 @@ def build_ui(bot: Assistant) -> gr.Blocks:
 
         # one model, one job at a time: chat, ingest, remove and eval share a queue
         busy: dict[str, Any] = {"concurrency_id": "assistant", "concurrency_limit": 1}
+        from assistant.ui_check import build_check_tab  # the "Check a claim" tab
+
+        build_check_tab(bot, demo, busy)
         ask_args: dict[str, Any] = {"fn": respond, "inputs": [question, chatbot, history],
                                     "outputs": [chatbot, history, question], **busy}
         question.submit(**ask_args, api_name="ask")

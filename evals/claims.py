@@ -1,0 +1,203 @@
+"""The claim-check eval: verdict accuracy and a confusion matrix over the golden claims set.
+
+    python -m evals.claims [--llm none|local|openai] [--limit N] [--every K] [--out DIR] [--gate]
+
+Each row of evals/datasets/claims.jsonl is a statement with the expected verdict of each of
+its claims, in order, and the evidence quotes that decide it (verbatim text of a corpus
+document). A row whose statement splits into another number of claims scores every expected
+claim as wrong. Besides accuracy: evidence recall (a decided claim cites an expected quote),
+conflict recall (a "sources differ" claim gets both sides) and the count of `supported`
+verdicts without a span holding the claim's numbers and names (must be 0). Writes summary.json
+and rows.jsonl; `--gate` applies the [claims-<backend>] section of evals/thresholds.toml.
+Exit codes as `python -m evals`: 0 done (gate passed), 1 gate failed, 2 could not run.
+Not here: the checking itself (`assistant/claims.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assistant import Assistant, AssistantError, Settings
+from assistant.claims import VERDICTS, ClaimVerdict, holds
+
+DATASET = Path(__file__).resolve().parent / "datasets" / "claims.jsonl"
+THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
+
+
+def load_claims(path: Path = DATASET) -> list[dict[str, Any]]:
+    """The rows of a claims dataset; ValueError naming the line for anything malformed."""
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not JSON ({exc})") from None
+        if not row.get("statement") or not row.get("claims"):
+            raise ValueError(f"{path}:{n}: a row needs a statement and its claims")
+        for claim in row["claims"]:
+            if claim.get("verdict") not in VERDICTS:
+                raise ValueError(f"{path}:{n}: verdict {claim.get('verdict')!r} is not one of "
+                                 f"{', '.join(VERDICTS)}")
+        rows.append(row)
+    return rows
+
+
+def _cited(v: ClaimVerdict) -> list[str]:
+    quotes = [c.quote for c in v.citations]
+    quotes += [v.contradiction.quote] if v.contradiction else []
+    return quotes + [c.quote for c in v.conflict or ()]
+
+
+def score_row(row: dict[str, Any], got: list[ClaimVerdict]) -> list[dict[str, Any]]:
+    """One record per expected claim: expected and predicted verdict, evidence and conflict hits."""
+    split_ok = len(got) == len(row["claims"])
+    records = []
+    for i, expected in enumerate(row["claims"]):
+        v = got[i] if split_ok else None
+        predicted = v.verdict if v else "split error"
+        cited = _cited(v) if v else []
+        records.append({
+            "id": f"{row['id']}#{i + 1}", "tags": row.get("tags", []),
+            "claim": v.claim if v else row["statement"], "expected": expected["verdict"],
+            "predicted": predicted, "correct": predicted == expected["verdict"],
+            "reason": v.reason if v else f"split into {len(got)} claims, expected "
+                                         f"{len(row['claims'])}",
+            "evidence_hit": any(q in c or c in q for q in expected["evidence"] for c in cited)
+            if expected["evidence"] else None,
+            "sources_differ": bool(expected.get("sources_differ")),
+            "conflict": bool(v and v.conflict),
+            "unproven_support": bool(v and v.verdict == "supported" and
+                                     not any(holds(v.claim, c.quote) for c in v.citations)),
+            "cited": cited})
+    return records
+
+
+def summarise(records: list[dict[str, Any]], times: list[float]) -> dict[str, Any]:
+    labels = [*VERDICTS, "split error"]
+    matrix = {e: {p: 0 for p in labels} for e in VERDICTS}
+    for r in records:
+        matrix[r["expected"]][r["predicted"]] += 1
+    with_evidence = [r for r in records if r["evidence_hit"] is not None and r["correct"]]
+    differ = [r for r in records if r["sources_differ"]]
+    same = [r for r in records if not r["sources_differ"]]
+    by_tag: dict[str, float] = {}
+    for tag in sorted({t for r in records for t in r["tags"]}):
+        chosen = [r["correct"] for r in records if tag in r["tags"]]
+        by_tag[tag] = round(sum(chosen) / len(chosen), 4)
+    return {
+        "claims": len(records),
+        "metrics": {
+            "accuracy": round(sum(r["correct"] for r in records) / len(records), 4),
+            "evidence_recall": round(sum(r["evidence_hit"] for r in with_evidence) /
+                                     len(with_evidence), 4) if with_evidence else None,
+            "conflict_recall": round(sum(r["conflict"] for r in differ) / len(differ), 4)
+            if differ else None,
+            "conflict_false_alarms": round(sum(r["conflict"] for r in same) / len(same), 4)
+            if same else None,
+            "unproven_support": sum(r["unproven_support"] for r in records),
+            "statement_s_median": round(statistics.median(times), 3) if times else None,
+        },
+        "confusion": matrix, "by_tag": by_tag,
+        "wrong": [f"{r['id']}: expected {r['expected']}, got {r['predicted']} ({r['reason']})"
+                  for r in records if not r["correct"]],
+    }
+
+
+def run(bot: Assistant, rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from tqdm import tqdm
+
+    records, times = [], []
+    started = time.perf_counter()
+    for row in tqdm(rows, desc=f"claims ({bot.settings.llm})", unit="statement", file=sys.stderr):
+        t0 = time.perf_counter()
+        check = bot.check(row["statement"])
+        times.append(time.perf_counter() - t0)
+        records += score_row(row, check.claims)
+    summary = summarise(records, times)
+    summary.update({"created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "backend": bot.settings.llm, "statements": len(rows),
+                    "wall_s": round(time.perf_counter() - started, 2)})
+    return summary, records
+
+
+def check_gate(summary: dict[str, Any], backend: str, path: Path = THRESHOLDS) -> list[str]:
+    """Each metric under its minimum, or over its maximum (a key ending in _max)."""
+    section = f"claims-{backend}"
+    table = tomllib.loads(path.read_text(encoding="utf-8")).get(section)
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: no [{section}] section")
+    failures = []
+    for key, limit in table.items():
+        name = key.removesuffix("_max")
+        value = summary["metrics"].get(name)
+        if value is None:
+            failures.append(f"{name}: not measured (its limit is {limit:g})")
+        elif key.endswith("_max") and value > limit:
+            failures.append(f"{name} = {value:.4g} is over its maximum {limit:g}")
+        elif not key.endswith("_max") and value < limit:
+            failures.append(f"{name} = {value:.4g} is under its minimum {limit:g}")
+    return failures
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [f"Claim check ({summary['backend']}): {summary['claims']} claims in "
+             f"{summary['statements']} statements, {summary['wall_s']} s"]
+    lines += [f"  {k}: {v}" for k, v in summary["metrics"].items()]
+    labels = [*VERDICTS, "split error"]
+    lines.append("  confusion (rows expected, columns predicted: " + " | ".join(labels) + ")")
+    for expected, row in summary["confusion"].items():
+        lines.append(f"    {expected:>22}: " + "  ".join(f"{row[p]:>3}" for p in labels))
+    lines += [f"  wrong: {w}" for w in summary["wrong"]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m evals.claims", description=__doc__.split("\n")[0])
+    p.add_argument("--llm", choices=["local", "openai", "none"])
+    p.add_argument("--dataset", type=Path, default=DATASET)
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N statements")
+    p.add_argument("--every", type=int, default=1, metavar="K",
+                   help="only every K-th statement (a fixed sample: rows 1, 1+K, 1+2K, ...)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="report folder (default: <data_dir>/eval/claims-<backend>)")
+    p.add_argument("--gate", action="store_true")
+    p.add_argument("--thresholds", type=Path, default=THRESHOLDS)
+    args = p.parse_args(argv)
+    try:
+        rows = load_claims(args.dataset)[:: max(1, args.every)][: args.limit]
+        settings = Settings(**({"llm": args.llm} if args.llm else {}))
+        bot = Assistant(settings)
+        if not bot.ingest().ok:
+            print("warning: some corpus files failed to ingest", file=sys.stderr)
+        summary, records = run(bot, rows)
+        summary["sample"] = {"dataset": str(args.dataset), "every": args.every, "limit": args.limit}
+        out = args.out or settings.data_dir / "eval" / f"claims-{settings.llm}"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        (out / "rows.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+        print(format_summary(summary) + f"\nReport: {out / 'summary.json'}")
+        failures = check_gate(summary, settings.llm, args.thresholds) if args.gate else []
+    except (ValueError, OSError, AssistantError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if failures:
+        print(f"\nGate [claims-{settings.llm}] FAILED:\n" + "\n".join(f"  - {f}" for f in failures))
+        return 1
+    if args.gate:
+        print(f"\nGate [claims-{settings.llm}] passed.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
