@@ -112,6 +112,10 @@ class SearchRequest(_Body):
     k: StrictInt | None = None
 
 
+class CheckRequest(_Body):
+    statement: StrictStr
+
+
 def _question_and_history(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
     """System, developer and tool messages are dropped: the assistant keeps its own rules."""
     turns = [m for m in messages if m.role in ("user", "assistant")]
@@ -247,6 +251,10 @@ def create_app(bot: Assistant) -> FastAPI:
     def search(body: SearchRequest) -> dict[str, Any]:
         hits = bot.search(body.query, body.k)
         return {"object": "list", "data": [asdict(h) for h in hits]}
+
+    @v1.post("/check")
+    def check(body: CheckRequest) -> dict[str, Any]:
+        return bot.check(body.statement).to_dict()
 
     @v1.get("/documents")
     def documents() -> dict[str, Any]:

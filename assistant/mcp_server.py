@@ -71,6 +71,16 @@ def build_server(bot: Assistant) -> AssistantMCP:
             raise ToolError(str(exc)) from exc
 
     @server.tool()
+    def check(statement: str) -> dict[str, Any]:
+        """Check a statement against the documents: one verdict per claim in it (supported,
+        contradicted, partly supported, or not in the documents), with the exact cited spans
+        that decide it."""
+        try:
+            return bot.check(statement).to_dict()
+        except AssistantError as exc:
+            raise ToolError(str(exc)) from exc
+
+    @server.tool()
     def list_documents() -> list[dict[str, Any]]:
         """The stored documents: doc_id, title, source, publisher, chunks, ingested_at.
         Read one as the resource document://<doc_id>."""

@@ -106,6 +106,18 @@ def test_search_and_documents(api: tuple[str, Assistant]) -> None:
     assert health["status"] == "ok" and health["documents"] == 2
 
 
+def test_check_gives_a_verdict_per_claim_with_exact_spans(api: tuple[str, Assistant]) -> None:
+    url, _ = api
+    body = {"statement": "Oracle's stock rose 7%. Microsoft invested $5 billion in 2019."}
+    claims = httpx.post(f"{url}/v1/check", json=body, timeout=120).json()["claims"]
+    assert [c["verdict"] for c in claims] == ["supported", "contradicted"]
+    for claim in claims:
+        for c in claim["citations"]:
+            text = httpx.get(f"{url}/v1/documents/{c['doc_id']}").json()["text"]
+            assert text[c["start"]:c["end"]] == c["quote"]
+    assert httpx.post(f"{url}/v1/check", json={"statement": 7}).status_code == 400
+
+
 @pytest.mark.parametrize(("body", "says"), [
     ({"messages": [{"role": "user", "content": "   "}]}, "The question is empty"),
     ({"messages": [{"role": "user", "content": "x" * 3000}]}, "the limit is 2,000"),

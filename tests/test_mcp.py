@@ -37,6 +37,8 @@ async def session(params: StdioServerParameters) -> dict[str, Any]:
         out["empty"] = await client.call_tool("ask", {"question": "  "})
         out["search"] = await client.call_tool("search", {"query": "Abilene", "k": 2})
         out["documents"] = await client.call_tool("list_documents", {})
+        out["check"] = await client.call_tool("check", {"statement": "Oracle's stock rose 7%. "
+                                                        "Microsoft invested $5 billion in 2019."})
         out["resources"] = (await client.list_resources()).resources
         cited = out["ask"].structured_content["citations"][0]
         out["text"] = await client.read_resource(f"document://{cited['doc_id']}")
@@ -53,7 +55,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_mcp_client_lists_tools_asks_and_reads_a_document(data_dir: Path) -> None:
     params = StdioServerParameters(command=ASSISTANT_EXE, args=["mcp"], env=server_env(data_dir))
     out = anyio.run(session, params)
-    assert set(out["tools"]) == {"ask", "search", "list_documents"}
+    assert set(out["tools"]) == {"ask", "search", "list_documents", "check"}
+    verdicts = [c["verdict"] for c in out["check"].structured_content["claims"]]
+    assert verdicts == ["supported", "contradicted"]
     assert "question" in out["tools"]["ask"].input_schema["properties"]
     answer = out["ask"].structured_content
     assert not out["ask"].is_error and not answer["refused"] and "Abilene" in answer["text"]
