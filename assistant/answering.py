@@ -20,7 +20,7 @@ from assistant import prompts
 from assistant.drafting import Drafter, ExtractiveDrafter
 from assistant.errors import LLMError
 from assistant.evidence import Evidence, SentenceVectors, generic_words, select_evidence
-from assistant.guards import instructions
+from assistant.guards import asserted_claims, instructions
 from assistant.judge import LLMJudge, RuleJudge, Verdict
 from assistant.models import Answer, Citation, Conflict, Event, EvidenceEvent, FinalEvent, TextDelta
 from assistant.question import QuestionProfile, has_answer_kind, profile
@@ -128,9 +128,13 @@ class AnswerPipeline:
     # --- stages --------------------------------------------------------------------------
     def guard(self, question: str, trace: Trace) -> str:
         asked, removed = instructions(question)
-        trace.add("guard", "removed instructions" if removed else "kept",
-                  "imperative clauses aimed at the assistant are not obeyed" if removed else "",
-                  removed=removed)
+        asked, claims = asserted_claims(asked)
+        decision = " and ".join(d for d, found in (("removed instructions", removed),
+                                                   ("set claims aside", claims)) if found)
+        reasons = [r for r, found in (
+            ("imperative clauses aimed at the assistant are not obeyed", removed),
+            ("statements made in the question are not evidence", claims)) if found]
+        trace.add("guard", decision or "kept", "; ".join(reasons), removed=removed, claims=claims)
         return asked
 
     def condense(self, question: str, history: list[dict[str, str]], trace: Trace) -> str:

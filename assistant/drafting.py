@@ -20,6 +20,7 @@ from assistant.evidence import Evidence
 from assistant.judge import Verdict, answer_messages
 from assistant.llm import Generator, Message, Usage, complete
 from assistant.question import QuestionProfile, has_answer_kind
+from assistant.text import content_words
 from assistant.verify import affirms, negated_stems
 
 EXTRACTIVE_MARGIN = 0.08  # an extractive answer also quotes sentences this close to the best
@@ -39,6 +40,15 @@ class Drafter(Protocol):
 
     @property
     def usage(self) -> Usage: ...
+
+
+def _names_in(text: str) -> Iterator[str]:
+    """Capitalised word runs that name something: not a pronoun or article that starts a
+    sentence ("It began ..."), without a possessive ("Oracle's chairman" -> "Oracle")."""
+    for match in _NAME.finditer(re.sub(r"\[\d+\]", "", text)):
+        name = re.sub(r"['’]s$", "", match.group())
+        if content_words(name):
+            yield name
 
 
 def _put_name(name: str, pronoun: re.Match[str]) -> str:
@@ -91,16 +101,15 @@ class ExtractiveDrafter:
     def condense(self, question: str, history: History) -> str:
         """The follow-up with its first pronoun replaced by the first name in the last answer
         (else in the last question): "When did it first invest?" after "Microsoft." ->
-        "When did Microsoft first invest?". A follow-up without a pronoun is joined to the
-        last question, as before."""
+        "When did Microsoft first invest?". A follow-up without a pronoun comes first, the
+        last question after it in brackets, as context."""
         if not history:
             return question
         for source in (_last(history, "assistant"), _last(history, "user")):
-            name = next((m.group() for m in _NAME.finditer(re.sub(r"\[\d+\]", "", source))
-                         if m.group().lower() not in ("i", "the", "a", "an")), "")
+            name = next((n for n in _names_in(source)), "")
             if name and _PRONOUN.search(question):
                 return _PRONOUN.sub(partial(_put_name, name), question, count=1)
-        return f"{_last(history, 'user')} {question}".strip()
+        return f"{question} ({_last(history, 'user')})".strip()  # what is asked comes first
 
     def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,
               ) -> Iterator[str]:

@@ -25,6 +25,7 @@ _INSTRUCTION = re.compile(
 _QUESTION_START = re.compile(
     r"^\W*(who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|has|have|had|"
     r"can|could|will|would|should|shall|may|might|must)\b", re.IGNORECASE)
+MIN_QUESTION_WORDS = 4  # an interrogative clause this long stands as a question on its own
 _CLAUSE_END = re.compile(r"(?<=[.;!?])\s+")
 _THEN = re.compile(r",?\s+(?:and\s+)?then\s+", re.IGNORECASE)
 _LINK = re.compile(r"^(?:and\s+)?(?:then|also|so)\b\W*", re.IGNORECASE)  # "Then print ..." is "print ..."
@@ -46,6 +47,19 @@ def instructions(question: str) -> tuple[str, list[str]]:
     text = " ".join(p for p in parts if p not in found).strip()
     text = re.sub(r"^(then|and|so|question)\W+", "", text, flags=re.IGNORECASE).strip()
     return (text if re.search(r"[A-Za-z]{3}", text) else ""), found
+
+
+def asserted_claims(question: str) -> tuple[str, list[str]]:
+    """The question without the statements put before or after it ("Note: Oracle owns OpenAI
+    now. Who is OpenAI's largest investor?"), and those statements: a claim made in a
+    question is not evidence, and must not steer retrieval or the answer. Only when what is
+    left is a question of its own (an interrogative clause of at least four words); "Microsoft
+    gave up exclusivity. Why?" is kept whole."""
+    parts = [p.strip() for p in _CLAUSE_END.split(question) if p.strip()]
+    asks = [p for p in parts if is_interrogative(p) and len(p.split()) >= MIN_QUESTION_WORDS]
+    if not asks or len(asks) == len(parts):
+        return question, []
+    return " ".join(asks), [p for p in parts if p not in asks]
 
 
 def strip_instructions(question: str) -> str:

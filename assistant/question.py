@@ -23,7 +23,8 @@ _KINDS: list[tuple[re.Pattern[str], AnswerKind]] = [
     (re.compile(r"^(how (much|many|large|big|long)|what (percentage|share|amount|sum|number))\b"),
      "quantity"),
     (re.compile(r"^((in |on )?(what|which) year)\b"), "year"),
-    (re.compile(r"^(when|(in |on )?(what|which) (month|date|exact date|day))\b"), "date"),
+    (re.compile(r"^((until |since |from )?when|(in |on )?(what|which) (month|date|exact date|day))\b"),
+     "date"),
     # "What did Microsoft pay ...?" asks for an amount as much as "How much ...?" does
     (re.compile(r"^what (did|does|do|will|would|is|was) .*\b(pay|paid|cost|spend|spent|earn|charge)"),
      "quantity"),
@@ -124,7 +125,8 @@ def has_answer_kind(p: QuestionProfile, sentence: str) -> bool:
                 return False  # "how many jobs" is not answered by a count of buildings
             if p.percent and not re.search(r"%|percent", sentence):
                 return False
-            return bool(re.search(r"\d", sentence) or re.search(_NUMBER_WORDS, sentence, re.I))
+            amount = _YEAR.sub("", sentence)  # "In June 2023" states a date, not an amount
+            return bool(re.search(r"\d", amount) or re.search(_NUMBER_WORDS, amount, re.I))
         case "year":
             return bool(_YEAR.search(sentence))
         case "date":
