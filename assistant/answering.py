@@ -108,10 +108,10 @@ def _is_repeat(claim: str, emitted: list[str]) -> bool:
 def off_point(sentence: str, supporting: tuple[int, ...], verdict: Verdict,
               question: QuestionProfile) -> bool:
     """A supported sentence that does not answer: every evidence sentence that supports it is one
-    the judge did not pick as stating the answer, and it shares none of the question's focus
-    words. (True and cited, but about a tempting neighbour of the answer.)"""
+    the judge did not pick as stating the answer, and it shares none of the question's words,
+    names included. (True and cited, but about a tempting neighbour of the answer.)"""
     return (bool(verdict.picked) and not set(supporting) & set(verdict.picked)
-            and covers(question.focus, content_words(sentence)) == 0)
+            and covers(question.content, content_words(sentence)) == 0)
 
 
 class AnswerPipeline:
