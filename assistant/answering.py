@@ -200,7 +200,9 @@ class AnswerPipeline:
         citer = _Citer(pool)
         generic = generic_words(pool)
         emitted: list[str] = []
-        claims: list[str] = []
+        claims: list[str] = []  # kept sentences
+        dropped: list[str] = []  # dropped sentences (other than the answer's lost first claim)
+        lost_answer: list[str] = []  # the first sentence, when what it claims failed
         notice = ""
         refusal = prompts.REFUSAL
 
@@ -216,7 +218,16 @@ class AnswerPipeline:
         def verified(draft_sentence: str) -> Iterator[Event]:
             checked = check_sentence(draft_sentence, evidence, self.vectors,
                                      self.settings.support_threshold, standalone, generic)
-            if checked.supported and _is_repeat(checked.text, claims):
+            if lost_answer:
+                trace.add("verify", "dropped", "the answer's first claim failed, so this is not an "
+                          "answer to the question", sentence=checked.text)
+            elif checked.failed_claim and not claims and not dropped:
+                # The first sentence states the answer; when it is unsupported, what follows is
+                # padding around an answer that failed ("The initiative aims to invest ...").
+                lost_answer.append(checked.text)
+                trace.add("verify", "dropped", f"{checked.reason}; it was the answer, so the rest "
+                          "is not one", sentence=checked.text, support=round(checked.support, 3))
+            elif checked.supported and _is_repeat(checked.text, claims):
                 trace.add("verify", "dropped", "repeats an earlier sentence", sentence=checked.text)
             elif checked.supported and off_point(checked.text, checked.evidence, verdict, asked_profile):
                 trace.add("verify", "dropped", "does not address the question: supported only by "
@@ -229,6 +240,7 @@ class AnswerPipeline:
                           evidence=list(checked.evidence))
                 yield from emit(_with_markers(checked.text, numbers))
             elif checked.text:
+                dropped.append(checked.text)
                 trace.add("verify", "dropped", checked.reason, sentence=checked.text,
                           support=round(checked.support, 3))
 

@@ -36,6 +36,7 @@ class CheckedSentence:
     supported: bool
     evidence: tuple[int, ...]  # evidence numbers it is cited to (empty when dropped)
     reason: str = ""
+    failed_claim: bool = False  # dropped because what it claims is not in the evidence
 
 
 def normalise_markers(draft: str) -> str:
@@ -81,18 +82,18 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     if not claim.strip(" .") and len(cited) == 1 and 1 <= cited[0] <= len(evidence):
         claim = evidence[cited[0] - 1].text  # a bare "[2]": the model points at its answer
     if not claim or says_unknown(claim) or not evidence:
-        return CheckedSentence(claim, 0.0, False, (), "says it does not know")
+        return CheckedSentence(claim, 0.0, False, (), "says it does not know", True)
     evidence_text = " ".join(e.text for e in evidence)
     loose = numbers(claim) - numbers(evidence_text)
     if loose:
-        return CheckedSentence(claim, 0.0, False, (), f"numbers in no evidence: {sorted(loose)}")
+        return CheckedSentence(claim, 0.0, False, (), f"numbers in no evidence: {sorted(loose)}", True)
     echoed = echoed_premise(claim, question, evidence_text)
     if echoed:
         return CheckedSentence(claim, 0.0, False, (), f"premise in no evidence: {sorted(echoed)}")
     scores = support_scores(claim, [e.text for e in evidence], vectors, generic)
     best = int(np.argmax(scores))
     if scores[best] < threshold:
-        return CheckedSentence(claim, scores[best], False, (), "no evidence supports it")
+        return CheckedSentence(claim, scores[best], False, (), "no evidence supports it", True)
     keep = tuple(sorted({n for n in cited if 1 <= n <= len(evidence)
                          and scores[n - 1] >= max(threshold, scores[best] - CITE_MARGIN)}))
     return CheckedSentence(claim, scores[best], True, keep or (evidence[best].number,))
