@@ -70,6 +70,18 @@ def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
             if any(same_word(w, q) for q in asked) and not any(same_word(w, k) for k in known)}
 
 
+REPEAT_RUN = 5  # a run of this many words said twice in one sentence is the model looping
+
+
+def repeats_itself(sentence: str) -> bool:
+    """Whether some run of REPEAT_RUN words occurs twice in the sentence ("..., which was
+    revealed during Trump's announcement of the Stargate Project, which was revealed during
+    Trump's announcement of the Stargate Project")."""
+    tokens = sentence.lower().split()
+    runs = [tuple(tokens[i:i + REPEAT_RUN]) for i in range(len(tokens) - REPEAT_RUN + 1)]
+    return len(runs) != len(set(runs))
+
+
 def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVectors,
                    threshold: float, question: str = "",
                    generic: frozenset[str] = frozenset()) -> CheckedSentence:
@@ -83,6 +95,8 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
         claim = evidence[cited[0] - 1].text  # a bare "[2]": the model points at its answer
     if not claim or says_unknown(claim) or not evidence:
         return CheckedSentence(claim, 0.0, False, (), "says it does not know", True)
+    if repeats_itself(claim):
+        return CheckedSentence(claim, 0.0, False, (), "repeats itself (a degenerate draft)")
     evidence_text = " ".join(e.text for e in evidence)
     loose = numbers(claim) - numbers(evidence_text)
     if loose:

@@ -90,3 +90,15 @@ def test_llm_judge_says_yes_more_to_the_answerable_question(local_bot: Assistant
         return verdict.scores["p_yes"]
 
     assert p_yes(answerable) > p_yes(unanswerable)
+
+
+@pytest.mark.parametrize("sentence,repeats", [
+    ("The change was revealed during Trump's announcement of the Stargate Project, which was "
+     "revealed during Trump's announcement of the Stargate Project.", True),
+    ("The first site, in Abilene, is expected to play a central role in the Stargate Project.", False),
+    ("Microsoft will retain a right of first refusal, and a right of first refusal only.", False),
+])
+def test_a_sentence_that_repeats_itself_is_degenerate(sentence: str, repeats: bool) -> None:
+    from assistant.verify import repeats_itself
+
+    assert repeats_itself(sentence) is repeats
