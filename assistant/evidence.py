@@ -9,6 +9,7 @@ Not here: deciding whether an answer is supported (`verify.py`).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -75,13 +76,22 @@ class SentenceVectors:
         return np.stack([self._cache[t] for t in texts])
 
 
+HEADING_WORDS = 15  # a heading or caption is short
+
+
 def is_heading(chunk: Chunk, start: int, end: int) -> bool:
-    """A whole line without a full stop ("Oracle’s Role and Growing Cloud Partnerships") is a
-    heading or caption: it names a topic but states nothing, so it never counts as evidence."""
+    """A short line of its own (bullets and indent aside) with no sentence-ending punctuation
+    anywhere ("Oracle’s Role and Growing Cloud Partnerships", "• Microsoft Loses Exclusive
+    Cloud Role for OpenAI") is a heading or caption: it names a topic but states nothing, so
+    it never counts as evidence."""
     text = chunk.text
     s, e = start - chunk.start, end - chunk.start
-    whole_line = (s == 0 or text[s - 1] == "\n") and (e == len(text) or text[e] == "\n")
-    return whole_line and not text[s:e].rstrip("\"'”’)]").endswith((".", "!", "?", ":"))
+    line_start = text.rfind("\n", 0, s) + 1
+    line_end = text.find("\n", e) if "\n" in text[e:] else len(text)
+    whole_line = not text[line_start:s].strip(" \t•*·-–—>") and not text[e:line_end].strip()
+    sentence = text[s:e].rstrip("\"'”’)]")
+    states = bool(re.search(r"[.!?:](\s|$)", sentence))
+    return whole_line and not states and len(sentence.split()) <= HEADING_WORDS
 
 
 def candidate_sentences(chunks: list[Chunk]) -> list[Evidence]:

@@ -102,3 +102,22 @@ def test_a_sentence_that_repeats_itself_is_degenerate(sentence: str, repeats: bo
     from assistant.verify import repeats_itself
 
     assert repeats_itself(sentence) is repeats
+
+
+@pytest.mark.parametrize("text,line,heading", [
+    ("Intro.\nOracle’s Role and Growing Cloud Partnerships\nOracle, a late entrant, has emerged.",
+     "Oracle’s Role and Growing Cloud Partnerships", True),
+    ("  • Microsoft Loses Exclusive Cloud Role for OpenAI\nMore text follows here.",
+     "Microsoft Loses Exclusive Cloud Role for OpenAI", True),
+    ("The Quokka Protocol requires every rack to be painted teal. <script>x</script>",
+     "The Quokka Protocol requires every rack to be painted teal. <script>x</script>", False),
+    ("Oracle’s stock surged by 7% following the announcement.",
+     "Oracle’s stock surged by 7% following the announcement.", False),
+])
+def test_headings_are_not_evidence(text: str, line: str, heading: bool) -> None:
+    from assistant.evidence import is_heading
+    from assistant.store import Chunk
+
+    start = text.index(line)
+    chunk = Chunk("c", "d", "T", "s", text, 0, len(text))
+    assert is_heading(chunk, start, start + len(line)) is heading
