@@ -19,7 +19,6 @@ from assistant.models import Answer, SearchHit
 from assistant.settings import Settings
 
 History = list[dict[str, str]]
-WARM_SENTENCES = 3000  # beyond this, warming would cost more than the first questions it saves
 
 
 class Chat:
@@ -59,23 +58,48 @@ class Assistant:
     def embedder(self) -> Any:
         with self._lock:
             if self._embedder is None:
-                from assistant.embedding import MiniLMEmbedding
+                from assistant.embedding import MiniLMEmbedding, OpenAIEmbedding
 
-                embedder = MiniLMEmbedding(embed_batch_size=self.settings.embed_batch_size)
-                embedder.count_tokens("warm up")  # loads and checks the model now, once
+                settings = self.settings
+                match settings.embedding:
+                    case "local":
+                        embedder: Any = MiniLMEmbedding(embed_batch_size=settings.embed_batch_size)
+                    case "openai":
+                        embedder = OpenAIEmbedding(
+                            settings.embedding_base_url, settings.embedding_model,
+                            settings.embedding_api_key, settings.embed_batch_size,
+                            settings.embedding_timeout_s)
+                    case other:
+                        raise ConfigError(f"Unknown ASSISTANT_EMBEDDING={other!r}; use local or openai.")
+                embedder.load()  # loads and checks the model (or reaches the server) now, once
                 self._embedder = embedder
             return self._embedder
+
+    def _embedding_id(self) -> str:
+        """The model id the store records, known without loading the model."""
+        from assistant.embedding import MODEL_ID
+
+        return MODEL_ID if self.settings.embedding == "local" else f"openai:{self.settings.embedding_model}"
 
     @property
     def store(self) -> Any:
         with self._lock:
             if self._store is None:
-                from assistant.embedding import DIMENSIONS, MODEL_ID
+                from assistant.embedding import DIMENSIONS
                 from assistant.store import Store
 
+                dimensions = DIMENSIONS if self.settings.embedding == "local" else self.embedder.dimensions
                 self._store = Store.open(self.settings.data_dir, self.settings.chroma_url,
-                                         self.settings.collection, MODEL_ID, DIMENSIONS)
+                                         self.settings.collection, self._embedding_id(), dimensions)
             return self._store
+
+    def _lexical_dir(self) -> Path:
+        """Where this process keeps the lexical index of its store (one per store and collection)."""
+        import hashlib
+
+        where = self.settings.chroma_url or "embedded"
+        tag = hashlib.sha256(where.encode()).hexdigest()[:8]
+        return self.settings.data_dir / "lexical" / f"{self.settings.collection}-{tag}"
 
     def _pipeline(self) -> AnswerPipeline:
         with self._lock:
@@ -83,8 +107,8 @@ class Assistant:
                 from assistant.evidence import SentenceVectors
                 from assistant.retrieval import HybridRetriever
 
-                self._retriever = HybridRetriever(self.store)
-                self._vectors = SentenceVectors(self.embedder)
+                self._retriever = HybridRetriever(self.store, self._lexical_dir())
+                self._vectors = SentenceVectors(self.embedder, self.store)
         drafter, judge = self._backend()
         return AnswerPipeline(self.settings, self.embedder, self._retriever, self._vectors,
                               drafter, judge)
@@ -104,13 +128,11 @@ class Assistant:
                 raise ConfigError(f"Unknown ASSISTANT_LLM={other!r}; use local, openai or none.")
 
     def warm_up(self) -> None:
-        """Load the models and embed every stored sentence now, so the first question is fast."""
-        from assistant.evidence import candidate_sentences
+        """Load the models and the lexical index now, so the first question is fast.
 
+        Stored sentences need no warming: their vectors were computed at ingest."""
         pipeline = self._pipeline()
-        sentences = candidate_sentences(self.store.all_chunks())[:WARM_SENTENCES]
-        pipeline.vectors([s.text for s in sentences] +
-                         [f"{s.context} {s.text}".strip() for s in sentences])
+        pipeline.retriever.warm_up()
         pipeline.retriever.retrieve("warm up", self.embedder.embed(["warm up"])[0], 1)
         if self.settings.llm == "local":  # llama.cpp keeps the system prompt's KV state from now on
             from assistant import prompts
@@ -216,12 +238,10 @@ class Assistant:
 
     def status(self) -> dict[str, Any]:
         """What is in use, for status lines."""
-        from assistant.embedding import MODEL_ID
-
         docs = self.documents()
         llm = {"local": f"local {self.settings.local_model} (llama.cpp)",
                "openai": f"openai {self.settings.openai_model} at {self.settings.openai_base_url}",
                "none": "none (extractive)"}[self.settings.llm]
-        return {"llm": llm, "embedding": MODEL_ID, "documents": len(docs),
+        return {"llm": llm, "embedding": self._embedding_id(), "documents": len(docs),
                 "chunks": sum(d.chunks for d in docs),
                 "store": self.settings.chroma_url or str(self.settings.data_dir / "chroma")}

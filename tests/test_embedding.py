@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from assistant import embedding
 from assistant.embedding import MiniLMEmbedding
@@ -27,10 +32,15 @@ def test_batching_does_not_change_vectors() -> None:
     assert np.allclose(batched, single, atol=1e-4)
 
 
-def test_llama_index_interface() -> None:
-    model = MiniLMEmbedding()
-    assert len(model.get_query_embedding("Stargate")) == 384
-    assert len(model.get_text_embedding_batch(["a", "b", "c"])) == 3
+def test_importing_the_module_loads_no_runtime() -> None:
+    """`import assistant.embedding` stays cheap: no llama-index, onnxruntime or tokenizers."""
+    code = ("import sys, assistant.embedding; "
+            "print(sorted(m for m in ('llama_index', 'onnxruntime', 'tokenizers', 'openai') "
+            "if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
 
 
 def test_missing_package_error_says_how_to_install() -> None:
