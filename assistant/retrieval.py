@@ -177,6 +177,10 @@ class LexicalIndex:
     def search(self, query: str, k: int) -> list[Chunk]:
         """The `k` best chunks by BM25 (same order as `BM25.search`); score is the BM25 score."""
         self.refresh()
+        return self.ranked(query, k)
+
+    def ranked(self, query: str, k: int) -> list[Chunk]:
+        """`search` without checking the store's generation first (the caller just did)."""
         if self._bm25 is None:
             return []
         terms = [self._vocab[t] for t in dict.fromkeys(words(query)) if t in self._vocab]
@@ -226,6 +230,7 @@ class HybridRetriever:
     def retrieve(self, query: str, query_vector: np.ndarray, k: int) -> list[Chunk]:
         """Top `k` chunks for `query` by fused vector and BM25 rank."""
         depth = max(k * 3, 10)
+        self.lexical.refresh()  # also brings the store's client up to date with other processes
         return reciprocal_rank_fusion(
-            [self.store.query(query_vector, depth), self.lexical.search(query, depth)], k
+            [self.store.query(query_vector, depth), self.lexical.ranked(query, depth)], k
         )

@@ -18,8 +18,8 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,7 +96,9 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _client(data_dir: Path, chroma_url: str | None) -> Any:
+def _client(data_dir: Path, chroma_url: str | None, fresh: bool = False) -> Any:
+    """A Chroma client; `fresh`: a new embedded client rather than the one chromadb shares
+    per path in this process (whose vector index misses other processes' writes)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -116,7 +118,11 @@ def _client(data_dir: Path, chroma_url: str | None) -> Any:
                 "(`chroma run --path DIR --host 127.0.0.1 --port 8000`) or unset ASSISTANT_CHROMA_URL."
             ) from exc
     path = data_dir / "chroma"
-    with _file_lock(data_dir / "store.lock"):
+    if fresh:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(path), None)
+    with _file_lock(data_dir / "open.lock"):
         try:
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except Exception as exc:
@@ -129,10 +135,28 @@ def _client(data_dir: Path, chroma_url: str | None) -> Any:
 class Store:
     """Chunks, documents and sentence vectors in Chroma, read and written with our own embeddings."""
 
-    def __init__(self, client: Any, name: str, model_id: str, dimensions: int) -> None:
+    def __init__(self, client: Any, name: str, model_id: str, dimensions: int,
+                 reopen: Callable[[], Any] | None = None, lock: Path | None = None) -> None:
+        """`reopen` makes a fresh client (embedded store: Chroma caches the vector index in
+        memory and does not see other processes' writes); `lock` serialises writers."""
         self.model_id = model_id
         self.name = name
-        meta = {"embed_model": model_id, "dimensions": dimensions, "hnsw:space": "cosine"}
+        self._meta = {"embed_model": model_id, "dimensions": dimensions, "hnsw:space": "cosine"}
+        self._reopen = reopen
+        self._lock = lock
+        self._batch = 0
+        self._counted: tuple[str | None, int] = (None, 0)
+        self._attach(client)
+        built_with = (self._chunks.metadata or {}).get("embed_model")
+        if built_with != model_id:
+            raise StoreError(
+                f"The collection `{name}_chunks` was built with the embedding model {built_with!r}, "
+                f"not {model_id!r}: its vectors would be meaningless. Use another "
+                "ASSISTANT_COLLECTION or delete the store and re-ingest."
+            )
+
+    def _attach(self, client: Any) -> None:
+        name, meta = self.name, self._meta
         try:
             self._chunks = client.get_or_create_collection(
                 f"{name}_chunks", metadata=meta, embedding_function=None
@@ -145,20 +169,16 @@ class Store:
             )
         except Exception as exc:
             raise StoreError(f"Cannot open the Chroma collections `{name}_*` ({exc}).") from exc
-        built_with = (self._chunks.metadata or {}).get("embed_model")
-        if built_with != model_id:
-            raise StoreError(
-                f"The collection `{name}_chunks` was built with the embedding model {built_with!r}, "
-                f"not {model_id!r}: its vectors would be meaningless. Use another "
-                "ASSISTANT_COLLECTION or delete the store and re-ingest."
-            )
         self._client = client
-        self._batch = 0
+        self._known = str((self._chunks.metadata or {}).get("generation", ""))
 
     @classmethod
     def open(cls, data_dir: Path, chroma_url: str | None, name: str, model_id: str,
              dimensions: int) -> Store:
-        return cls(_client(data_dir, chroma_url), name, model_id, dimensions)
+        if chroma_url:
+            return cls(_client(data_dir, chroma_url), name, model_id, dimensions)
+        return cls(_client(data_dir, None), name, model_id, dimensions,
+                   reopen=lambda: _client(data_dir, None, fresh=True), lock=data_dir / "store.lock")
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -184,19 +204,32 @@ class Store:
                 return
             offset += len(got["ids"])
 
-    # --- generation --------------------------------------------------------------------
+    # --- generation ---------------------------------------------------------------------
     def generation(self) -> str:
-        """A token that changes whenever chunks are written or deleted (by any process)."""
-        collection = self._call("read the collection", self._client.get_collection,
-                                f"{self.name}_chunks", embedding_function=None)
-        return str((collection.metadata or {}).get("generation", ""))
+        """A token that changes whenever chunks are written or deleted (by any process).
 
-    def _bump(self) -> None:
+        When it changed under us (another process wrote), the embedded client is reopened
+        so that Chroma's in-memory vector index includes those writes."""
         collection = self._call("read the collection", self._client.get_collection,
                                 f"{self.name}_chunks", embedding_function=None)
-        meta = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("hnsw:")}
-        meta["generation"] = uuid.uuid4().hex
-        self._call("record the store generation", collection.modify, metadata=meta)
+        current = str((collection.metadata or {}).get("generation", ""))
+        if current != self._known and self._reopen is not None:
+            self._attach(self._reopen())
+        self._known = current
+        return current
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time (embedded store), on an up-to-date client; then a new generation."""
+        with _file_lock(self._lock) if self._lock else nullcontext():
+            self.generation()
+            yield
+            collection = self._call("read the collection", self._client.get_collection,
+                                    f"{self.name}_chunks", embedding_function=None)
+            meta = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("hnsw:")}
+            meta["generation"] = uuid.uuid4().hex
+            self._call("record the store generation", collection.modify, metadata=meta)
+            self._known = meta["generation"]
 
     # --- documents ---------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
@@ -231,7 +264,12 @@ class Store:
         """Replace everything stored for these documents: one request per collection and batch."""
         if not prepared:
             return
-        self._delete([p.doc.doc_id for p in prepared], bump=False)
+        prepared = list({p.doc.doc_id: p for p in prepared}.values())  # one version per document
+        with self._writing():
+            self._put(prepared)
+
+    def _put(self, prepared: Sequence[PreparedDocument]) -> None:
+        self._delete([p.doc.doc_id for p in prepared])
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         ids: list[str] = []
         texts: list[str] = []
@@ -245,7 +283,7 @@ class Store:
                        "doc_sha": p.doc.sha256} for c in p.chunks]
             mean = p.vectors.mean(axis=0)
             doc_vectors.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
-        self._upsert(self._chunks, "write chunks", ids, np.concatenate([p.vectors for p in prepared]),
+        self._write(self._chunks, "write chunks", ids, np.concatenate([p.vectors for p in prepared]),
                      texts, metas)
         keys: dict[str, tuple[str, np.ndarray]] = {}
         for p in prepared:
@@ -253,39 +291,39 @@ class Store:
                 for text, vector in zip(p.sentences, p.sentence_vectors, strict=True):
                     keys[sentence_key(text)] = (p.doc.doc_id, vector)
         if keys:
-            self._upsert(self._sentences, "write sentence vectors", list(keys),
-                         np.stack([v for _, v in keys.values()]), None,
-                         [{"doc_id": d} for d, _ in keys.values()])
-        self._upsert(
+            self._write(self._sentences, "write sentence vectors", list(keys),
+                        np.stack([v for _, v in keys.values()]), None,
+                        [{"doc_id": d} for d, _ in keys.values()], method="upsert")
+        self._write(
             self._docs, "write documents", [p.doc.doc_id for p in prepared], np.stack(doc_vectors),
             [p.doc.text for p in prepared],
             [{**p.doc.metadata(), "chunks": len(p.chunks), "root": p.root,
               "fingerprint": p.fingerprint, "ingested_at": stamp} for p in prepared])
-        self._bump()
 
-    def _upsert(self, collection: Any, what: str, ids: list[str], vectors: np.ndarray,
-                texts: list[str] | None, metas: list[dict[str, Any]]) -> None:
+    def _write(self, collection: Any, what: str, ids: list[str], vectors: np.ndarray,
+               texts: list[str] | None, metas: list[dict[str, Any]], method: str = "add") -> None:
+        """`add` for records deleted just before (cheaper), `upsert` for shared ones."""
         step = self._write_batch()
         for i in range(0, len(ids), step):
-            self._call(what, collection.upsert, ids=ids[i : i + step], embeddings=vectors[i : i + step],
+            self._call(what, getattr(collection, method), ids=ids[i : i + step],
+                       embeddings=vectors[i : i + step],
                        documents=texts[i : i + step] if texts is not None else None,
                        metadatas=metas[i : i + step])
 
     def delete_document(self, doc_id: str) -> None:
-        self._delete([doc_id], bump=True)
+        self.delete_documents([doc_id])
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
-        self._delete(list(doc_ids), bump=True)
+        with self._writing():
+            self._delete(list(doc_ids))
 
-    def _delete(self, doc_ids: list[str], bump: bool) -> None:
+    def _delete(self, doc_ids: list[str]) -> None:
         for i in range(0, len(doc_ids), PAGE):
             part = doc_ids[i : i + PAGE]
             where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
             self._call("delete chunks", self._chunks.delete, where=where)
             self._call("delete sentence vectors", self._sentences.delete, where=where)
             self._call("delete documents", self._docs.delete, ids=part)
-        if bump:
-            self._bump()
 
     # --- chunks ------------------------------------------------------------------------
     def chunk_count(self) -> int:
@@ -333,7 +371,9 @@ class Store:
 
     def query(self, vector: np.ndarray, k: int) -> list[Chunk]:
         """The `k` chunks nearest to `vector`; score is cosine similarity."""
-        count = self.chunk_count()
+        if self._counted[0] != self._known:  # the count changes only with the generation
+            self._counted = (self._known, self.chunk_count())
+        count = self._counted[1]
         if count == 0:
             return []
         got = self._call("search", self._chunks.query, query_embeddings=[vector],
