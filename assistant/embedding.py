@@ -151,8 +151,7 @@ class OpenAIEmbedding(_Counter):
         self.model_name = f"openai:{model}"
         self.embed_batch_size = embed_batch_size
         self._client: Any = None
-        self._options = {"base_url": base_url, "api_key": api_key, "timeout": timeout_s,
-                         "max_retries": retries}
+        self._api_key, self._timeout_s, self._retries = api_key, timeout_s, retries
         self._dimensions = 0
 
     @property
@@ -171,7 +170,8 @@ class OpenAIEmbedding(_Counter):
         if self._client is None:
             import openai
 
-            self._client = openai.OpenAI(**self._options)
+            self._client = openai.OpenAI(base_url=self.base_url, api_key=self._api_key,
+                                         timeout=self._timeout_s, max_retries=self._retries)
         rows: list[np.ndarray] = []
         size = max(1, self.embed_batch_size)
         for begin in range(0, len(texts), size):
