@@ -158,11 +158,8 @@ class Assistant:
                on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Ingest files and folders (default: the corpus folder); unchanged files cost nothing."""
         targets = [Path(p) for p in paths] if paths is not None else [self.settings.corpus_dir]
-        report = ingest_paths(targets, self.store, self.embedder, self.settings.chunk_tokens,
-                              self.settings.chunk_overlap_tokens, prune, progress, on_file)
-        if self._retriever is not None:
-            self._retriever.invalidate()
-        return report
+        return ingest_paths(targets, self.store, self.embedder, self.settings.chunk_tokens,
+                            self.settings.chunk_overlap_tokens, prune, progress, on_file)
 
     def documents(self) -> list[Any]:
         return list(self.store.documents())
@@ -174,8 +171,6 @@ class Assistant:
         self.store.document(doc_id)  # raises DocumentNotFound
         self.store.delete_document(doc_id)
         self._has_documents = False
-        if self._retriever is not None:
-            self._retriever.invalidate()
 
     # --- questions ---------------------------------------------------------------------
     def _check(self, question: str) -> str:

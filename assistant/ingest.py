@@ -33,6 +33,7 @@ from assistant.evidence import candidate_sentences
 from assistant.store import Chunk, PreparedDocument, Store
 
 BATCH_CHUNKS = 1000  # chunks gathered before embedding and writing
+FORMAT = "sentence-vectors-1"  # in every fingerprint: stores written before it are re-ingested once
 
 Status = Literal["added", "updated", "unchanged", "removed", "failed", "skipped"]
 
@@ -189,7 +190,7 @@ def ingest_paths(
             done([FileResult(cand.source, "failed", reason=str(exc))])
             continue
         fingerprint = _fingerprint(doc.sha256, doc.metadata(), chunk_tokens, overlap_tokens,
-                                   embedder.model_name)
+                                   embedder.model_name, FORMAT)
         previous = known.get(doc.doc_id)
         if previous and previous.fingerprint == fingerprint:
             done([FileResult(cand.source, "unchanged", previous.chunks, doc_id=doc.doc_id)])

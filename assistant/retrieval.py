@@ -220,9 +220,6 @@ class HybridRetriever:
         self.store = store
         self.lexical = LexicalIndex(store, index_dir)
 
-    def invalidate(self) -> None:
-        """Nothing to drop: the index notices the store's new generation on its next search."""
-
     def warm_up(self) -> None:
         """Load (or bring up to date) the lexical index now rather than on the first search."""
         self.lexical.refresh()

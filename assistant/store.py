@@ -255,11 +255,6 @@ class Store:
                 ("title", "source", "publisher", "author", "published", "sha256")}
         return Document(doc_id=doc_id, text=got["documents"][0], extra=m, **core)
 
-    def put_document(self, doc: Document, chunks: Sequence[ChunkSpan], vectors: np.ndarray,
-                     root: str, fingerprint: str) -> None:
-        """Replace everything stored for `doc` with these chunks (no sentence vectors)."""
-        self.put_documents([PreparedDocument(doc, chunks, vectors, root, fingerprint)])
-
     def put_documents(self, prepared: Sequence[PreparedDocument]) -> None:
         """Replace everything stored for these documents: one request per collection and batch."""
         if not prepared:
@@ -343,12 +338,8 @@ class Store:
         """Every stored chunk (paged reads); memory grows with the store: tests and tools only."""
         return list(self.iter_chunks())
 
-    def iter_texts(self, ids: Sequence[str] | None = None) -> Iterator[tuple[list[str], list[str]]]:
-        """(ids, texts) pages: of every chunk when `ids` is None, else of those chunks."""
-        if ids is None:
-            for got in self._pages(self._chunks, ["documents"]):
-                yield list(got["ids"]), list(got["documents"])
-            return
+    def iter_texts(self, ids: Sequence[str]) -> Iterator[tuple[list[str], list[str]]]:
+        """(ids, texts) of those chunks, a page at a time."""
         for i in range(0, len(ids), PAGE):
             got = self._call("read chunks", self._chunks.get, ids=list(ids[i : i + PAGE]),
                              include=["documents"])
