@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import CORPUS, ROOT, make_settings
+from test_store import chroma_server  # noqa: F401  (the real `chroma run` fixture)
 
 from assistant import Assistant
 from assistant import store as store_module
@@ -177,3 +178,21 @@ def test_more_than_32767_chunks(tmp_path: Path) -> None:
     fresh.warm_up()
     assert AINEWS in [h.source for h in fresh.search("the first Stargate site in Abilene", k=3)]
     assert fresh.ingest().count("unchanged") == 2
+
+
+def test_processes_on_one_chroma_server_rank_alike(tmp_path: Path, chroma_server: str) -> None:  # noqa: F811
+    """Each process keeps its lexical index in its own data dir; a write by one is seen by all."""
+    one = Assistant(make_settings(tmp_path / "one", llm="none", chroma_url=chroma_server))
+    assert one.ingest().count("added") == 2
+    two = Assistant(make_settings(tmp_path / "two", llm="none", chroma_url=chroma_server))
+    query = "Oracle stock surged"
+    assert [h.doc_id for h in one.search(query)] == [h.doc_id for h in two.search(query)]
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "pelican.txt").write_text("The Pelican consortium opened a data hall in Tromsø in 2029.\n")
+    assert two.ingest([extra], prune=False).count("added") == 1
+    hits = one.search("Pelican consortium Tromsø")
+    assert hits[0].source == "pelican.txt"
+    assert [(h.doc_id, h.start) for h in hits] == [(h.doc_id, h.start) for h in
+                                                   two.search("Pelican consortium Tromsø")]
+    assert (tmp_path / "one" / "lexical").is_dir() and (tmp_path / "two" / "lexical").is_dir()
