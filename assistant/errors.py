@@ -50,3 +50,7 @@ class DocumentNotFound(AssistantError):
 
 class EmptyStoreError(StoreError):
     """Nothing has been ingested yet, so no question can be answered."""
+
+
+class EmbeddingError(AssistantError):
+    """The embeddings server could not be reached or gave an unusable answer."""

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from assistant.embedding import MiniLMEmbedding
 from assistant.question import QuestionProfile, has_answer_kind
 from assistant.store import Chunk
 from assistant.text import content_words, covers, sentence_spans
@@ -57,11 +57,18 @@ def generic_words(evidence: list[Evidence]) -> frozenset[str]:
 
 
 class SentenceVectors:
-    """Embeddings of sentences, cached by their text."""
+    """Embeddings of sentences, cached by their text.
 
-    def __init__(self, embedder: MiniLMEmbedding, limit: int = 20_000) -> None:
+    Sentences of stored chunks were embedded at ingest: their vectors are read from the
+    store (one batched request for the texts not cached yet). Only texts the store does
+    not hold, such as generated answer sentences, are embedded here; `embedded` counts
+    them, so a test can check that no stored sentence is embedded at question time."""
+
+    def __init__(self, embedder: Any, store: Any = None, limit: int = 20_000) -> None:
         self.embedder = embedder
+        self.store = store
         self.limit = limit
+        self.embedded = 0
         self._cache: dict[str, np.ndarray] = {}
 
     def __call__(self, texts: list[str]) -> np.ndarray:
@@ -69,10 +76,15 @@ class SentenceVectors:
         if missing:
             if len(self._cache) + len(missing) > self.limit:
                 self._cache.clear()
-            for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
-                self._cache[text] = vector
+            stored = self.store.sentence_vectors(missing) if self.store is not None else {}
+            self._cache.update(stored)
+            rest = [t for t in missing if t not in stored]
+            if rest:
+                self.embedded += len(rest)
+                for text, vector in zip(rest, self.embedder.embed(rest), strict=True):
+                    self._cache[text] = vector
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, self.embedder.dimensions), dtype=np.float32)
         return np.stack([self._cache[t] for t in texts])
 
 

@@ -4,7 +4,10 @@ A document whose text, metadata and chunking settings are unchanged is skipped w
 embedding anything; a changed one has all its chunks replaced; when a folder is ingested,
 documents that came from that folder and are gone from it are removed (unless
 `prune=False`). A file that cannot be read is reported with its reason and the others go on.
-Not here: parsing formats (`documents.py`) or talking to Chroma (`store.py`).
+Changed documents are gathered until they hold `BATCH_CHUNKS` chunks; then their chunks and
+evidence sentences (each alone and after its context, as `evidence.py` scores them) are
+embedded in one call, in full model batches across files, and written in one request per
+collection. Not here: parsing formats (`documents.py`) or talking to Chroma (`store.py`).
 """
 
 from __future__ import annotations
@@ -14,19 +17,23 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from assistant.chunking import split_into_chunks
+from assistant.chunking import ChunkSpan, split_into_chunks
 from assistant.documents import (
     MANIFEST,
     SUPPORTED,
+    Document,
     UnreadableFile,
     doc_id_for,
     load_document,
     read_manifest,
 )
-from assistant.embedding import MiniLMEmbedding
-from assistant.store import Store
+from assistant.evidence import candidate_sentences
+from assistant.store import Chunk, PreparedDocument, Store
+
+BATCH_CHUNKS = 1000  # chunks gathered before embedding and writing
+FORMAT = "sentence-vectors-1"  # in every fingerprint: stores written before it are re-ingested once
 
 Status = Literal["added", "updated", "unchanged", "removed", "failed", "skipped"]
 
@@ -100,10 +107,53 @@ def _fingerprint(text_sha: str, metadata: dict[str, str], *settings: object) -> 
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def stored_sentences(doc_id: str, chunks: list[ChunkSpan]) -> list[str]:
+    """Every text `select_evidence` may ask vectors for when these chunks are retrieved:
+    each candidate sentence alone and after its context, whatever order chunks come in."""
+    texts: dict[str, None] = {}
+    for span in chunks:
+        chunk = Chunk(span.chunk_id(doc_id), doc_id, "", "", span.text, span.start, span.end)
+        for cand in candidate_sentences([chunk]):
+            texts[cand.text] = None
+            texts[f"{cand.context} {cand.text}".strip()] = None
+    return list(texts)
+
+
+@dataclass
+class _Pending:
+    """Documents chunked and waiting to be embedded and written together."""
+
+    items: list[tuple[Document, list[ChunkSpan], str, str, FileResult]] = field(default_factory=list)
+    chunks: int = 0
+
+
+def write_batch(pending: _Pending, store: Store, embedder: Any) -> list[FileResult]:
+    """Embed every chunk and sentence of the pending documents at once and write them."""
+    if not pending.items:
+        return []
+    texts: dict[str, int] = {}
+    plans = []
+    for doc, chunks, _, _, _ in pending.items:
+        sentences = stored_sentences(doc.doc_id, chunks)
+        plans.append(sentences)
+        for text in [c.text for c in chunks] + sentences:
+            texts.setdefault(text, len(texts))
+    vectors = embedder.embed(list(texts))
+    prepared = []
+    for (doc, chunks, root, fingerprint, _), sentences in zip(pending.items, plans, strict=True):
+        prepared.append(PreparedDocument(
+            doc, chunks, vectors[[texts[c.text] for c in chunks]], root, fingerprint, sentences,
+            vectors[[texts[t] for t in sentences]] if sentences else None))
+    store.put_documents(prepared)
+    results = [item[4] for item in pending.items]
+    pending.items, pending.chunks = [], 0
+    return results
+
+
 def ingest_paths(
     paths: Iterable[Path],
     store: Store,
-    embedder: MiniLMEmbedding,
+    embedder: Any,
     chunk_tokens: int,
     overlap_tokens: int,
     prune: bool = True,
@@ -121,6 +171,14 @@ def ingest_paths(
         return report
     known = {d.doc_id: d for d in store.documents()}
     seen: set[str] = set()
+    pending = _Pending()
+
+    def done(results: list[FileResult]) -> None:
+        for result in results:
+            report.results.append(result)
+            if on_file:
+                on_file(result)
+
     bar = tqdm(candidates, desc="Ingesting", unit="file", file=sys.stderr,
                disable=(not sys.stderr.isatty()) if progress is None else not progress)
     for cand in bar:
@@ -129,26 +187,28 @@ def ingest_paths(
         try:
             doc = load_document(cand.path, cand.source, dict(cand.meta))
         except UnreadableFile as exc:
-            result = FileResult(cand.source, "failed", reason=str(exc))
-        else:
-            fingerprint = _fingerprint(doc.sha256, doc.metadata(), chunk_tokens, overlap_tokens,
-                                       embedder.model_name)
-            previous = known.get(doc.doc_id)
-            if previous and previous.fingerprint == fingerprint:
-                result = FileResult(cand.source, "unchanged", previous.chunks, doc_id=doc.doc_id)
-            else:
-                chunks = split_into_chunks(doc.text, embedder.count_tokens, embedder.token_offsets,
-                                           chunk_tokens, overlap_tokens)
-                vectors = embedder.embed([c.text for c in chunks])
-                store.put_document(doc, chunks, vectors, cand.root, fingerprint)
-                result = FileResult(cand.source, "updated" if previous else "added", len(chunks),
-                                    doc_id=doc.doc_id)
-        report.results.append(result)
-        if on_file:
-            on_file(result)
+            done([FileResult(cand.source, "failed", reason=str(exc))])
+            continue
+        fingerprint = _fingerprint(doc.sha256, doc.metadata(), chunk_tokens, overlap_tokens,
+                                   embedder.model_name, FORMAT)
+        previous = known.get(doc.doc_id)
+        if previous and previous.fingerprint == fingerprint:
+            done([FileResult(cand.source, "unchanged", previous.chunks, doc_id=doc.doc_id)])
+            continue
+        chunks = split_into_chunks(doc.text, embedder.count_tokens, embedder.token_offsets,
+                                   chunk_tokens, overlap_tokens)
+        result = FileResult(cand.source, "updated" if previous else "added", len(chunks),
+                            doc_id=doc.doc_id)
+        pending.items.append((doc, chunks, cand.root, fingerprint, result))
+        pending.chunks += len(chunks)
+        if pending.chunks >= BATCH_CHUNKS:
+            done(write_batch(pending, store, embedder))
+    done(write_batch(pending, store, embedder))
     if prune:
-        for doc_id, info in known.items():
-            if info.root and info.root in roots and doc_id not in seen:
-                store.delete_document(doc_id)
-                report.results.append(FileResult(info.source, "removed", doc_id=doc_id))
+        gone = [(doc_id, info) for doc_id, info in known.items()
+                if info.root and info.root in roots and doc_id not in seen]
+        if gone:
+            store.delete_documents([doc_id for doc_id, _ in gone])
+        for doc_id, info in gone:
+            report.results.append(FileResult(info.source, "removed", doc_id=doc_id))
     return report

@@ -1,27 +1,37 @@
 """Hybrid retrieval: Chroma vector search plus BM25 over the same chunks, fused by reciprocal rank.
 
-The BM25 index is built in memory from the chunks in the store and rebuilt when the
-chunk count changes or after an ingest in this process. Not here: picking sentences.
+The lexical side is a `bm25s` index (Lucene BM25, k1=1.5, b=0.75, over `text.words`),
+persisted under DATA_DIR/lexical and tied to the store's *generation* (see `store.py`):
+a process whose index is older than the store brings it up to date before searching,
+re-tokenising only chunks it has not seen (their token ids are kept next to the index).
+So several processes on one store, or on one Chroma server, rank alike. `BM25` is the
+plain-Python reference the index must agree with. Not here: picking sentences.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
+import uuid
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from assistant.store import Chunk, Store
+from assistant.store import Chunk, Store, _file_lock
 from assistant.text import words
 
 RRF_K = 60  # the constant of Cormack et al.; dampens the weight of the very first ranks
+K1, B = 1.5, 0.75
 
 
 class BM25:
-    """Okapi BM25 over chunk words (k1=1.5, b=0.75)."""
+    """Okapi BM25 over chunk words (k1=1.5, b=0.75), in plain Python: the reference ranking."""
 
-    def __init__(self, chunks: list[Chunk], k1: float = 1.5, b: float = 0.75) -> None:
+    def __init__(self, chunks: list[Chunk], k1: float = K1, b: float = B) -> None:
         self.chunks = chunks
         self.k1, self.b = k1, b
         self.docs = [Counter(words(c.text)) for c in chunks]
@@ -49,6 +59,171 @@ class BM25:
         return [replace(self.chunks[i], score=s) for s, i in scored[:k]]
 
 
+def top_k(scores: np.ndarray, k: int) -> list[int]:
+    """Indices of the `k` best positive scores, best first; ties go to the later index
+    (the order `BM25.search` gives), in O(n) plus a sort of the winners."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        kth = np.partition(scores[positive], len(positive) - k)[len(positive) - k]
+        positive = positive[scores[positive] >= kth]
+    order = np.lexsort((-positive, -scores[positive]))
+    return [int(i) for i in positive[order][:k]]
+
+
+def lucene_matrix(corpus: list[np.ndarray], vocabulary: int) -> dict[str, Any]:
+    """bm25s's score matrix (CSC: a column of (chunk, score) per token) for token-id documents,
+    with its "lucene" formulas (idf log(1 + (N - df + 0.5)/(df + 0.5)), tf/(tf + k1(1 - b + b L/avgL))),
+    computed with numpy: bm25s's own `index` loops over documents in Python (8 s at 100k chunks)."""
+    n = len(corpus)
+    lengths = np.array([len(c) for c in corpus], dtype=np.int64)
+    keys = np.concatenate(corpus).astype(np.int64)  # token * n + chunk, built in place
+    keys *= n
+    keys += np.repeat(np.arange(n, dtype=np.int64), lengths)
+    pairs, tf = np.unique(keys, return_counts=True)  # sorted by token, then chunk
+    del keys
+    token, doc = pairs // n, pairs % n
+    df = np.bincount(token, minlength=vocabulary)
+    idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+    norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()), 1e-9))
+    data = idf[token] * tf / (tf + norm[doc])
+    indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+    return {"data": data, "indices": doc.astype(np.int32), "indptr": indptr, "num_docs": n}
+
+
+class LexicalIndex:
+    """The bm25s index of the store's chunks, persisted in `folder`, loaded on first search.
+
+    On disk: `state.json` names the generation it was built for and the sub-folder holding
+    it (`bm25/` as saved by bm25s, `tokens.npz` with chunk ids and token ids). A rebuild
+    writes a new sub-folder and then swaps `state.json`, so readers never see half an index.
+    """
+
+    def __init__(self, store: Store, folder: Path) -> None:
+        self.store = store
+        self.folder = folder
+        self.generation: str | None = None
+        self._bm25: Any = None
+        self._ids: np.ndarray = np.zeros(0, dtype="U32")
+        self._vocab: dict[str, int] = {}
+
+    # --- keeping in step with the store ---------------------------------------------------
+    def refresh(self) -> None:
+        """Make the index match the store: load it from disk, or update it, if stale."""
+        current = self.store.generation()
+        if self._bm25 is not None and current == self.generation:
+            return
+        if self._load(current):
+            return
+        with _file_lock(self.folder / "lock"):
+            if not self._load(current):  # another process may have just built it
+                self._rebuild(current)
+
+    def _state(self) -> dict[str, str]:
+        try:
+            return dict(json.loads((self.folder / "state.json").read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    def _load(self, generation: str) -> bool:
+        state = self._state()
+        if state.get("generation") != generation or not state.get("dir"):
+            return False
+        import bm25s
+
+        where = self.folder / state["dir"]
+        try:
+            bm25 = bm25s.BM25.load(str(where / "bm25"), mmap=True, load_corpus=False)
+            ids = np.load(where / "ids.npy")
+        except (OSError, ValueError):
+            return False
+        self._bm25, self._ids, self._vocab = bm25, ids, bm25.vocab_dict
+        self.generation = generation
+        return True
+
+    def _cached_tokens(self) -> tuple[dict[str, np.ndarray], list[str]]:
+        """Token ids of every chunk indexed last time, and the vocabulary they refer to."""
+        state = self._state()
+        path = self.folder / state.get("dir", "-") / "tokens.npz"
+        if not state.get("dir") or not path.is_file():
+            return {}, []
+        with np.load(path) as saved:
+            ids, offsets, tokens = saved["ids"], saved["offsets"], saved["tokens"]
+            vocab = [str(w) for w in saved["vocab"]]
+        return {str(cid): tokens[offsets[i] : offsets[i + 1]] for i, cid in enumerate(ids)}, vocab
+
+    def _rebuild(self, generation: str) -> None:
+        import bm25s
+
+        cached, vocab = self._cached_tokens()
+        index = {w: i for i, w in enumerate(vocab)}
+        ids = [cid for page in self.store.iter_chunk_ids() for cid in page]
+        new = [cid for cid in ids if cid not in cached]
+        for page_ids, texts in self.store.iter_texts(new):
+            for cid, text in zip(page_ids, texts, strict=True):
+                tokens = words(text)
+                for w in tokens:
+                    if w not in index:
+                        index[w] = len(index)
+                cached[cid] = np.fromiter((index[w] for w in tokens), dtype=np.int32,
+                                          count=len(tokens))
+        ids = [cid for cid in ids if cid in cached]  # a chunk deleted meanwhile
+        corpus = [cached[cid] for cid in ids]
+        bm25 = bm25s.BM25(method="lucene", k1=K1, b=B, dtype="float64", backend="numpy",
+                          csc_backend="numpy")
+        if ids:
+            bm25.scores, bm25.vocab_dict = lucene_matrix(corpus, len(index)), dict(index)
+            bm25.nonoccurrence_array = None
+        name = uuid.uuid4().hex[:12]
+        where = self.folder / name
+        (where / "bm25").mkdir(parents=True)
+        if ids:
+            bm25.save(str(where / "bm25"), show_progress=False)
+        lengths = np.array([len(c) for c in corpus], dtype=np.int64)
+        np.save(where / "ids.npy", np.array(ids, dtype="U32"))
+        np.savez(where / "tokens.npz", ids=np.array(ids, dtype="U32"),
+                 offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+                 tokens=np.concatenate(corpus) if corpus else np.zeros(0, dtype=np.int32),
+                 vocab=np.array(list(index), dtype=str))
+        old = self._state().get("dir")
+        tmp = self.folder / f"state.{name}.json"
+        tmp.write_text(json.dumps({"generation": generation, "dir": name}))
+        tmp.replace(self.folder / "state.json")
+        if old and old != name:
+            shutil.rmtree(self.folder / old, ignore_errors=True)
+        if not self._load(generation):  # an empty store: nothing to search
+            self._bm25, self._ids, self._vocab = None, np.zeros(0, dtype="U32"), {}
+            self.generation = generation
+
+    # --- searching -------------------------------------------------------------------------
+    def search(self, query: str, k: int) -> list[Chunk]:
+        """The `k` best chunks by BM25 (same order as `BM25.search`); score is the BM25 score."""
+        self.refresh()
+        return self.ranked(query, k)
+
+    def ranked(self, query: str, k: int) -> list[Chunk]:
+        """`search` without checking the store's generation first (the caller just did)."""
+        if self._bm25 is None:
+            return []
+        terms = [self._vocab[t] for t in dict.fromkeys(words(query)) if t in self._vocab]
+        if not terms:
+            return []
+        scores = self.scores(terms)
+        best = top_k(scores, k)
+        chunks = self.store.get_chunks([str(self._ids[i]) for i in best])
+        by_id = {c.chunk_id: c for c in chunks}
+        return [replace(by_id[str(self._ids[i])], score=float(scores[i]) * (K1 + 1))
+                for i in best if str(self._ids[i]) in by_id]
+
+    def scores(self, terms: list[int]) -> np.ndarray:
+        """BM25 score of every chunk for these token ids (bm25s's matrix, summed by bincount)."""
+        matrix = self._bm25.scores
+        indptr, indices, data = matrix["indptr"], matrix["indices"], matrix["data"]
+        spans = [(int(indptr[t]), int(indptr[t + 1])) for t in terms]
+        docs = np.concatenate([indices[s:e] for s, e in spans])
+        weights = np.concatenate([data[s:e] for s, e in spans])
+        return np.bincount(docs, weights=weights, minlength=int(matrix["num_docs"]))
+
+
 def reciprocal_rank_fusion(rankings: list[list[Chunk]], k: int) -> list[Chunk]:
     """Merge ranked lists; a chunk's score is the sum of 1/(RRF_K + rank) over the lists."""
     scores: dict[str, float] = {}
@@ -62,23 +237,18 @@ def reciprocal_rank_fusion(rankings: list[list[Chunk]], k: int) -> list[Chunk]:
 
 
 class HybridRetriever:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, index_dir: Path) -> None:
         self.store = store
-        self._bm25: BM25 | None = None
-        self._bm25_count = -1
+        self.lexical = LexicalIndex(store, index_dir)
 
-    def invalidate(self) -> None:
-        self._bm25 = None
-
-    def _lexical(self) -> BM25:
-        count = self.store.chunk_count()
-        if self._bm25 is None or count != self._bm25_count:
-            self._bm25, self._bm25_count = BM25(self.store.all_chunks()), count
-        return self._bm25
+    def warm_up(self) -> None:
+        """Load (or bring up to date) the lexical index now rather than on the first search."""
+        self.lexical.refresh()
 
     def retrieve(self, query: str, query_vector: np.ndarray, k: int) -> list[Chunk]:
         """Top `k` chunks for `query` by fused vector and BM25 rank."""
         depth = max(k * 3, 10)
+        self.lexical.refresh()  # also brings the store's client up to date with other processes
         return reciprocal_rank_fusion(
-            [self.store.query(query_vector, depth), self._lexical().search(query, depth)], k
+            [self.store.query(query_vector, depth), self.lexical.ranked(query, depth)], k
         )

@@ -14,6 +14,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LLMBackend = Literal["local", "openai", "none"]
+EmbeddingBackend = Literal["local", "openai"]
 LocalModel = Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"]
 
 
@@ -48,6 +49,19 @@ class Settings(BaseSettings):
         40, ge=0, le=120, description="Tokens of whole sentences repeated between chunks."
     )
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding-model call.")
+    embedding: EmbeddingBackend = Field(
+        "local", description="Embeddings: the bundled MiniLM model, or an OpenAI-compatible server."
+    )
+    embedding_base_url: str = Field(
+        "http://127.0.0.1:8081/v1", description="Base URL of the embeddings server (`openai`)."
+    )
+    embedding_model: str = Field(
+        "text-embedding-3-small", description="Model name sent to the embeddings server."
+    )
+    embedding_api_key: str = Field("not-needed", description="API key for the embeddings server.")
+    embedding_timeout_s: float = Field(
+        60.0, gt=0, description="Seconds before an embeddings request fails (retried 3 times)."
+    )
     top_k: int = Field(6, ge=1, le=50, description="Chunks kept after hybrid fusion.")
     evidence_sentences: int = Field(
         4, ge=1, le=20, description="Most evidence sentences put in a prompt."

@@ -1,19 +1,25 @@
-"""The Chroma store: one collection of chunks, one of whole documents, same code for both clients.
+"""The Chroma store: chunks, whole documents and sentence vectors; same code for both clients.
 
 Embedded (`PersistentClient` in DATA_DIR/chroma) by default; a Chroma server
 (`HttpClient`) when `ASSISTANT_CHROMA_URL` is set. We always pass our own embeddings, so
 Chroma's default embedding function is never called, and telemetry is off. The chunk
-collection records which embedding model built it; opening it with another one is an
-error. Not here: deciding what to ingest (see `ingest.py`).
+collection records which embedding model built it (opening it with another one is an
+error) and a *generation*: a fresh token written after every change, so that a process
+holding a derived index (the lexical one) can tell it is stale. Every read that could
+grow with the store pages through it (`PAGE` records per request): sqlite refuses
+requests with more than 32,766 ids. Writes go in batches as large as the client allows.
+Not here: deciding what to ingest (see `ingest.py`).
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +32,11 @@ from assistant.documents import Document
 from assistant.errors import DocumentNotFound, StoreError
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+PAGE = 5000  # records per read request; well below sqlite's 32,766 variables
+# HNSW search breadth: Chroma's default of 100 found 86 % of the true top 18 at 100,000 chunks
+# (11 % for one question), 300 found 97 % for 3 ms more (bench/scale.py store, golden questions).
+EF_SEARCH = 300
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,27 @@ class DocumentInfo:
     fingerprint: str
 
 
+@dataclass(frozen=True)
+class PreparedDocument:
+    """Everything one document writes: its chunks with vectors and its sentence vectors.
+
+    `sentences` are the texts evidence selection will ask vectors for (see
+    `evidence.candidate_sentences`), with one vector each, in `sentence_vectors` order."""
+
+    doc: Document
+    chunks: Sequence[ChunkSpan]
+    vectors: np.ndarray
+    root: str
+    fingerprint: str
+    sentences: Sequence[str] = ()
+    sentence_vectors: np.ndarray | None = None
+
+
+def sentence_key(text: str) -> str:
+    """The id a sentence vector is stored under: the same text always has the same key."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     """Cross-process lock: chromadb fails when two processes create one store at once."""
@@ -67,7 +99,9 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _client(data_dir: Path, chroma_url: str | None) -> Any:
+def _client(data_dir: Path, chroma_url: str | None, fresh: bool = False) -> Any:
+    """A Chroma client; `fresh`: a new embedded client rather than the one chromadb shares
+    per path in this process (whose vector index misses other processes' writes)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -87,7 +121,11 @@ def _client(data_dir: Path, chroma_url: str | None) -> Any:
                 "(`chroma run --path DIR --host 127.0.0.1 --port 8000`) or unset ASSISTANT_CHROMA_URL."
             ) from exc
     path = data_dir / "chroma"
-    with _file_lock(data_dir / "store.lock"):
+    if fresh:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(path), None)
+    with _file_lock(data_dir / "open.lock"):
         try:
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except Exception as exc:
@@ -98,20 +136,20 @@ def _client(data_dir: Path, chroma_url: str | None) -> Any:
 
 
 class Store:
-    """Chunks and documents in Chroma, read and written with our own embeddings."""
+    """Chunks, documents and sentence vectors in Chroma, read and written with our own embeddings."""
 
-    def __init__(self, client: Any, name: str, model_id: str, dimensions: int) -> None:
+    def __init__(self, client: Any, name: str, model_id: str, dimensions: int,
+                 reopen: Callable[[], Any] | None = None, lock: Path | None = None) -> None:
+        """`reopen` makes a fresh client (embedded store: Chroma caches the vector index in
+        memory and does not see other processes' writes); `lock` serialises writers."""
         self.model_id = model_id
-        meta = {"embed_model": model_id, "dimensions": dimensions, "hnsw:space": "cosine"}
-        try:
-            self._chunks = client.get_or_create_collection(
-                f"{name}_chunks", metadata=meta, embedding_function=None
-            )
-            self._docs = client.get_or_create_collection(
-                f"{name}_documents", metadata=meta, embedding_function=None
-            )
-        except Exception as exc:
-            raise StoreError(f"Cannot open the Chroma collections `{name}_*` ({exc}).") from exc
+        self.name = name
+        self._meta = {"embed_model": model_id, "dimensions": dimensions, "hnsw:space": "cosine"}
+        self._reopen = reopen
+        self._lock = lock
+        self._batch = 0
+        self._counted: tuple[str | None, int] = (None, 0)
+        self._attach(client)
         built_with = (self._chunks.metadata or {}).get("embed_model")
         if built_with != model_id:
             raise StoreError(
@@ -119,12 +157,35 @@ class Store:
                 f"not {model_id!r}: its vectors would be meaningless. Use another "
                 "ASSISTANT_COLLECTION or delete the store and re-ingest."
             )
+
+    def _attach(self, client: Any) -> None:
+        name, meta = self.name, self._meta
+        try:
+            self._chunks = client.get_or_create_collection(
+                f"{name}_chunks", metadata=meta, embedding_function=None
+            )
+            self._docs = client.get_or_create_collection(
+                f"{name}_documents", metadata=meta, embedding_function=None
+            )
+            self._sentences = client.get_or_create_collection(
+                f"{name}_sentences", metadata=meta, embedding_function=None
+            )
+        except Exception as exc:
+            raise StoreError(f"Cannot open the Chroma collections `{name}_*` ({exc}).") from exc
         self._client = client
+        self._known = str((self._chunks.metadata or {}).get("generation", ""))
+        hnsw = (getattr(self._chunks, "configuration", None) or {}).get("hnsw") or {}
+        if hnsw and int(hnsw.get("ef_search") or 0) < EF_SEARCH:
+            self._call("configure the vector index", self._chunks.modify,
+                       configuration={"hnsw": {"ef_search": EF_SEARCH}})
 
     @classmethod
     def open(cls, data_dir: Path, chroma_url: str | None, name: str, model_id: str,
              dimensions: int) -> Store:
-        return cls(_client(data_dir, chroma_url), name, model_id, dimensions)
+        if chroma_url:
+            return cls(_client(data_dir, chroma_url), name, model_id, dimensions)
+        return cls(_client(data_dir, None), name, model_id, dimensions,
+                   reopen=lambda: _client(data_dir, None, fresh=True), lock=data_dir / "store.lock")
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -132,14 +193,59 @@ class Store:
         except Exception as exc:
             raise StoreError(f"Chroma failed to {what} ({type(exc).__name__}: {exc}).") from exc
 
+    def _write_batch(self) -> int:
+        if not self._batch:
+            self._batch = max(1, int(self._call("read the batch size", self._client.get_max_batch_size)))
+        return self._batch
+
+    def _pages(self, collection: Any, include: list[str], **where: Any) -> Iterator[dict[str, Any]]:
+        """`get` results, PAGE records at a time, until the collection is exhausted."""
+        offset = 0
+        while True:
+            got = self._call("read the store", collection.get, include=include, limit=PAGE,
+                             offset=offset, **where)
+            if not got["ids"]:
+                return
+            yield got
+            if len(got["ids"]) < PAGE:
+                return
+            offset += len(got["ids"])
+
+    # --- generation ---------------------------------------------------------------------
+    def generation(self) -> str:
+        """A token that changes whenever chunks are written or deleted (by any process).
+
+        When it changed under us (another process wrote), the embedded client is reopened
+        so that Chroma's in-memory vector index includes those writes."""
+        collection = self._call("read the collection", self._client.get_collection,
+                                f"{self.name}_chunks", embedding_function=None)
+        current = str((collection.metadata or {}).get("generation", ""))
+        if current != self._known and self._reopen is not None:
+            self._attach(self._reopen())
+        self._known = current
+        return current
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time (embedded store), on an up-to-date client; then a new generation."""
+        with _file_lock(self._lock) if self._lock else nullcontext():
+            self.generation()
+            yield
+            collection = self._call("read the collection", self._client.get_collection,
+                                    f"{self.name}_chunks", embedding_function=None)
+            meta = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("hnsw:")}
+            meta["generation"] = uuid.uuid4().hex
+            self._call("record the store generation", collection.modify, metadata=meta)
+            self._known = meta["generation"]
+
     # --- documents ---------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
-        got = self._call("list documents", self._docs.get, include=["metadatas"])
         infos = [
             DocumentInfo(doc_id, m.get("title", ""), m.get("source", ""), m.get("publisher", ""),
                          int(m.get("chunks", 0)), m.get("ingested_at", ""), m.get("sha256", ""),
                          m.get("root", ""),
                          m.get("fingerprint", ""))
+            for got in self._pages(self._docs, ["metadatas"])
             for doc_id, m in zip(got["ids"], got["metadatas"], strict=True)
         ]
         return sorted(infos, key=lambda d: d.source)
@@ -156,46 +262,116 @@ class Store:
                 ("title", "source", "publisher", "author", "published", "sha256")}
         return Document(doc_id=doc_id, text=got["documents"][0], extra=m, **core)
 
-    def put_document(self, doc: Document, chunks: Sequence[ChunkSpan], vectors: np.ndarray,
-                     root: str, fingerprint: str) -> None:
-        """Replace everything stored for `doc` with these chunks."""
-        self.delete_document(doc.doc_id)
-        ids = [c.chunk_id(doc.doc_id) for c in chunks]
-        metas = [{"doc_id": doc.doc_id, "title": doc.title, "source": doc.source,
-                  "start": c.start, "end": c.end, "position": c.position, "doc_sha": doc.sha256}
-                 for c in chunks]
-        batch = max(1, int(self._call("read the batch size", self._client.get_max_batch_size)))
-        for i in range(0, len(ids), batch):
-            self._call("write chunks", self._chunks.upsert, ids=ids[i : i + batch],
-                       embeddings=vectors[i : i + batch], documents=[c.text for c in chunks[i : i + batch]],
-                       metadatas=metas[i : i + batch])
-        mean = vectors.mean(axis=0)
-        meta = {**doc.metadata(), "chunks": len(chunks), "root": root, "fingerprint": fingerprint,
-                "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        self._call("write a document", self._docs.upsert, ids=[doc.doc_id],
-                   embeddings=[mean / max(float(np.linalg.norm(mean)), 1e-12)],
-                   documents=[doc.text], metadatas=[meta])
+    def put_documents(self, prepared: Sequence[PreparedDocument]) -> None:
+        """Replace everything stored for these documents: one request per collection and batch."""
+        if not prepared:
+            return
+        prepared = list({p.doc.doc_id: p for p in prepared}.values())  # one version per document
+        with self._writing():
+            self._put(prepared)
+
+    def _put(self, prepared: Sequence[PreparedDocument]) -> None:
+        self._delete([p.doc.doc_id for p in prepared])
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        doc_vectors = []
+        for p in prepared:
+            ids += [c.chunk_id(p.doc.doc_id) for c in p.chunks]
+            texts += [c.text for c in p.chunks]
+            metas += [{"doc_id": p.doc.doc_id, "title": p.doc.title, "source": p.doc.source,
+                       "start": c.start, "end": c.end, "position": c.position,
+                       "doc_sha": p.doc.sha256} for c in p.chunks]
+            mean = p.vectors.mean(axis=0)
+            doc_vectors.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+        self._write(self._chunks, "write chunks", ids, np.concatenate([p.vectors for p in prepared]),
+                     texts, metas)
+        keys: dict[str, tuple[str, np.ndarray]] = {}
+        for p in prepared:
+            if p.sentence_vectors is not None:
+                for text, vector in zip(p.sentences, p.sentence_vectors, strict=True):
+                    keys[sentence_key(text)] = (p.doc.doc_id, vector)
+        if keys:
+            self._write(self._sentences, "write sentence vectors", list(keys),
+                        np.stack([v for _, v in keys.values()]), None,
+                        [{"doc_id": d} for d, _ in keys.values()], method="upsert")
+        self._write(
+            self._docs, "write documents", [p.doc.doc_id for p in prepared], np.stack(doc_vectors),
+            [p.doc.text for p in prepared],
+            [{**p.doc.metadata(), "chunks": len(p.chunks), "root": p.root,
+              "fingerprint": p.fingerprint, "ingested_at": stamp} for p in prepared])
+
+    def _write(self, collection: Any, what: str, ids: list[str], vectors: np.ndarray,
+               texts: list[str] | None, metas: list[dict[str, Any]], method: str = "add") -> None:
+        """`add` for records deleted just before (cheaper), `upsert` for shared ones."""
+        step = self._write_batch()
+        for i in range(0, len(ids), step):
+            self._call(what, getattr(collection, method), ids=ids[i : i + step],
+                       embeddings=vectors[i : i + step],
+                       documents=texts[i : i + step] if texts is not None else None,
+                       metadatas=metas[i : i + step])
 
     def delete_document(self, doc_id: str) -> None:
-        self._call("delete chunks", self._chunks.delete, where={"doc_id": doc_id})
-        self._call("delete a document", self._docs.delete, ids=[doc_id])
+        self.delete_documents([doc_id])
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> None:
+        with self._writing():
+            self._delete(list(doc_ids))
+
+    def _delete(self, doc_ids: list[str]) -> None:
+        for i in range(0, len(doc_ids), PAGE):
+            part = doc_ids[i : i + PAGE]
+            where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
+            self._call("delete chunks", self._chunks.delete, where=where)
+            self._call("delete sentence vectors", self._sentences.delete, where=where)
+            self._call("delete documents", self._docs.delete, ids=part)
 
     # --- chunks ------------------------------------------------------------------------
     def chunk_count(self) -> int:
         return int(self._call("count chunks", self._chunks.count))
 
     def chunk_ids(self, doc_id: str) -> list[str]:
-        got = self._call("list chunks", self._chunks.get, where={"doc_id": doc_id}, include=[])
-        return sorted(got["ids"])
+        ids = [i for got in self._pages(self._chunks, [], where={"doc_id": doc_id}) for i in got["ids"]]
+        return sorted(ids)
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every stored chunk, read PAGE at a time (for checks and tools, not for questions)."""
+        for got in self._pages(self._chunks, ["documents", "metadatas"]):
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                yield _chunk(i, d, m)
 
     def all_chunks(self) -> list[Chunk]:
-        got = self._call("read chunks", self._chunks.get, include=["documents", "metadatas"])
-        return [_chunk(i, d, m) for i, d, m in
-                zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        """Every stored chunk (paged reads); memory grows with the store: tests and tools only."""
+        return list(self.iter_chunks())
+
+    def iter_texts(self, ids: Sequence[str]) -> Iterator[tuple[list[str], list[str]]]:
+        """(ids, texts) of those chunks, a page at a time."""
+        for i in range(0, len(ids), PAGE):
+            got = self._call("read chunks", self._chunks.get, ids=list(ids[i : i + PAGE]),
+                             include=["documents"])
+            yield list(got["ids"]), list(got["documents"])
+
+    def iter_chunk_ids(self) -> Iterator[list[str]]:
+        """Every chunk id, a page at a time."""
+        for got in self._pages(self._chunks, []):
+            yield list(got["ids"])
+
+    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        """The chunks with these ids, in that order (ids no longer stored are left out)."""
+        found: dict[str, Chunk] = {}
+        for i in range(0, len(ids), PAGE):
+            got = self._call("read chunks", self._chunks.get, ids=list(ids[i : i + PAGE]),
+                             include=["documents", "metadatas"])
+            for cid, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                found[cid] = _chunk(cid, d, m)
+        return [found[i] for i in ids if i in found]
 
     def query(self, vector: np.ndarray, k: int) -> list[Chunk]:
         """The `k` chunks nearest to `vector`; score is cosine similarity."""
-        count = self.chunk_count()
+        if self._counted[0] != self._known:  # the count changes only with the generation
+            self._counted = (self._known, self.chunk_count())
+        count = self._counted[1]
         if count == 0:
             return []
         got = self._call("search", self._chunks.query, query_embeddings=[vector],
@@ -203,6 +379,22 @@ class Store:
         return [_chunk(i, d, m, 1.0 - dist) for i, d, m, dist in
                 zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0],
                     strict=True)]
+
+    # --- sentence vectors --------------------------------------------------------------
+    def sentence_vectors(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of those `texts` that have one (computed at ingest)."""
+        keys = {sentence_key(t): t for t in texts}
+        found: dict[str, np.ndarray] = {}
+        ids = list(keys)
+        for i in range(0, len(ids), PAGE):
+            got = self._call("read sentence vectors", self._sentences.get, ids=ids[i : i + PAGE],
+                             include=["embeddings"])
+            for key, vector in zip(got["ids"], got["embeddings"], strict=True):
+                found[keys[key]] = np.asarray(vector, dtype=np.float32)
+        return found
+
+    def sentence_count(self) -> int:
+        return int(self._call("count sentence vectors", self._sentences.count))
 
 
 def _chunk(chunk_id: str, text: str, m: dict[str, Any], score: float = 0.0) -> Chunk:

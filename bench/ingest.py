@@ -1,8 +1,11 @@
 """Ingest throughput against the embedding model's own throughput, measured in one run.
 
 Builds a synthetic corpus (default 260 files, >= 2,000 chunks), ingests it into a fresh
-embedded Chroma store, then embeds exactly the stored chunk texts with the model alone.
-Prints chunks/s for both and their ratio (goal: >= 0.9), plus the cost of a no-op re-ingest.
+embedded Chroma store, then embeds with the model alone (1) exactly the stored chunk texts
+and (2) everything the pipeline embeds: the chunks plus their evidence sentences, alone
+and after their context (stored at ingest so questions never embed them). Prints chunks/s
+and the ratios (goal for (2): >= 0.9, i.e. reading, chunking and writing cost under 10%),
+plus the cost of a no-op re-ingest.
 
     .venv/bin/python bench/ingest.py [--files 260] [--sentences 60]
 """
@@ -19,6 +22,8 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from assistant import Assistant, Settings  # noqa: E402
+from assistant.chunking import ChunkSpan  # noqa: E402
+from assistant.ingest import stored_sentences  # noqa: E402
 
 WORDS = """
 cloud capacity contract data center investment partner exclusive provider model training
@@ -50,6 +55,7 @@ def main() -> None:
         synthetic_corpus(folder, args.files, args.sentences)
         bot = Assistant(Settings(data_dir=Path(tmp) / "data", llm="none"))
         bot._embedder.embed(["warm up the session"])
+        bot._store.chunk_count()
 
         start = time.perf_counter()
         report = bot.ingest([folder])
@@ -58,9 +64,17 @@ def main() -> None:
         assert report.ok and len(chunks) == bot._store.chunk_count()
 
         texts = [c.text for c in chunks]
+        by_doc: dict[str, list[ChunkSpan]] = {}
+        for c in chunks:
+            by_doc.setdefault(c.doc_id, []).append(ChunkSpan(0, c.start, c.end, c.text))
+        everything = list(dict.fromkeys(
+            texts + [t for doc_id, spans in by_doc.items() for t in stored_sentences(doc_id, spans)]))
         start = time.perf_counter()
         bot._embedder.embed(texts)
         model_s = time.perf_counter() - start
+        start = time.perf_counter()
+        bot._embedder.embed(everything)
+        model_all_s = time.perf_counter() - start
 
         start = time.perf_counter()
         again = bot.ingest([folder])
@@ -69,11 +83,15 @@ def main() -> None:
 
     tokens = sum(bot._embedder.count_tokens(t) for t in texts) / len(texts)
     pipeline_rate, model_rate = len(texts) / pipeline_s, len(texts) / model_s
-    print(f"synthetic corpus: {args.files} files, {len(texts)} chunks, {tokens:.0f} tokens/chunk")
-    print(f"pipeline (read+chunk+embed+upsert): {pipeline_s:7.1f} s  {pipeline_rate:6.1f} chunks/s")
-    print(f"embedding model alone, same chunks: {model_s:7.1f} s  {model_rate:6.1f} chunks/s")
-    print(f"ratio pipeline/model: {pipeline_rate / model_rate:.3f}  (goal >= 0.9)")
+    print(f"synthetic corpus: {args.files} files, {len(texts)} chunks, {tokens:.0f} tokens/chunk, "
+          f"{len(everything) - len(texts)} sentence texts")
+    print(f"pipeline (read+chunk+embed+write): {pipeline_s:7.1f} s  {pipeline_rate:6.1f} chunks/s")
+    print(f"model alone, the chunk texts:      {model_s:7.1f} s  {model_rate:6.1f} chunks/s"
+          f"  ratio {pipeline_rate / model_rate:.3f}")
+    print(f"model alone, all the pipeline embeds (chunks + sentences): {model_all_s:7.1f} s"
+          f"  ratio {model_all_s / pipeline_s:.3f}  (goal >= 0.9)")
     print(f"no-op re-ingest of {args.files} unchanged files: {noop_s:.2f} s")
+    print(f"load average during the run: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
