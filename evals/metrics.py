@@ -362,7 +362,8 @@ class Judge:
         return Score(float(correct), 1, () if correct else ("the LLM judge says incorrect",))
 
 
-LATENCY = {"total_s": "latency_total_s", "first_token_s": "latency_first_token_s"}
+LATENCY = {"total_s": "latency_total_s", "first_sentence_s": "latency_first_sentence_s",
+           "evidence_s": "latency_evidence_s"}
 
 
 def aggregate(scores: Iterable[dict[str, Score | None]], names: list[str],

@@ -56,7 +56,7 @@ def _charts(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict[str,
 
     fig, ax = plt.subplots(figsize=(7, 3.5))
     series = {key: [r["timings"][key] for r in records if key in r["timings"]]
-              for key in ("total_s", "first_token_s")}
+              for key in ("total_s", "first_sentence_s")}
     everything = [v for values in series.values() for v in values] or [0.0]
     bins = list(np.linspace(0, max(everything) or 1.0, 21))
     for key, values in series.items():
