@@ -320,15 +320,16 @@ class Assistant:
             self._has_documents = False
 
     # --- questions ---------------------------------------------------------------------
-    def _check(self, question: object) -> str:
+    def _check(self, question: object, what: str = "question",
+               fix: str = "type a question about the documents") -> str:
         if not isinstance(question, str):
-            raise QuestionError(f"The question must be a string, not {type(question).__name__}.")
+            raise QuestionError(f"The {what} must be a string, not {type(question).__name__}.")
         question = question.strip()
         if not question:
-            raise QuestionError("The question is empty: type a question about the documents.")
+            raise QuestionError(f"The {what} is empty: {fix}.")
         if len(question) > self.settings.max_question_chars:
             raise QuestionError(
-                f"The question is {len(question):,} characters; the limit is "
+                f"The {what} is {len(question):,} characters; the limit is "
                 f"{self.settings.max_question_chars:,} (ASSISTANT_MAX_QUESTION_CHARS). Shorten it.")
         return question
 
@@ -446,13 +447,7 @@ class Assistant:
         documents, with the exact spans that decide it."""
         from assistant.claims import ClaimChecker
 
-        statement = (statement or "").strip()
-        if not statement:
-            raise QuestionError("The statement is empty: paste the claim(s) to check.")
-        if len(statement) > self.settings.max_question_chars:
-            raise QuestionError(
-                f"The statement is {len(statement):,} characters; the limit is "
-                f"{self.settings.max_question_chars:,} (ASSISTANT_MAX_QUESTION_CHARS). Shorten it.")
+        statement = self._check(statement, "statement", "paste the claim(s) to check")
         self._require_documents()
         pipeline = self._pipeline()
         generator = self.generator() if self.settings.llm != "none" else None

@@ -234,10 +234,10 @@ def test_sources_that_disagree_are_both_cited(corpus_bot: Assistant) -> None:
     _exact(corpus_bot, list(v.conflict))
 
 
-@pytest.mark.parametrize("statement", ["", "   ", "x" * 2001])
-def test_bad_statements_are_clear_errors(corpus_bot: Assistant, statement: str) -> None:
+@pytest.mark.parametrize("statement", ["", "   ", "x" * 2001, 7, None])
+def test_bad_statements_are_clear_errors(corpus_bot: Assistant, statement: object) -> None:
     with pytest.raises(QuestionError, match="statement"):
-        corpus_bot.check(statement)
+        corpus_bot.check(statement)  # type: ignore[arg-type]
 
 
 def test_cli_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
