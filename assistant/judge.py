@@ -19,7 +19,7 @@ from assistant.llm import Generator, Message
 from assistant.question import QuestionProfile, has_answer_kind
 from assistant.text import content_words, covers
 
-VETO_BELOW = 0.3  # the LLM overrules the rules' "answer" when its P(yes) is under this ...
+VETO_BELOW = 0.25  # the LLM overrules the rules' "answer" when its P(yes) is under this ...
 RESCUE_FROM = 0.5  # ... and their "refuse" (with evidence of the right kind) from this
 FOCUS_COVERAGE = 0.25  # deterministic: least share of the question's focus words a sentence holds
 LEAST_RELEVANCE = 0.5  # deterministic: an answering sentence is at least this relevant

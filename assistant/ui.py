@@ -153,7 +153,7 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             for event in stream.events():  # the evidence first, then the verified text
                 if isinstance(event, EvidenceEvent | TextDelta):
                     text += event.text if isinstance(event, TextDelta) else ""
-                    shown = evidence_html(stream.evidence) + f'<div class="answer">{esc(text)}</div>'
+                    shown = evidence_html(stream.evidence) + f'<div class="streaming">{esc(text)}</div>'
                     yield [*messages, {"role": "assistant", "content": shown}], history, ""
             assert stream.answer is not None
             answer = stream.answer
