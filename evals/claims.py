@@ -27,6 +27,7 @@ from typing import Any
 
 from assistant import Assistant, AssistantError, Settings
 from assistant.claims import VERDICTS, ClaimVerdict, holds
+from evals.runner import gate_exit_code
 
 DATASET = Path(__file__).resolve().parent / "datasets" / "claims.jsonl"
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
@@ -191,12 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, AssistantError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if failures:
-        print(f"\nGate [claims-{settings.llm}] FAILED:\n" + "\n".join(f"  - {f}" for f in failures))
-        return 1
-    if args.gate:
-        print(f"\nGate [claims-{settings.llm}] passed.")
-    return 0
+    return gate_exit_code(failures, f"claims-{settings.llm}", args.gate)
 
 
 if __name__ == "__main__":

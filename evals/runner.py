@@ -222,6 +222,16 @@ def check_gate(summary: dict[str, Any], backend: str,
     return failures
 
 
+def gate_exit_code(failures: list[str], section: str, gated: bool) -> int:
+    """Print the gate's outcome for thresholds section `section`; 1 when it failed, else 0."""
+    if failures:
+        print(f"\nGate [{section}] FAILED:\n" + "\n".join(f"  - {f}" for f in failures))
+        return 1
+    if gated:
+        print(f"\nGate [{section}] passed.")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m evals", description=__doc__.split("\n")[0])
     p.add_argument("--dataset", type=Path, action="append", metavar="FILE",
@@ -280,9 +290,4 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, AssistantError) as exc:  # pydantic's ValidationError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if failures:
-        print(f"\nGate [{settings.llm}] FAILED:\n" + "\n".join(f"  - {f}" for f in failures))
-        return 1
-    if args.gate:
-        print(f"\nGate [{settings.llm}] passed.")
-    return 0
+    return gate_exit_code(failures, settings.llm, args.gate)
