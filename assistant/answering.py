@@ -203,6 +203,11 @@ class AnswerPipeline:
         claims: list[str] = []  # kept sentences
         dropped: list[str] = []  # dropped sentences (other than the answer's lost first claim)
         lost_answer: list[str] = []  # the first sentence, when what it claims failed
+        # Sentences kept but supported only by evidence the judge did not pick, held back until
+        # one that rests on a picked sentence arrives; if none does, the draft answered a
+        # neighbouring question and the picked sentences are quoted instead (see `settle`).
+        held: list[tuple[str, tuple[int, ...], float]] = []
+        holding = not isinstance(self.drafter, ExtractiveDrafter)
         notice = ""
         refusal = prompts.REFUSAL
 
@@ -214,6 +219,13 @@ class AnswerPipeline:
                 timings["first_sentence_tokens"] = float(self.drafter.usage.generated)
             for word in _words(piece):
                 yield TextDelta(word)
+
+        def release() -> Iterator[Event]:
+            nonlocal holding
+            holding = False  # the answer rests on a picked sentence: what follows streams at once
+            for text, supporting, support in held:
+                yield from emit(_with_markers(text, [citer.cite(n, support) for n in supporting]))
+            held.clear()
 
         def verified(draft_sentence: str) -> Iterator[Event]:
             checked = check_sentence(draft_sentence, evidence, self.vectors,
@@ -235,10 +247,11 @@ class AnswerPipeline:
                           sentence=checked.text, evidence=list(checked.evidence))
             elif checked.supported:
                 claims.append(checked.text)
-                numbers = [citer.cite(n, checked.support) for n in checked.evidence]
                 trace.add("verify", "kept", sentence=checked.text, support=round(checked.support, 3),
                           evidence=list(checked.evidence))
-                yield from emit(_with_markers(checked.text, numbers))
+                held.append((checked.text, checked.evidence, checked.support))
+                if not holding or set(checked.evidence) & set(verdict.picked) or not verdict.picked:
+                    yield from release()
             elif checked.text:
                 dropped.append(checked.text)
                 trace.add("verify", "dropped", checked.reason, sentence=checked.text,
@@ -283,6 +296,17 @@ class AnswerPipeline:
                 buffer = "".join(ExtractiveDrafter().draft(asked_profile, evidence, verdict))
             for start, end in sentence_spans(normalise_markers(buffer)):
                 yield from verified(normalise_markers(buffer)[start:end])
+            if held:  # no kept sentence rests on a sentence the judge picked as the answer
+                trace.add("verify", "replaced", "the draft is supported only by evidence the judge "
+                          "did not pick, so it does not answer the question; the picked evidence "
+                          "is quoted instead", sentences=[text for text, _, _ in held],
+                          picked=list(verdict.picked))
+                held.clear()
+                claims.clear()
+                holding = False
+                quoted = "".join(ExtractiveDrafter().draft(asked_profile, evidence, verdict))
+                for start, end in sentence_spans(quoted):
+                    yield from verified(quoted[start:end])
             usage = self.drafter.usage
             timings["prompt_tokens"] = float(usage.prompt_evaluated)
             timings["prompt_tokens_total"] = float(usage.prompt_total)

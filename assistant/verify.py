@@ -70,6 +70,50 @@ def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
             if any(same_word(w, q) for q in asked) and not any(same_word(w, k) for k in known)}
 
 
+_CAPITALISED = re.compile(r"[A-Z][\w\-]*(?:['’]s)?")
+_RUN_GAP = re.compile(r"^[ \t]+$")  # capitalised words separated by spaces only form one run
+
+
+def _name_runs(text: str) -> list[list[str]]:
+    """Runs of capitalised words ("Oracle Chairman Larry Ellison"), possessive 's dropped."""
+    runs: list[list[str]] = []
+    last_end = -1
+    for match in _CAPITALISED.finditer(text):
+        word = re.sub(r"['’]s$", "", match.group())
+        if runs and _RUN_GAP.match(text[last_end:match.start()] or "x"):
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+        last_end = match.end()
+    return runs
+
+
+def misbound_names(claim: str, evidence_text: str) -> list[str]:
+    """Words the claim attaches to a name that the evidence never attaches to it: "Microsoft
+    CEO Sam Altman" when the evidence only says "OpenAI CEO Sam Altman" (and "Microsoft CEO
+    Satya Nadella"). Each word swapped stays in the evidence, so support scores miss it.
+    Checked only where the claim and the evidence share a name of two words or more."""
+    evidence_runs = _name_runs(evidence_text)
+    found = []
+    for run in _name_runs(claim):
+        heads = []  # for each evidence run ending like this one: the words it puts before it
+        for other in evidence_runs:
+            shared = 0
+            while (shared < min(len(run), len(other))
+                   and run[-1 - shared] == other[-1 - shared]):
+                shared += 1
+            if shared >= 2:
+                heads.append((shared, content_words(" ".join(other))))
+        if not heads:
+            continue
+        shared = max(n for n, _ in heads)
+        added = content_words(" ".join(run[: len(run) - shared]))
+        if added and all(added - words for _, words in heads):
+            name = " ".join(run[len(run) - shared:])
+            found.append(f"{' '.join(run[: len(run) - shared])} {name}")
+    return found
+
+
 REPEAT_RUN = 5  # a run of this many words said twice in one sentence is the model looping
 
 
@@ -104,6 +148,10 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     echoed = echoed_premise(claim, question, evidence_text)
     if echoed:
         return CheckedSentence(claim, 0.0, False, (), f"premise in no evidence: {sorted(echoed)}")
+    misbound = misbound_names(claim, evidence_text)
+    if misbound:
+        return CheckedSentence(claim, 0.0, False, (), "gives a name words the evidence never gives "
+                               f"it: {misbound}", True)
     scores = support_scores(claim, [e.text for e in evidence], vectors, generic)
     best = int(np.argmax(scores))
     if scores[best] < threshold:

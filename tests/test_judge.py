@@ -104,6 +104,31 @@ def test_a_sentence_that_repeats_itself_is_degenerate(sentence: str, repeats: bo
     assert repeats_itself(sentence) is repeats
 
 
+NAMED = ("Microsoft CEO Satya Nadella discussed the dynamic with OpenAI CEO Sam Altman during a "
+         "recent podcast. At a White House press conference, Oracle Chairman Larry Ellison "
+         "confirmed that construction has begun. Oracle has emerged as a key partner in the "
+         "Stargate Project. Microsoft’s Azure is used.")
+
+
+@pytest.mark.parametrize("claim,misbound", [
+    # roles swapped between two people the evidence names: each word is in the evidence
+    ("Microsoft CEO Sam Altman discussed the dynamic with OpenAI CEO Satya Nadella.",
+     ["Microsoft CEO Sam Altman", "OpenAI CEO Satya Nadella"]),
+    ("Microsoft Chairman Larry Ellison confirmed construction.", ["Microsoft Chairman Larry Ellison"]),
+    ("Oracle Chairman Larry Ellison confirmed it.", []),
+    ("OpenAI's CEO Sam Altman spoke.", []),  # the possessive is the same binding
+    ("CEO Sam Altman spoke.", []),  # fewer words than the evidence gives: nothing added
+    ("Sam Altman is the CEO of OpenAI.", []),  # a paraphrase, not an apposition
+    ("The Stargate Project is big.", []),  # a capitalised stopword is not a word added
+    ("Microsoft Azure is used.", []),  # one-word names ("Azure") are not checked
+    ("In June 2023, Oracle joined.", []),
+])
+def test_a_name_keeps_the_words_the_evidence_gives_it(claim: str, misbound: list[str]) -> None:
+    from assistant.verify import misbound_names
+
+    assert misbound_names(claim, NAMED) == misbound
+
+
 @pytest.mark.parametrize("text,line,heading", [
     ("Intro.\nOracle’s Role and Growing Cloud Partnerships\nOracle, a late entrant, has emerged.",
      "Oracle’s Role and Growing Cloud Partnerships", True),

@@ -88,6 +88,20 @@ def test_issue_examples_local(local_bot: Assistant, question: str, expect: str,
     check_example(local_bot, local_bot.ask(question), expect, forbid)
 
 
+# Found on the golden set with the local model: a draft about a neighbouring sentence ("The first
+# site, in Abilene, ...") is replaced by the sentence the judge picked; a draft that swaps two
+# people's titles ("Microsoft CEO Sam Altman") is dropped, though every word is in the evidence.
+@pytest.mark.slow
+@pytest.mark.parametrize("question,expect,forbid", [
+    ("In which US state is Stargate construction already underway?", r"Texas", None),
+    ("What did Microsoft CEO Sam Altman say about the change on the podcast?", "refuse|Nadella",
+     r"Microsoft CEO Sam Altman|OpenAI CEO Satya Nadella"),
+])
+def test_local_answers_rest_on_the_picked_evidence(local_bot: Assistant, question: str,
+                                                   expect: str, forbid: str | None) -> None:
+    check_example(local_bot, local_bot.ask(question), expect, forbid)
+
+
 @pytest.mark.parametrize("question", ["What does Microsoft act as for OpenAI?",
                                       "Did Microsoft override the exclusivity clause?",
                                       "Should OpenAI trust this deal?"])
