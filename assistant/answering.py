@@ -124,6 +124,7 @@ class AnswerPipeline:
         self.vectors = vectors
         self.drafter = drafter
         self.judge = judge
+        self.rules = RuleJudge(SentenceVectors(embedder, limit=5_000))  # word vectors, for synonyms
 
     # --- stages --------------------------------------------------------------------------
     def guard(self, question: str, trace: Trace) -> str:
@@ -164,7 +165,7 @@ class AnswerPipeline:
     def answerable(self, question: QuestionProfile, evidence: list[Evidence], trace: Trace,
                    timings: dict[str, float]) -> Verdict:
         start = time.perf_counter()
-        rules = RuleJudge().judge(question, evidence)
+        rules = self.rules.judge(question, evidence)
         verdict = None
         if isinstance(self.judge, LLMJudge):
             verdict = self.judge.judge(question, evidence, rules)  # an LLMError goes to the caller
@@ -273,7 +274,7 @@ class AnswerPipeline:
                 if not self.settings.extractive_fallback:
                     raise
                 failure = exc
-                verdict = RuleJudge().judge(asked_profile, evidence)
+                verdict = self.rules.judge(asked_profile, evidence)
                 trace.add("answerability", "answer" if verdict.answerable else "refuse",
                           f"the LLM failed, so the deterministic checks decided: {verdict.reason}")
         if verdict.answerable:

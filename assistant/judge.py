@@ -13,16 +13,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from assistant import prompts
-from assistant.evidence import Evidence
+from assistant.evidence import Evidence, SentenceVectors
 from assistant.llm import Generator, Message
 from assistant.question import QuestionProfile, has_answer_kind
-from assistant.text import content_words, covers
+from assistant.text import content_forms, content_words, same_word
 
 VETO_BELOW = 0.25  # the LLM overrules the rules' "answer" when its P(yes) is under this ...
 RESCUE_FROM = 0.5  # ... and their "refuse" (with evidence of the right kind) from this
 FOCUS_COVERAGE = 0.25  # deterministic: least share of the question's focus words a sentence holds
 LEAST_RELEVANCE = 0.5  # deterministic: an answering sentence is at least this relevant
+SYNONYM_SIMILARITY = 0.75  # two words this similar alone count as the same focus word (see README)
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,33 @@ class LLMJudge:
 
 
 class RuleJudge:
-    """Deterministic answerability for the extractive backend."""
+    """Deterministic answerability for the extractive backend.
+
+    With `words` (a vector cache of the embedding model), a focus word the sentence lacks
+    still counts when one of its words means nearly the same ("news" ~ "announcement",
+    "write" ~ "writing"): MiniLM's similarity of the two words alone >= SYNONYM_SIMILARITY."""
+
+    def __init__(self, words: SentenceVectors | None = None) -> None:
+        self.words = words
+
+    def coverage(self, question: QuestionProfile, sentence: str) -> tuple[float, list[str]]:
+        """Share of the focus words the sentence holds, and the synonyms that were counted."""
+        focus = question.focus
+        found = content_words(sentence)
+        missing = [w for w in focus if w not in found and not any(same_word(w, f) for f in found)]
+        synonyms: list[str] = []
+        if missing and self.words is not None:
+            asked = content_forms(question.text)
+            said = [w for s, w in content_forms(sentence).items() if s not in question.names]
+            wanted = [asked[w] for w in missing if w in asked]
+            if wanted and said:
+                similar = self.words(wanted) @ self.words(said).T
+                for i, word in enumerate(wanted):
+                    best = int(np.argmax(similar[i]))
+                    if similar[i][best] >= SYNONYM_SIMILARITY:
+                        synonyms.append(f"{word}~{said[best]}")
+        matched = len(focus) - len(missing) + len(synonyms)
+        return (matched / len(focus) if focus else 1.0), synonyms
 
     def judge(self, question: QuestionProfile, evidence: list[Evidence]) -> Verdict:
         focus = question.focus
@@ -80,13 +109,15 @@ class RuleJudge:
         if not typed:
             return Verdict(False, (), f"no sentence holds the kind of answer asked for "
                                       f"({question.kind}{' of ' + question.unit if question.unit else ''})")
-        scores = {str(e.number): round(covers(focus, content_words(e.text)), 3)
-                  for e in typed}
+        covered = {e.number: self.coverage(question, e.text) for e in typed}
+        scores = {str(n): round(share, 3) for n, (share, _) in covered.items()}
         picked = tuple(e.number for e in typed if (focus and scores[str(e.number)] == 1.0) or (
             e.relevance >= LEAST_RELEVANCE and (not focus or scores[str(e.number)] >= FOCUS_COVERAGE)))
         if not picked:
             return Verdict(False, (), "no sentence with that kind of answer holds all the words "
                                       f"{sorted(focus)}, or a quarter of them and is relevant "
                                       f"enough (>= {LEAST_RELEVANCE})", scores)
+        synonyms = covered[picked[0]][1]
         return Verdict(True, picked, f"sentence {picked[0]} has the kind of answer and the "
-                                     "question's words", scores)
+                                     "question's words" + (f" (synonyms: {', '.join(synonyms)})"
+                                                           if synonyms else ""), scores)

@@ -85,6 +85,18 @@ def content_words(text: str) -> set[str]:
     return found
 
 
+def content_forms(text: str) -> dict[str, str]:
+    """Each content stem of `text` with the word it came from ("announc" -> "announcement"),
+    for comparing meanings where stems differ. Words only: numbers have no synonyms."""
+    found: dict[str, str] = {}
+    for word in words(text):
+        if word in _STOPWORDS or len(word) < 2 or not word[0].isalpha():
+            continue
+        word = re.sub(r"'s$", "", word)
+        found.setdefault(stem(word), word)
+    return found
+
+
 def numbers(text: str) -> set[str]:
     """Numbers stated in `text`, normalised ("$1,000" -> "1000", "7%" -> "7")."""
     found = set()

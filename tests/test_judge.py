@@ -41,6 +41,28 @@ def test_rule_judge(question: str, sentences: list[str], answerable: bool) -> No
     assert bool(verdict.picked) is answerable and verdict.reason
 
 
+@pytest.mark.parametrize("question,sentence,synonyms", [
+    # counted: the same word in another form, or a true synonym (MiniLM similarity >= 0.75)
+    ("Which AI tool helped write the piece?", "It was made with writing support from ChatGPT.",
+     ["write~writing"]),
+    ("Who is OpenAI's biggest backer?", "Microsoft is the largest investor in OpenAI.",
+     ["biggest~largest"]),
+    # not counted: related words that are not the thing asked (similarities 0.57-0.74)
+    ("When did Oracle buy CoreWeave?", "Oracle signed a deal in 2023.", []),
+    ("Why did OpenAI stop using Azure?", "OpenAI is continuing on Azure.", []),
+    ("In what year did Microsoft name OpenAI a competitor?", "Microsoft did so in June.", []),
+    ("How many buildings are being built in Abilene?", "Construction of 10 buildings began.", []),
+])
+def test_rule_judge_counts_synonyms_by_word_vectors(question: str, sentence: str,
+                                                    synonyms: list[str]) -> None:
+    from assistant.embedding import MiniLMEmbedding
+    from assistant.evidence import SentenceVectors
+
+    words = SentenceVectors(MiniLMEmbedding())
+    _, counted = RuleJudge(words).coverage(profile(question), sentence)
+    assert counted == synonyms
+
+
 def test_rule_judge_needs_relevance_when_words_are_missing() -> None:
     question = profile("Where will the first Stargate site be built?")
     text = "The first site, in Abilene, is expected to play a central role."
