@@ -56,8 +56,8 @@ def support_scores(claim: str, quotes: list[str], vectors: SentenceVectors,
             for c, q in zip(cosines, quotes, strict=True)]
 
 
-_LIGHT = frozenset("""mean meant remain happen describe include become involve cause allow keep
-hold play role part main still exact exactly according article""".split())
+_LIGHT = frozenset(content_words("""mean meant remain happen describe include become involve cause
+allow keep hold play role part main still exact exactly according article"""))  # as stems
 
 
 def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
@@ -65,7 +65,8 @@ def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
     Oracle" for "Why did Microsoft acquire Oracle?"): a false premise repeated as fact.
     Only words of five letters or more, and not light verbs like "remain" or "mean"."""
     known = content_words(evidence_text)
-    asked = [w for w in content_words(question) if len(w) >= 5 and w not in _LIGHT]
+    asked = [w for w in content_words(question)
+             if len(w) >= 5 and not any(same_word(w, light) for light in _LIGHT)]
     return {w for w in content_words(claim)
             if any(same_word(w, q) for q in asked) and not any(same_word(w, k) for k in known)}
 

@@ -126,6 +126,29 @@ def test_a_sentence_that_repeats_itself_is_degenerate(sentence: str, repeats: bo
     assert repeats_itself(sentence) is repeats
 
 
+@pytest.mark.parametrize("claim,question,evidence_text,echoed", [
+    # a false premise repeated as fact: the question's word, in no evidence
+    ("Microsoft acquired Oracle to expand its cloud.", "Why did Microsoft acquire Oracle?",
+     "Microsoft allowed OpenAI to sign a deal with Oracle.", {"acquir"}),
+    ("Microsoft sold its stake to raise money.", "Why did Microsoft sell its stake in OpenAI?",
+     "Microsoft is the largest investor in OpenAI.", {"stake"}),  # "sold": under five letters
+    # the question's asking words are not premises, in any form ("described" ~ "describe")
+    ("Oracle is described as a key initial technology partner.",
+     "How is Oracle described in relation to the Stargate Project?",
+     "Oracle has emerged as a “key initial technology partner” in the Stargate Project.", set()),
+    ("According to the article, Oracle joined in 2023.", "According to the article, when did Oracle join?",
+     "In 2023, Oracle joined the mix.", set()),
+    # words the evidence has are not echoes; short words are not checked
+    ("Oracle's stock surged by 7%.", "Why did Oracle's stock surge?",
+     "Oracle’s stock surged by 7% following the announcement.", set()),
+])
+def test_a_premise_echoed_as_fact_is_caught(claim: str, question: str, evidence_text: str,
+                                            echoed: set[str]) -> None:
+    from assistant.verify import echoed_premise
+
+    assert echoed_premise(claim, question, evidence_text) == echoed
+
+
 NAMED = ("Microsoft CEO Satya Nadella discussed the dynamic with OpenAI CEO Sam Altman during a "
          "recent podcast. At a White House press conference, Oracle Chairman Larry Ellison "
          "confirmed that construction has begun. Oracle has emerged as a key partner in the "
