@@ -206,7 +206,7 @@ class AnswerPipeline:
         lost_answer: list[str] = []  # the first sentence, when what it claims failed
         # Sentences kept but supported only by evidence the judge did not pick, held back until
         # one that rests on a picked sentence arrives; if none does, the draft answered a
-        # neighbouring question and the picked sentences are quoted instead (see `settle`).
+        # neighbouring question and the picked sentences are quoted instead (after generation).
         held: list[tuple[str, tuple[int, ...], float]] = []
         holding = not isinstance(self.drafter, ExtractiveDrafter)
         notice = ""
