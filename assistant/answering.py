@@ -117,13 +117,13 @@ def off_point(sentence: str, supporting: tuple[int, ...], verdict: Verdict,
 class AnswerPipeline:
     def __init__(self, settings: Settings, embedder: Any, retriever: HybridRetriever,
                  vectors: SentenceVectors, drafter: Drafter,
-                 judge: LLMJudge | RuleJudge) -> None:
+                 judge: LLMJudge | None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.retriever = retriever
         self.vectors = vectors
         self.drafter = drafter
-        self.judge = judge
+        self.judge = judge  # None: the deterministic checks (`self.rules`) decide alone
         self.rules = RuleJudge(SentenceVectors(embedder, limit=5_000))  # word vectors, for synonyms
 
     # --- stages --------------------------------------------------------------------------
@@ -167,7 +167,7 @@ class AnswerPipeline:
         start = time.perf_counter()
         rules = self.rules.judge(question, evidence)
         verdict = None
-        if isinstance(self.judge, LLMJudge):
+        if self.judge is not None:
             verdict = self.judge.judge(question, evidence, rules)  # an LLMError goes to the caller
             usage = self.drafter.usage
             timings["judge_prompt_tokens"] = float(usage.prompt_evaluated)

@@ -185,16 +185,17 @@ class Assistant:
                               drafter, judge)
 
     def _backend(self, llm: str) -> tuple[Any, Any]:
-        """The drafter and the answerability judge for the backend `llm`."""
+        """The drafter and the LLM judge for the backend `llm` (None: the pipeline's
+        deterministic checks decide alone)."""
         from assistant.drafting import ExtractiveDrafter, LLMDrafter
-        from assistant.judge import LLMJudge, RuleJudge
+        from assistant.judge import LLMJudge
 
         match llm:
             case "none":
-                return ExtractiveDrafter(), RuleJudge()
+                return ExtractiveDrafter(), None
             case "local" | "openai":
                 generator = self.generator()
-                judge = LLMJudge(generator) if self.settings.judge == "llm" else RuleJudge()
+                judge = LLMJudge(generator) if self.settings.judge == "llm" else None
                 return LLMDrafter(generator), judge
             case other:
                 raise ConfigError(f"Unknown ASSISTANT_LLM={other!r}; use local, openai or none.")

@@ -72,7 +72,6 @@ def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
 
 
 _CAPITALISED = re.compile(r"[A-Z][\w\-]*(?:['’]s)?")
-_RUN_GAP = re.compile(r"^[ \t]+$")  # capitalised words separated by spaces only form one run
 
 
 def _name_runs(text: str) -> list[list[str]]:
@@ -81,7 +80,7 @@ def _name_runs(text: str) -> list[list[str]]:
     last_end = -1
     for match in _CAPITALISED.finditer(text):
         word = re.sub(r"['’]s$", "", match.group())
-        if runs and _RUN_GAP.match(text[last_end:match.start()] or "x"):
+        if runs and re.fullmatch(r"[ \t]+", text[last_end:match.start()]):  # spaces only: one run
             runs[-1].append(word)
         else:
             runs.append([word])

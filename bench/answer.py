@@ -78,6 +78,11 @@ class Rates:
     def gen(self) -> float:
         return statistics.mean(self.gen_tok_s)
 
+    def measure(self, raw: Any, reps: int) -> None:
+        prompt, gen = measure_rates(raw, reps)
+        self.prompt_tok_s.append(prompt)
+        self.gen_tok_s.append(gen)
+
 
 def raw_llama(settings: Settings) -> Any:
     from llama_cpp import Llama
@@ -294,9 +299,7 @@ def main() -> None:
         raw = None
         if "local" in args.llm:
             raw = raw_llama(base)
-            for values, rate in zip((rates.prompt_tok_s, rates.gen_tok_s),
-                                    measure_rates(raw, args.rate_reps), strict=True):
-                values.append(rate)
+            rates.measure(raw, args.rate_reps)
             print(f"raw llama.cpp, before: {rates.prompt_tok_s[0]:.1f} prompt tok/s "
                   f"({RATE_PROMPT_TOKENS}-token prompt from scratch), {rates.gen_tok_s[0]:.1f} "
                   f"generated tok/s")
@@ -321,9 +324,7 @@ def main() -> None:
         generators.clear()
 
         if raw is not None:
-            for values, rate in zip((rates.prompt_tok_s, rates.gen_tok_s),
-                                    measure_rates(raw, args.rate_reps), strict=True):
-                values.append(rate)
+            rates.measure(raw, args.rate_reps)
             print(f"raw llama.cpp, after: {rates.prompt_tok_s[1]:.1f} prompt tok/s, "
                   f"{rates.gen_tok_s[1]:.1f} generated tok/s; floor uses the means "
                   f"{rates.prompt:.1f} / {rates.gen:.1f}")
