@@ -74,6 +74,12 @@ class LLMJudge:
                        f"judge agrees (P(yes)={yes:.2f}) with the word checks: {rules.reason}", scores)
 
 
+def _wanted(question: QuestionProfile) -> frozenset[str]:
+    """The words an answering sentence must hold: the focus words, or, when the question is
+    only about its names ("Who is Sam Altman?"), the names."""
+    return question.focus or question.names
+
+
 class RuleJudge:
     """Deterministic answerability for the extractive backend.
 
@@ -86,11 +92,11 @@ class RuleJudge:
 
     def coverage(self, question: QuestionProfile, sentence: str) -> tuple[float, list[str]]:
         """Share of the focus words the sentence holds, and the synonyms that were counted."""
-        focus = question.focus
+        focus = _wanted(question)
         found = content_words(sentence)
         missing = [w for w in focus if w not in found and not any(same_word(w, f) for f in found)]
         synonyms: list[str] = []
-        if missing and self.words is not None:
+        if missing and question.focus and self.words is not None:  # names have no synonyms
             asked = content_forms(question.text)
             said = [w for s, w in content_forms(sentence).items() if s not in question.names]
             wanted = [asked[w] for w in missing if w in asked]
@@ -104,15 +110,18 @@ class RuleJudge:
         return (matched / len(focus) if focus else 1.0), synonyms
 
     def judge(self, question: QuestionProfile, evidence: list[Evidence]) -> Verdict:
-        focus = question.focus
+        focus = _wanted(question)
         typed = [e for e in evidence if has_answer_kind(question, e.text)]
         if not typed:
             return Verdict(False, (), f"no sentence holds the kind of answer asked for "
                                       f"({question.kind}{' of ' + question.unit if question.unit else ''})")
         covered = {e.number: self.coverage(question, e.text) for e in typed}
         scores = {str(n): round(share, 3) for n, (share, _) in covered.items()}
-        picked = tuple(e.number for e in typed if (focus and scores[str(e.number)] == 1.0) or (
-            e.relevance >= LEAST_RELEVANCE and (not focus or scores[str(e.number)] >= FOCUS_COVERAGE)))
+        answering = [e for e in typed if (focus and scores[str(e.number)] == 1.0) or (
+            e.relevance >= LEAST_RELEVANCE and (not focus or scores[str(e.number)] >= FOCUS_COVERAGE))]
+        # The sentence holding more of what is asked comes first; relevance breaks ties.
+        answering.sort(key=lambda e: (-covered[e.number][0], -e.relevance))
+        picked = tuple(e.number for e in answering)
         if not picked:
             return Verdict(False, (), "no sentence with that kind of answer holds all the words "
                                       f"{sorted(focus)}, or a quarter of them and is relevant "

@@ -68,7 +68,9 @@ class QuestionProfile:
     def focus(self) -> frozenset[str]:
         """What the question is about beyond its names and years: the words an answering
         sentence should share ("invest" in "How much will Stargate invest?")."""
-        return self.content - self.names - self.years - _ASKING
+        words = self.content - self.names - self.years - _ASKING
+        # "Oracle-Microsoft" is its two names, not a word a sentence must also spell that way
+        return frozenset(w for w in words if not set(w.split("-")) <= self.names)
 
     @property
     def specifics(self) -> frozenset[str]:

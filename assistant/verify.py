@@ -23,8 +23,8 @@ _NOT_KNOWN = re.compile(
     r"\b(i (do not|don't|cannot|can't) (know|answer|say)|not (mentioned|stated|specified|provided|"
     r"given)|(does|do) not (say|mention|state|specify|provide|contain)|no (information|mention)|"
     r"cannot be determined|unknown)\b", re.IGNORECASE)
-_NEGATION = re.compile(r"\b(no longer|not|never|relinquish\w*|lose|loses|lost|without|ended|"
-                       r"ends)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(no longer|not|never|relinquish\w*|lose|loses|lost|losing|loss|without|"
+                       r"ended|ends)\b", re.IGNORECASE)
 _CONDITIONAL = re.compile(r"\bif\b", re.IGNORECASE)
 CITE_MARGIN = 0.05  # keep the model's own [n] when it is this close to the best support
 
@@ -162,11 +162,13 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
 
 
 def negated_stems(sentence: str) -> set[str]:
-    """The first content word after each negation: "no longer the exclusive provider" -> exclus."""
+    """The first content word after each negation: "no longer the exclusive provider" -> exclus.
+    Light words are passed over: "relinquished its role as the exclusive provider" negates
+    "exclusive", not "role" (which "Oracle's role in Stargate" would otherwise contradict)."""
     found: set[str] = set()
     for match in _NEGATION.finditer(sentence):
-        for word in sentence[match.end():].split()[:4]:
-            stems = content_words(word)
+        for word in sentence[match.end():].split()[:6]:
+            stems = {w for w in content_words(word) if not any(same_word(w, light) for light in _LIGHT)}
             if stems:
                 found |= stems
                 break

@@ -63,6 +63,25 @@ def test_rule_judge_counts_synonyms_by_word_vectors(question: str, sentence: str
     assert counted == synonyms
 
 
+def test_a_question_only_about_names_is_answered_by_a_sentence_holding_them() -> None:
+    """"Who is Sam Altman?" has no focus words: the names are what a sentence must hold,
+    however low MiniLM rates the long sentence that holds them."""
+    question = profile("Who is Sam Altman, according to the articles?")
+    text = "Microsoft CEO Satya Nadella discussed the dynamic with OpenAI CEO Sam Altman."
+    assert RuleJudge().judge(question, [evidence(text, LEAST_RELEVANCE - 0.1)]).answerable
+    other = "Microsoft CEO Satya Nadella discussed the dynamic on a podcast."
+    assert not RuleJudge().judge(question, [evidence(other, LEAST_RELEVANCE - 0.1)]).answerable
+
+
+def test_rule_judge_puts_the_sentence_holding_more_of_the_question_first() -> None:
+    question = profile("What shifted in the OpenAI-Microsoft relationship?")
+    sentences = [evidence("Microsoft identified OpenAI as a competitor, signaling an evolving "
+                          "relationship.", 0.8, number=1),
+                 evidence("The loss of exclusivity signals a shift in the relationship.", 0.7,
+                          number=2)]
+    assert RuleJudge().judge(question, sentences).picked == (2, 1)
+
+
 def test_rule_judge_needs_relevance_when_words_are_missing() -> None:
     question = profile("Where will the first Stargate site be built?")
     text = "The first site, in Abilene, is expected to play a central role."
@@ -191,3 +210,50 @@ def test_headings_are_not_evidence(text: str, line: str, heading: bool) -> None:
     start = text.index(line)
     chunk = Chunk("c", "d", "T", "s", text, 0, len(text))
     assert is_heading(chunk, start, start + len(line)) is heading
+
+
+@pytest.mark.parametrize("sentence,negated", [
+    ("Microsoft is no longer the exclusive cloud provider for OpenAI.", {"exclus"}),
+    # a light word after the negation is passed over: the role is not what is given up
+    ("Microsoft has relinquished its role as the exclusive provider of computing.", {"exclus"}),
+    ("The loss of exclusivity signals a shift in power dynamics.", {"exclus"}),
+    ("OpenAI's models will continue to run exclusively on Azure.", set()),
+])
+def test_negated_stems(sentence: str, negated: set[str]) -> None:
+    from assistant.verify import negated_stems
+
+    assert negated_stems(sentence) == negated
+
+
+POOL = ["Oracle’s stock surged by 7% following the announcement.",
+        "The first site, in Abilene, is expected to play a central role in the Stargate Project.",
+        "Construction of data centers has begun, with 10 buildings under development."]
+
+
+@pytest.mark.parametrize("question,first,second,conflict", [
+    # one source negates, on the point asked, what another affirms
+    ("Do OpenAI's models still run exclusively on Azure?",
+     "Microsoft is no longer the exclusive cloud provider for OpenAI.",
+     "OpenAI’s AI models will continue to run exclusively on Microsoft’s Azure platform.", True),
+    # "relinquished its role as the exclusive provider" is about exclusivity, not about a role
+    ("What role did Microsoft give up in its relationship with OpenAI?",
+     "Microsoft has relinquished its role as the exclusive provider of computing capacity.",
+     "Microsoft’s pivotal role in OpenAI’s growth began in 2019.", False),
+    # "the loss of exclusivity" negates exclusivity: it agrees with "no longer hold exclusivity"
+    ("Did Microsoft override the exclusivity clause?",
+     "Microsoft will retain a right of first refusal but will no longer hold exclusivity.",
+     "The loss of exclusivity signals a shift in power dynamics.", False),
+    # a condition is not a statement of fact
+    ("Will Microsoft keep access to OpenAI's technology?",
+     "If OpenAI develops AGI, Microsoft will lose access to the company’s technology.",
+     "Microsoft keeps access to OpenAI’s technology for its products.", False),
+])
+def test_conflicts_are_two_statements_that_disagree_on_the_point(question: str, first: str,
+                                                                 second: str, conflict: bool) -> None:
+    from assistant.verify import find_conflicts
+
+    sentences = [evidence(first, number=1), Evidence(2, "other", "Other", "other.txt", second, 0,
+                                                     len(second), 0.7)]
+    # the pool is wider than the two: a word in half of it names the subject, not the point
+    sentences += [evidence(text, number=n) for n, text in enumerate(POOL, 3)]
+    assert bool(find_conflicts(question, sentences)) is conflict

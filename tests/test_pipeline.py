@@ -58,9 +58,14 @@ def check_example(bot: Assistant, answer: Answer, expect: str, forbid: str | Non
 
 
 # Where the deterministic judge cannot tell: the $500 billion is the initiative's, not Oracle's
-# (Oracle is named only in the sentence before), and "act as" asks for a role no word marks.
-# strict: the day these pass, the marks must go.
-EXTRACTIVE_LIMITS = {"How much is Oracle investing in Stargate?", "What does Microsoft act as for OpenAI?"}
+# (Oracle is named only in the sentence before), "act as" asks for a role no word marks, and
+# "give up" is "relinquished" (MiniLM rates the two words 0.26 alike), so the competitor
+# sentence, which shares as many of the question's words, ranks first. That row passed until
+# the conflict detector stopped taking "relinquished its role" for a negated role: the right
+# sentence reached the answer only inside a bogus conflict note. strict: the day these pass,
+# the marks must go.
+EXTRACTIVE_LIMITS = {"How much is Oracle investing in Stargate?", "What does Microsoft act as for OpenAI?",
+                     "What role did Microsoft give up in its relationship with OpenAI?"}
 
 
 @pytest.mark.parametrize("question,expect,forbid", [
@@ -131,6 +136,13 @@ def test_a_heading_is_never_evidence(corpus_bot: Assistant) -> None:
     assert stream.answer is not None and HEADING not in stream.answer.text
     assert events  # the evidence event came first
     assert type(events[0]).__name__ == "EvidenceEvent"
+
+
+@pytest.mark.parametrize("question", ["What role did Microsoft give up in its relationship with OpenAI?",
+                                      "Did Microsoft override the exclusivity clause?"])
+def test_no_conflict_note_where_the_sources_agree(corpus_bot: Assistant, question: str) -> None:
+    answer = corpus_bot.ask(question)
+    assert not answer.conflicts and "sources differ" not in answer.text, answer.text
 
 
 def test_a_conflict_note_names_two_statements_on_the_point(corpus_bot: Assistant) -> None:
