@@ -27,7 +27,7 @@ from assistant.question import QuestionProfile, has_answer_kind, profile
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from assistant.text import content_words, covers, sentence_spans
-from assistant.verify import check_sentence, find_conflicts, normalise_markers
+from assistant.verify import CheckedSentence, check_sentence, find_conflicts, normalise_markers
 
 CONFLICT_POOL = 16  # relevant sentences searched for disagreements, beyond the prompt's few
 REPEAT_OVERLAP = 0.8  # a sentence sharing this much of an emitted one's words is a repeat
@@ -203,7 +203,7 @@ class AnswerPipeline:
         emitted: list[str] = []
         claims: list[str] = []  # kept sentences
         dropped: list[str] = []  # dropped sentences (other than the answer's lost first claim)
-        lost_answer: list[str] = []  # the first sentence, when what it claims failed
+        lost_answer: list[CheckedSentence] = []  # the first sentence, when what it claims failed
         # Sentences kept but supported only by evidence the judge did not pick, held back until
         # one that rests on a picked sentence arrives; if none does, the draft answered a
         # neighbouring question and the picked sentences are quoted instead (after generation).
@@ -237,7 +237,7 @@ class AnswerPipeline:
             elif checked.failed_claim and not claims and not dropped:
                 # The first sentence states the answer; when it is unsupported, what follows is
                 # padding around an answer that failed ("The initiative aims to invest ...").
-                lost_answer.append(checked.text)
+                lost_answer.append(checked)
                 trace.add("verify", "dropped", f"{checked.reason}; it was the answer, so the rest "
                           "is not one", sentence=checked.text, support=round(checked.support, 3))
             elif checked.supported and _is_repeat(checked.text, claims):
@@ -297,11 +297,19 @@ class AnswerPipeline:
                 buffer = "".join(ExtractiveDrafter().draft(asked_profile, evidence, verdict))
             for start, end in sentence_spans(normalise_markers(buffer)):
                 yield from verified(normalise_markers(buffer)[start:end])
-            if held:  # no kept sentence rests on a sentence the judge picked as the answer
-                trace.add("verify", "replaced", "the draft is supported only by evidence the judge "
-                          "did not pick, so it does not answer the question; the picked evidence "
-                          "is quoted instead", sentences=[text for text, _, _ in held],
-                          picked=list(verdict.picked))
+            declined = bool(lost_answer) and lost_answer[0].declined and bool(verdict.picked)
+            if held or declined:
+                if held:  # no kept sentence rests on a sentence the judge picked as the answer
+                    trace.add("verify", "replaced", "the draft is supported only by evidence the "
+                              "judge did not pick, so it does not answer the question; the picked "
+                              "evidence is quoted instead", sentences=[text for text, _, _ in held],
+                              picked=list(verdict.picked))
+                else:  # as when the LLM fails: the judge found the answer, the drafter gave none
+                    trace.add("verify", "replaced", "the drafter said it does not know, but the "
+                              "judge found the answer in the picked evidence, which is quoted "
+                              "instead", sentences=[lost_answer[0].text], picked=list(verdict.picked))
+                    lost_answer.clear()
+                    dropped.clear()
                 held.clear()
                 claims.clear()
                 holding = False

@@ -26,6 +26,7 @@ _NOT_KNOWN = re.compile(
 _NEGATION = re.compile(r"\b(no longer|not|never|relinquish\w*|lose|loses|lost|losing|loss|without|"
                        r"ended|ends)\b", re.IGNORECASE)
 _CONDITIONAL = re.compile(r"\bif\b", re.IGNORECASE)
+DECLINED = "says it does not know"
 CITE_MARGIN = 0.05  # keep the model's own [n] when it is this close to the best support
 
 
@@ -37,6 +38,11 @@ class CheckedSentence:
     evidence: tuple[int, ...]  # evidence numbers it is cited to (empty when dropped)
     reason: str = ""
     failed_claim: bool = False  # dropped because what it claims is not in the evidence
+
+    @property
+    def declined(self) -> bool:
+        """The drafter said it does not know (a claim of nothing, not a wrong claim)."""
+        return self.reason == DECLINED
 
 
 def normalise_markers(draft: str) -> str:
@@ -126,6 +132,27 @@ def repeats_itself(sentence: str) -> bool:
     return len(runs) != len(set(runs))
 
 
+EXCERPT_WORDS = 4  # a bare answer ("July", "Larry Ellison") is at most this long
+
+
+def excerpt_of(claim: str, quotes: list[str]) -> int | None:
+    """Which quote a bare answer is cut from, word for word: "July" from "... as a competitor
+    in July, ...". Embedding similarity rates a one-word claim far from its long sentence,
+    though the sentence is all the support it needs. A fragment cut from after a negation
+    ("the exclusive cloud provider" from "no longer the exclusive ...") is not an excerpt."""
+    wanted = re.findall(r"[\w$%’'.-]+", claim.lower().rstrip(" ."))
+    if not wanted or len(wanted) > EXCERPT_WORDS or not content_words(claim):
+        return None
+    for i, quote in enumerate(quotes):
+        words = re.findall(r"[\w$%’'.-]+", quote.lower())
+        words = [w.rstrip(".") for w in words]
+        for start in range(len(words) - len(wanted) + 1):
+            if words[start:start + len(wanted)] == wanted and not _NEGATION.search(
+                    " ".join(words[max(0, start - 3):start])):
+                return i
+    return None
+
+
 def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVectors,
                    threshold: float, question: str = "",
                    generic: frozenset[str] = frozenset()) -> CheckedSentence:
@@ -138,7 +165,7 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     if not claim.strip(" .") and len(cited) == 1 and 1 <= cited[0] <= len(evidence):
         claim = evidence[cited[0] - 1].text  # a bare "[2]": the model points at its answer
     if not claim or says_unknown(claim) or not evidence:
-        return CheckedSentence(claim, 0.0, False, (), "says it does not know", True)
+        return CheckedSentence(claim, 0.0, False, (), DECLINED, True)
     if repeats_itself(claim):
         return CheckedSentence(claim, 0.0, False, (), "repeats itself (a degenerate draft)")
     evidence_text = " ".join(e.text for e in evidence)
@@ -152,6 +179,9 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     if misbound:
         return CheckedSentence(claim, 0.0, False, (), "gives a name words the evidence never gives "
                                f"it: {misbound}", True)
+    excerpt = excerpt_of(claim, [e.text for e in evidence])
+    if excerpt is not None:  # "July": a bare answer cut from one sentence, which supports it
+        return CheckedSentence(claim, 1.0, True, (evidence[excerpt].number,))
     scores = support_scores(claim, [e.text for e in evidence], vectors, generic)
     best = int(np.argmax(scores))
     if scores[best] < threshold:

@@ -257,3 +257,22 @@ def test_conflicts_are_two_statements_that_disagree_on_the_point(question: str, 
     # the pool is wider than the two: a word in half of it names the subject, not the point
     sentences += [evidence(text, number=n) for n, text in enumerate(POOL, 3)]
     assert bool(find_conflicts(question, sentences)) is conflict
+
+
+EXCERPT_QUOTES = ["Additionally, Microsoft identified OpenAI as a competitor in July, signaling change.",
+                  "Microsoft is no longer the exclusive cloud provider for OpenAI.",
+                  "Oracle Chairman Larry Ellison confirmed that construction began."]
+
+
+@pytest.mark.parametrize("claim,quote", [
+    # a bare answer cut word for word from one sentence is supported by it
+    ("July", 0), ("July.", 0), ("Larry Ellison.", 2),
+    # not an excerpt: cut from after a negation, too long to be a bare answer, not in any quote
+    ("the exclusive cloud provider", None),
+    ("Microsoft identified OpenAI as a competitor", None),
+    ("September", None), ("in", None),
+])
+def test_a_bare_answer_cut_from_a_sentence_is_an_excerpt(claim: str, quote: int | None) -> None:
+    from assistant.verify import excerpt_of
+
+    assert excerpt_of(claim, EXCERPT_QUOTES) == quote

@@ -95,10 +95,15 @@ def test_issue_examples_local(local_bot: Assistant, question: str, expect: str,
 
 # Found on the golden set with the local model: a draft about a neighbouring sentence ("The first
 # site, in Abilene, ...") is replaced by the sentence the judge picked; a draft that swaps two
-# people's titles ("Microsoft CEO Sam Altman") is dropped, though every word is in the evidence.
+# people's titles ("Microsoft CEO Sam Altman") is dropped, though every word is in the evidence;
+# a bare "July" cut from the picked sentence stands; a draft that says "I don't know" where the
+# judge found the answer gives way to the picked sentence, quoted.
 @pytest.mark.slow
 @pytest.mark.parametrize("question,expect,forbid", [
     ("In which US state is Stargate construction already underway?", r"Texas", None),
+    ("In which month did Microsoft identify OpenAI as a competitor?", r"July", None),
+    ("Microsoft is still OpenAI's exclusive cloud provider, right? Confirm it.", r"no longer",
+     r"^Yes"),
     ("What did Microsoft CEO Sam Altman say about the change on the podcast?", "refuse|Nadella",
      r"Microsoft CEO Sam Altman|OpenAI CEO Satya Nadella"),
 ])
