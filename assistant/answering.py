@@ -169,8 +169,8 @@ class AnswerPipeline:
         verdict = None
         if self.judge is not None:
             verdict = self.judge.judge(question, evidence, rules)  # an LLMError goes to the caller
-            usage = self.drafter.usage
-            timings["judge_prompt_tokens"] = float(usage.prompt_evaluated)
+            if verdict is not None and "p_yes" in verdict.scores:  # the LLM was asked
+                timings["judge_prompt_tokens"] = float(self.drafter.usage.prompt_evaluated)
         timings["judge_s"] = time.perf_counter() - start
         if verdict is None:  # no LLM, or an endpoint without logprobs: the deterministic checks
             verdict = rules

@@ -5,7 +5,7 @@ the kind of answer asked for (a count, a date, a new name, advice) and the quest
 words. With an LLM (`LLMJudge`), one yes/no decision read from the next-token logits after
 the shared answer prefix (system prompt, evidence, question): llama.cpp has already evaluated
 that prefix, so the decision costs its ~25 tokens and one forward pass, and the answer that
-follows reuses the prefix. The two are fused (see `LLMJudge`). Not here: checking the
+follows reuses the prefix. The LLM is asked only where the rules refuse (see `LLMJudge`). Not here: checking the
 generated answer (`verify.py`).
 """
 
@@ -21,8 +21,7 @@ from assistant.llm import Generator, Message
 from assistant.question import QuestionProfile, has_answer_kind
 from assistant.text import content_forms, content_words, same_word
 
-VETO_BELOW = 0.25  # the LLM overrules the rules' "answer" when its P(yes) is under this ...
-RESCUE_FROM = 0.5  # ... and their "refuse" (with evidence of the right kind) from this
+RESCUE_FROM = 0.5  # the LLM overrules the rules' "refuse" (evidence of the right kind) from this
 FOCUS_COVERAGE = 0.25  # deterministic: least share of the question's focus words a sentence holds
 LEAST_RELEVANCE = 0.5  # deterministic: an answering sentence is at least this relevant
 SYNONYM_SIMILARITY = 0.75  # two words this similar alone count as the same focus word (see README)
@@ -44,34 +43,39 @@ def answer_messages(question: str, evidence: list[Evidence]) -> list[Message]:
 
 class LLMJudge:
     """The loaded LLM's yes/no answer to "does the evidence state the answer?", read from the
-    next-token logits after the answer prompt's prefix (which the answer then reuses), fused
-    with the deterministic checks: the LLM vetoes their "answer" when it is fairly sure the
-    evidence does not answer (tempting neighbours, false premises), and overrules their
-    "refuse" when it is sure it does (paraphrases the word checks miss). Thresholds were
-    chosen on the golden set (every third row); see the README."""
+    next-token logits after the answer prompt's prefix (which the answer then reuses). It is
+    asked only when the deterministic checks refuse, and overrules them when it is sure the
+    evidence answers (paraphrases the word checks miss). It used to veto their "answer" too
+    (P(yes) < 0.25): on the golden set that refused four answerable questions and no
+    unanswerable one, because the verifier already drops the drafts those vetoes were for.
+    The threshold was chosen on the golden set; see the README."""
 
     def __init__(self, generator: Generator) -> None:
         self.generator = generator
 
-    def judge(self, question: QuestionProfile, evidence: list[Evidence], rules: Verdict,
-              ) -> Verdict | None:
+    def p_yes(self, question: QuestionProfile, evidence: list[Evidence]) -> float | None:
+        """P("yes") as the reply's first token; None when the backend offers no logits."""
         messages = answer_messages(question.text, evidence)
         messages[-1] = Message("user", messages[-1].content + prompts.JUDGE_ANSWERABLE)
         probs = self.generator.choose(messages, ["yes", "no", "Yes", "No"])
-        if probs is None:
+        return None if probs is None else probs["yes"] + probs["Yes"]
+
+    def judge(self, question: QuestionProfile, evidence: list[Evidence], rules: Verdict,
+              ) -> Verdict | None:
+        """A rescue of the rules' refusal, or their verdict; None when no logits are offered."""
+        if rules.answerable:
+            return rules
+        yes = self.p_yes(question, evidence)
+        if yes is None:
             return None
-        yes = probs["yes"] + probs["Yes"]
         scores = {"p_yes": round(yes, 4)}
-        if rules.answerable and yes < VETO_BELOW:
-            return Verdict(False, (), f"judge: the evidence does not state it (P(yes)={yes:.2f} < "
-                                      f"{VETO_BELOW}), though the word checks passed", scores)
-        if not rules.answerable and yes >= RESCUE_FROM:
+        if yes >= RESCUE_FROM:
             typed = tuple(e.number for e in evidence if has_answer_kind(question, e.text))
             return Verdict(True, typed, f"judge: the evidence states it (P(yes)={yes:.2f} >= "
                                         f"{RESCUE_FROM}), though the word checks did not find it",
                            scores)
-        return Verdict(rules.answerable, rules.picked,
-                       f"judge agrees (P(yes)={yes:.2f}) with the word checks: {rules.reason}", scores)
+        return Verdict(False, (), f"judge agrees (P(yes)={yes:.2f} < {RESCUE_FROM}) with the word "
+                                  f"checks: {rules.reason}", scores)
 
 
 def _wanted(question: QuestionProfile) -> frozenset[str]:

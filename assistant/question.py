@@ -63,12 +63,13 @@ class QuestionProfile:
     content: frozenset[str]  # stemmed content words
     percent: bool  # asks for a percentage or share
     ordinals: frozenset[str] = frozenset()  # "the second site" is not answered by "the first site"
+    kind_words: frozenset[str] = frozenset()  # "which companies": the kind, not the topic
 
     @property
     def focus(self) -> frozenset[str]:
         """What the question is about beyond its names and years: the words an answering
         sentence should share ("invest" in "How much will Stargate invest?")."""
-        words = self.content - self.names - self.years - _ASKING
+        words = self.content - self.names - self.years - self.kind_words - _ASKING
         # "Oracle-Microsoft" is its two names, not a word a sentence must also spell that way
         return frozenset(w for w in words if not set(w.split("-")) <= self.names)
 
@@ -101,7 +102,15 @@ def _names(text: str, first_word: bool = False) -> set[str]:
 def profile(question: str) -> QuestionProfile:
     """The profile of one (standalone) question."""
     lowered = question.strip().lower()
-    kind: AnswerKind = next((k for pattern, k in _KINDS if pattern.search(lowered)), "other")
+    kind: AnswerKind = "other"
+    kind_words: set[str] = set()
+    for pattern, candidate in _KINDS:
+        if match := pattern.search(lowered):
+            kind = candidate
+            # what the opening asks for ("which company", "what month") is checked as the kind
+            # of answer; a sentence need not repeat the word ("companies race to ...")
+            kind_words = content_words(match.group()) if candidate in ("entity", "date", "year") else set()
+            break
     unit = _UNIT.search(lowered)
     return QuestionProfile(
         text=question,
@@ -112,6 +121,7 @@ def profile(question: str) -> QuestionProfile:
         content=frozenset(content_words(question)),
         percent=bool(re.search(r"\b(percent\w*|share)\b", lowered)),
         ordinals=frozenset(m.lower() for m in _ORDINALS.findall(question)),
+        kind_words=frozenset(kind_words),
     )
 
 

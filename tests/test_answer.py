@@ -138,8 +138,18 @@ def test_unsupported_draft_becomes_a_refusal(corpus_bot: Assistant) -> None:
     assert "fusion" not in answer.text and "Contoso" not in answer.text
 
 
-def test_model_saying_it_does_not_know_is_a_refusal(corpus_bot: Assistant) -> None:
+def test_model_saying_it_does_not_know_gives_way_to_the_picked_evidence(corpus_bot: Assistant,
+                                                                        ) -> None:
+    """The judge found the answer; a drafter that declines is overruled, as one that fails is."""
     answer = run(scripted(corpus_bot, "I don't know."), "Where is the first Stargate site?")
+    assert not answer.refused and "Abilene" in answer.text
+    assert any(s["decision"] == "replaced" for s in answer.trace), answer.trace
+    assert_citation_contract(corpus_bot, answer)
+
+
+def test_model_claiming_what_no_evidence_says_is_a_refusal(corpus_bot: Assistant) -> None:
+    answer = run(scripted(corpus_bot, "The first site is in Reykjavik, Iceland [1]."),
+                 "Where is the first Stargate site?")
     assert_helpful_refusal(corpus_bot, answer)
 
 

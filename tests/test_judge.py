@@ -118,7 +118,7 @@ def test_llm_judge_says_yes_more_to_the_answerable_question(local_bot: Assistant
     """The real 1.5B model's P(yes) ranks an answerable question above an unanswerable one on
     the same topic; the thresholds that turn it into decisions are chosen by the eval."""
     from assistant.answering import Trace
-    from assistant.judge import LLMJudge, RuleJudge
+    from assistant.judge import LLMJudge
 
     pipeline = local_bot._pipeline()
     judge = LLMJudge(local_bot.generator())
@@ -126,9 +126,9 @@ def test_llm_judge_says_yes_more_to_the_answerable_question(local_bot: Assistant
     def p_yes(question: str) -> float:
         asked = profile(question)
         evidence = pipeline.gather(asked, Trace())[: local_bot.settings.evidence_sentences]
-        verdict = judge.judge(asked, evidence, RuleJudge().judge(asked, evidence))
-        assert verdict is not None
-        return verdict.scores["p_yes"]
+        yes = judge.p_yes(asked, evidence)
+        assert yes is not None
+        return yes
 
     assert p_yes(answerable) > p_yes(unanswerable)
 

@@ -37,6 +37,19 @@ def test_names_split_compounds_and_drop_possessives(question: str, names: set[st
     assert set(profile(question).names) == names
 
 
+@pytest.mark.parametrize("question,focus", [
+    ("How much will the Stargate Project invest?", {"invest"}),  # asking words and names go
+    # the word that says which kind of answer is wanted is the kind, not the topic
+    ("Which companies are behind the Stargate Project?", {"behind"}),
+    ("In what year did Microsoft identify OpenAI as a competitor?", {"identify", "competitor"}),
+    # a compound of two names is the names, not a word a sentence must also spell
+    ("How has the Oracle-Microsoft relationship changed?", {"relationship", "chang"}),
+    ("Who is Sam Altman, according to the articles?", set()),
+])
+def test_focus_words(question: str, focus: set[str]) -> None:
+    assert set(profile(question).focus) == focus
+
+
 @pytest.mark.parametrize("question,sentence,fits", [
     ("How many jobs will Stargate create?", "10 buildings are under development in Texas.", False),
     ("How many buildings are under development?", "There are 10 buildings under development.", True),
