@@ -51,6 +51,14 @@ def _names_in(text: str) -> Iterator[str]:
             yield name
 
 
+_ASKS_WHICH = re.compile(r"\W*(who|whom|which)\b", re.IGNORECASE)  # asks for a name
+
+
+def _about_names(question: str) -> bool:
+    """"Who is Satya Nadella?" asks about the name it gives, not for another one."""
+    return bool(re.match(r"\W*(?i:who|what) (?i:is|was|are|were) [A-Z]", question))
+
+
 def _put_name(name: str, pronoun: re.Match[str]) -> str:
     possessive = pronoun.group().lower() in ("its", "their", "his", "her")
     return name + ("’s" if possessive else "")
@@ -99,17 +107,24 @@ class ExtractiveDrafter:
         return self._usage
 
     def condense(self, question: str, history: History) -> str:
-        """The follow-up with its first pronoun replaced by the first name in the last answer
-        (else in the last question): "When did it first invest?" after "Microsoft." ->
-        "When did Microsoft first invest?". A follow-up without a pronoun comes first, the
-        last question after it in brackets, as context."""
+        """The follow-up with its first pronoun replaced by what the last turn was about: the
+        name the last answer gave when the last question asked for one ("Who is the largest
+        investor?" -> "Microsoft." -> "When did it first invest?" -> "When did Microsoft first
+        invest?"), else the first name in the last question ("What is the Stargate Project?"
+        -> "How much will it invest?" -> "How much will Stargate Project invest?"), else in the
+        answer. A follow-up without a pronoun comes first, the last question after it in
+        brackets, as context."""
         if not history:
             return question
-        for source in (_last(history, "assistant"), _last(history, "user")):
-            name = next((n for n in _names_in(source)), "")
-            if name and _PRONOUN.search(question):
+        asked, answered = _last(history, "user"), _last(history, "assistant")
+        pronoun = _PRONOUN.search(question)
+        if pronoun:
+            asked_names = list(_names_in(asked))
+            given = [n for n in _names_in(answered) if n not in asked_names]
+            asked_for_a_name = bool(_ASKS_WHICH.match(asked)) and not _about_names(asked)
+            for name in (given if asked_for_a_name else []) + asked_names + given:
                 return _PRONOUN.sub(partial(_put_name, name), question, count=1)
-        return f"{question} ({_last(history, 'user')})".strip()  # what is asked comes first
+        return f"{question} ({asked})".strip()  # what is asked comes first
 
     def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,
               ) -> Iterator[str]:

@@ -126,6 +126,28 @@ def test_compound_name_is_not_an_unknown_name(corpus_bot: Assistant) -> None:
     assert not any(s.get("unknown") for s in answer.trace), answer.trace
 
 
+@pytest.mark.parametrize("asked,answered,follow_up,standalone", [
+    # the last question asked for a name: the answer's name is what "it" means
+    ("Who is the largest investor in OpenAI?", "Microsoft.", "When did it first invest?",
+     "When did Microsoft first invest?"),
+    ("Which third-party provider supplemented Azure?", "CoreWeave [1].",
+     "How many data centers does it run?", "How many data centers does CoreWeave run?"),
+    # it asked about a name: that name is what "it" means, whatever names the answer gives
+    ("What is the Stargate Project?", "A joint venture between OpenAI, Oracle and SoftBank.",
+     "How much will it invest?", "How much will Stargate Project invest?"),
+    ("Who is Satya Nadella?", "Microsoft's CEO.", "Who did he talk to?",
+     "Who did Satya Nadella talk to?"),
+    # no pronoun: the last question goes along, in brackets
+    ("What does Microsoft keep under the new deal?", "Exclusivity on the APIs.",
+     "Until when?", "Until when? (What does Microsoft keep under the new deal?)"),
+])
+def test_extractive_condense(asked: str, answered: str, follow_up: str, standalone: str) -> None:
+    from assistant.drafting import ExtractiveDrafter
+
+    history = [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
+    assert ExtractiveDrafter().condense(follow_up, history) == standalone
+
+
 def test_extractive_follow_up_resolves_the_pronoun(corpus_bot: Assistant) -> None:
     history = [{"role": "user", "content": "Who is the largest investor in OpenAI?"},
                {"role": "assistant", "content": "Microsoft."}]
