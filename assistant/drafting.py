@@ -117,13 +117,12 @@ class ExtractiveDrafter:
         if not history:
             return question
         asked, answered = _last(history, "user"), _last(history, "assistant")
-        pronoun = _PRONOUN.search(question)
-        if pronoun:
-            asked_names = list(_names_in(asked))
-            given = [n for n in _names_in(answered) if n not in asked_names]
-            asked_for_a_name = bool(_ASKS_WHICH.match(asked)) and not _about_names(asked)
-            for name in (given if asked_for_a_name else []) + asked_names + given:
-                return _PRONOUN.sub(partial(_put_name, name), question, count=1)
+        asked_names = list(_names_in(asked))
+        given = [n for n in _names_in(answered) if n not in asked_names]
+        asked_for_a_name = bool(_ASKS_WHICH.match(asked)) and not _about_names(asked)
+        referents = (given if asked_for_a_name else []) + asked_names + given
+        if referents and _PRONOUN.search(question):
+            return _PRONOUN.sub(partial(_put_name, referents[0]), question, count=1)
         return f"{question} ({asked})".strip()  # what is asked comes first
 
     def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,

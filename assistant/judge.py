@@ -5,8 +5,8 @@ the kind of answer asked for (a count, a date, a new name, advice) and the quest
 words. With an LLM (`LLMJudge`), one yes/no decision read from the next-token logits after
 the shared answer prefix (system prompt, evidence, question): llama.cpp has already evaluated
 that prefix, so the decision costs its ~25 tokens and one forward pass, and the answer that
-follows reuses the prefix. The LLM is asked only where the rules refuse (see `LLMJudge`). Not here: checking the
-generated answer (`verify.py`).
+follows reuses the prefix. The LLM is asked only where the rules refuse (see `LLMJudge`).
+Not here: checking the generated answer (`verify.py`).
 """
 
 from __future__ import annotations
