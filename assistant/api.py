@@ -398,10 +398,13 @@ class Assistant:
 
     def support_score(self, claim: str, quote: str) -> float:
         """The verifier's support score of `quote` for `claim` (0..1); the eval uses it too."""
-        from assistant.verify import MARKER, support_scores
+        from assistant.verify import MARKER, excerpt_of, support_scores
 
         self._pipeline(extractive=True)
-        return support_scores(MARKER.sub("", claim).strip(), [quote], self._vectors)[0]
+        claim = MARKER.sub("", claim).strip()
+        if excerpt_of(claim, [quote]) is not None:  # a bare answer cut from the quote
+            return 1.0
+        return support_scores(claim, [quote], self._vectors)[0]
 
     def chat(self, history: History | None = None) -> Chat:
         return Chat(self, history)

@@ -239,3 +239,11 @@ def test_openai_backend_against_a_real_local_server(tmp_path: Path, openai_serve
     assert "Abilene" in answer.text and not answer.refused
     assert_citation_contract(bot, answer)
     assert bot.ask("What is the capital of France?").refused
+
+
+def test_support_score_agrees_with_the_verifier_on_excerpts(corpus_bot: Assistant) -> None:
+    """The eval's consistency check reuses this score: a bare answer cut from the quote is
+    supported, as the verifier keeps it; the same word from elsewhere is not."""
+    quote = "Additionally, Microsoft identified OpenAI as a competitor in July, signaling change."
+    assert corpus_bot.support_score("July [1].", quote) == 1.0
+    assert corpus_bot.support_score("September [1].", quote) < corpus_bot.settings.support_threshold
