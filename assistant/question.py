@@ -108,7 +108,8 @@ def profile(question: str) -> QuestionProfile:
         if match := pattern.search(lowered):
             kind = candidate
             # what the opening asks for ("which company", "what month") is checked as the kind
-            # of answer; a sentence need not repeat the word ("companies race to ...")
+            # of answer; a sentence need not repeat the word ("companies race to ..."). Not for
+            # quantities: "What did Microsoft pay ...?" matches through its topic, up to "pay".
             kind_words = content_words(match.group()) if candidate in ("entity", "date", "year") else set()
             break
     unit = _UNIT.search(lowered)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.evidence import Evidence, SentenceVectors, lexical_overlap
-from assistant.text import content_words, numbers, same_word
+from assistant.text import content_words, numbers, same_word, words
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
@@ -66,13 +66,17 @@ _LIGHT = frozenset(content_words("""mean meant remain happen describe include be
 allow keep hold play role part main still exact exactly according article"""))  # as stems
 
 
+def _is_light(stem: str) -> bool:
+    """A light word ("role", "remain", "describe"): it says nothing about what is claimed."""
+    return any(same_word(stem, light) for light in _LIGHT)
+
+
 def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
     """Words the claim takes from the question that no evidence has ("Microsoft *acquired*
     Oracle" for "Why did Microsoft acquire Oracle?"): a false premise repeated as fact.
     Only words of five letters or more, and not light verbs like "remain" or "mean"."""
     known = content_words(evidence_text)
-    asked = [w for w in content_words(question)
-             if len(w) >= 5 and not any(same_word(w, light) for light in _LIGHT)]
+    asked = [w for w in content_words(question) if len(w) >= 5 and not _is_light(w)]
     return {w for w in content_words(claim)
             if any(same_word(w, q) for q in asked) and not any(same_word(w, k) for k in known)}
 
@@ -140,15 +144,14 @@ def excerpt_of(claim: str, quotes: list[str]) -> int | None:
     in July, ...". Embedding similarity rates a one-word claim far from its long sentence,
     though the sentence is all the support it needs. A fragment cut from after a negation
     ("the exclusive cloud provider" from "no longer the exclusive ...") is not an excerpt."""
-    wanted = re.findall(r"[\w$%’'.-]+", claim.lower().rstrip(" ."))
+    wanted = words(claim)
     if not wanted or len(wanted) > EXCERPT_WORDS or not content_words(claim):
         return None
     for i, quote in enumerate(quotes):
-        words = re.findall(r"[\w$%’'.-]+", quote.lower())
-        words = [w.rstrip(".") for w in words]
-        for start in range(len(words) - len(wanted) + 1):
-            if words[start:start + len(wanted)] == wanted and not _NEGATION.search(
-                    " ".join(words[max(0, start - 3):start])):
+        said = words(quote)
+        for start in range(len(said) - len(wanted) + 1):
+            if said[start:start + len(wanted)] == wanted and not _NEGATION.search(
+                    " ".join(said[max(0, start - 3):start])):
                 return i
     return None
 
@@ -198,7 +201,7 @@ def negated_stems(sentence: str) -> set[str]:
     found: set[str] = set()
     for match in _NEGATION.finditer(sentence):
         for word in sentence[match.end():].split()[:6]:
-            stems = {w for w in content_words(word) if not any(same_word(w, light) for light in _LIGHT)}
+            stems = {w for w in content_words(word) if not _is_light(w)}
             if stems:
                 found |= stems
                 break
