@@ -163,21 +163,30 @@ class AnswerPipeline:
         return pool
 
     def answerable(self, question: QuestionProfile, evidence: list[Evidence], trace: Trace,
-                   timings: dict[str, float]) -> Verdict:
+                   timings: dict[str, float]) -> tuple[Verdict, str | None]:
+        """The judge's verdict, and the LLM's draft when it was written to decide (the rules
+        refused and the LLM judge checked the draft's answer): the answer then reuses it."""
         start = time.perf_counter()
         rules = self.rules.judge(question, evidence)
-        verdict = None
-        if self.judge is not None:
-            verdict = self.judge.judge(question, evidence, rules)  # an LLMError goes to the caller
-            if verdict is not None and "p_yes" in verdict.scores:  # the LLM was asked
+        verdict, draft = rules, None
+        if not rules.answerable and self.judge is not None:  # an LLMError goes to the caller
+            draft = "".join(self.drafter.draft(question, evidence, rules))
+            drafted = self.drafter.usage
+            spans = sentence_spans(normalise_markers(draft))
+            first = normalise_markers(draft)[spans[0][0]:spans[0][1]] if spans else ""
+            rescued = self.judge.rescue(question, first, evidence)
+            if self.drafter.usage is not drafted:  # the judge's yes/no counted its own tokens
                 timings["judge_prompt_tokens"] = float(self.drafter.usage.prompt_evaluated)
+                self.drafter.usage.prompt_evaluated += drafted.prompt_evaluated
+                self.drafter.usage.generated += drafted.generated
+            if rescued is not None:
+                verdict = rescued
         timings["judge_s"] = time.perf_counter() - start
-        if verdict is None:  # no LLM, or an endpoint without logprobs: the deterministic checks
-            verdict = rules
         trace.add("answerability", "answer" if verdict.answerable else "refuse", verdict.reason,
-                  picked=list(verdict.picked), scores=verdict.scores,
-                  rules="answer" if rules.answerable else "refuse", rules_picked=list(rules.picked))
-        return verdict
+                  picked=list(verdict.picked), scores={**rules.scores, **verdict.scores},
+                  rules="answer" if rules.answerable else "refuse", rules_picked=list(rules.picked),
+                  **({"draft": draft} if draft is not None else {}))
+        return verdict, (draft if verdict.answerable else None)
 
     # --- the whole pipeline --------------------------------------------------------------
     def stream(self, question: str, history: list[dict[str, str]]) -> AnswerStream:
@@ -229,14 +238,18 @@ class AnswerPipeline:
             held.clear()
 
         def verified(draft_sentence: str) -> Iterator[Event]:
+            judged_first = drafted is not None and not (claims or dropped or lost_answer)
             checked = check_sentence(draft_sentence, evidence, self.vectors,
-                                     self.settings.support_threshold, standalone, generic)
+                                     self.settings.support_threshold, standalone, generic,
+                                     judged=judged_first)
             if lost_answer:
                 trace.add("verify", "dropped", "the answer's first claim failed, so this is not an "
                           "answer to the question", sentence=checked.text)
-            elif checked.failed_claim and not claims and not dropped:
+            elif (checked.failed_claim or (judged_first and not checked.supported)) and not (
+                    claims or dropped):
                 # The first sentence states the answer; when it is unsupported, what follows is
-                # padding around an answer that failed ("The initiative aims to invest ...").
+                # padding around an answer that failed ("The initiative aims to invest ..."). The
+                # sentence the LLM judge rescued the question for must itself pass, for any reason.
                 lost_answer.append(checked)
                 trace.add("verify", "dropped", f"{checked.reason}; it was the answer, so the rest "
                           "is not one", sentence=checked.text, support=round(checked.support, 3))
@@ -259,6 +272,7 @@ class AnswerPipeline:
                           support=round(checked.support, 3))
 
         verdict = Verdict(False, (), "no evidence")
+        drafted: str | None = None  # the draft the LLM judge checked, when it rescued the question
         failure: LLMError | None = None  # set when the LLM failed and the extractive fallback is on
         if not evidence and standalone:
             unknown = [s for s in trace.steps if s.get("unknown")]
@@ -269,7 +283,7 @@ class AnswerPipeline:
                       f"answer{' about ' + asked_profile.unit if asked_profile.unit else ''}")
         else:
             try:
-                verdict = self.answerable(asked_profile, evidence, trace, timings)
+                verdict, drafted = self.answerable(asked_profile, evidence, trace, timings)
             except LLMError as exc:
                 if not self.settings.extractive_fallback:
                     raise
@@ -281,7 +295,9 @@ class AnswerPipeline:
             buffer = ""
             if failure is None:  # after a failed judge, do not wait for the LLM a second time
                 try:
-                    for delta in self.drafter.draft(asked_profile, evidence, verdict):
+                    deltas = [drafted] if drafted is not None else self.drafter.draft(
+                        asked_profile, evidence, verdict)
+                    for delta in deltas:
                         buffer = normalise_markers(buffer + delta)
                         spans = sentence_spans(buffer)
                         for start, end in spans[:-1]:  # the last may still be growing

@@ -30,8 +30,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant import prompts
 from assistant.evidence import Evidence
+from assistant.judge import STATED_AT, stated
 from assistant.models import Citation
 from assistant.question import profile
 from assistant.text import content_words, covers, numbers, same_word, sentence_spans
@@ -48,7 +48,6 @@ LLM_CANDIDATES = 3  # of which the LLM sees the best: a short prompt, a few seco
 # The LLM decides claims whose best match score falls in this band; above it the words and
 # numbers of a sentence state the claim, below it no sentence is close.
 LLM_BAND = (0.45, 0.9)
-STATED_AT = 0.5  # the LLM's least probability of "yes" for a stated claim
 SUPPORT_AT = 0.62  # deterministic: least match score (relevance + coverage) to be supported
 ON_POINT = 0.6  # least share of the claim's words (no numbers) a sentence needs to contradict it
 
@@ -361,20 +360,15 @@ class ClaimChecker:
         """Is the claim stated by its best sentences? One yes/no read from the logits; None
         when the endpoint offers no logprobs. "No" means not stated: contradictions are the
         rules' job (the 1.5B model cannot tell false from unstated)."""
-        from assistant.llm import Message
-
         assert self.generator is not None
-        listing = "\n".join(f"[{i}] {e.text}" for i, e in enumerate(ranked, 1))
-        messages = [Message("system", prompts.CLAIM_SYSTEM),
-                    Message("user", prompts.CLAIM_USER.format(evidence=listing, claim=claim))]
-        probs = self.generator.choose(messages, ["yes", "no"])
-        if probs is None:
+        yes = stated(self.generator, claim, [e.text for e in ranked])
+        if yes is None:
             return None
-        if probs["yes"] >= STATED_AT:
+        if yes >= STATED_AT:
             proof = next((e for e in ranked if holds(claim, f"{e.context} {e.text}")
                           and numbers(claim) <= numbers(e.text)), ranked[0])
-            return _Decision("supported", f"judge: stated (p={probs['yes']:.2f})", [proof])
-        return _Decision("not in the documents", f"judge: not stated (p={probs['yes']:.2f})", [])
+            return _Decision("supported", f"judge: stated (p={yes:.2f})", [proof])
+        return _Decision("not in the documents", f"judge: not stated (p={yes:.2f})", [])
 
     # --- citations -----------------------------------------------------------------------
     def _cite(self, e: Evidence, number: int, claim: str) -> Citation:

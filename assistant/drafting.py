@@ -28,6 +28,9 @@ _PRONOUN = re.compile(r"\b(it|its|they|their|them|he|his|she|her|the company)\b"
 _NAME = re.compile(r"\b[A-Z][\w’'&-]*(?:\s+[A-Z][\w’'&-]*)*")
 
 History = list[dict[str, str]]
+# Question words that start a sentence capitalised, so a name run may begin with them.
+_OPENERS = frozenset("what which who whom whose when where why how is are was were do does did "
+                     "has have had can could will would should until since and".split())
 
 
 class Drafter(Protocol):
@@ -59,6 +62,23 @@ def _about_names(question: str) -> bool:
     return bool(re.match(r"\W*(?i:who|what) (?i:is|was|are|were) [A-Z]", question))
 
 
+def invented_names(standalone: str, question: str, history: History) -> list[str]:
+    """Names a rewritten follow-up gives that neither it nor the conversation gave ("Which
+    month was that?" after "In 2023." rewritten as "Which month was June?"): the rewrite
+    answered instead of resolving a reference, so it cannot be used."""
+    said = " ".join([question, *(t["content"] for t in history)]).lower()
+    return [n for n in _names_in(standalone) if n.lower() not in said
+            and not (n.split()[0].lower() in _OPENERS and " ".join(n.split()[1:]).lower() in said)]
+
+
+def unresolved(standalone: str, history: History) -> bool:
+    """A rewrite that names nothing though the last turn named something ("How much was it?"
+    after a turn about Microsoft's 2019 investment, rewritten as "How much was the investment?")
+    still leans on the conversation: it is not standalone."""
+    last = " ".join(t["content"] for t in history[-2:])
+    return next(_names_in(standalone), None) is None and next(_names_in(last), None) is not None
+
+
 def _put_name(name: str, pronoun: re.Match[str]) -> str:
     possessive = pronoun.group().lower() in ("its", "their", "his", "her")
     return name + ("’s" if possessive else "")
@@ -85,8 +105,9 @@ class LLMDrafter:
                     Message("user", prompts.CONDENSE_USER.format(history=turns, question=question))]
         lines = complete(self.generator, messages, max_tokens=60).strip().splitlines()
         candidate = lines[0].strip().strip('"') if lines else ""
-        if not candidate or len(candidate) > 3 * len(question) + 200:
-            return f"{_last(history, 'user')} {question}".strip()
+        if not candidate or len(candidate) > 3 * len(question) + 200 or invented_names(
+                candidate, question, history) or unresolved(candidate, history):
+            return ExtractiveDrafter().condense(question, history)
         return candidate
 
     def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,

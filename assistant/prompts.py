@@ -1,8 +1,7 @@
 """Every prompt and fixed reply the assistant uses, in one place.
 
-The answer prompt and the judge's prompt share their prefix (system prompt, evidence,
-question), so llama.cpp evaluates that prefix once and each judge decision costs only its
-own few tokens. Keep the shared part first and identical when editing.
+The claim prompt puts its fixed instructions first, so llama.cpp keeps their KV state from one
+yes/no decision to the next; keep the shared part first and identical when editing.
 """
 
 ANSWER_SYSTEM = """\
@@ -22,17 +21,12 @@ Evidence:
 
 Question: {question}"""
 
-# Asked after the shared prefix; the reply's first token is read from the logits. (Asking the
-# 1.5B model to pick a sentence by number gave position, not content: it favoured [1]; the
-# yes/no question separated answerable from unanswerable questions better on the golden set.)
-JUDGE_ANSWERABLE = """\
-
-Before answering: does the evidence above state the answer to this exact question? Reply yes or no."""
-
 CONDENSE_SYSTEM = """\
 Rewrite the user's last question so that it can be understood without the conversation: \
 replace pronouns and vague references (it, they, that, the company, when) with what they \
-refer to. Keep it a question. Do not answer it. Reply with the question only."""
+refer to. Keep it a question. Do not answer it. Reply with the question only.
+Example: after "user: In what year did Acme open its Berlin office?" and "assistant: In 2015.", \
+the last question "Which month was that?" becomes "In which month did Acme open its Berlin office?"."""
 
 CONDENSE_USER = """\
 Conversation:

@@ -35,15 +35,18 @@ _KINDS: list[tuple[re.Pattern[str], AnswerKind]] = [
     (re.compile(r"^(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b"),
      "yesno"),
 ]
+_FILLER = re.compile(r"(who|whom|whose|which|what)\b")
 _UNIT = re.compile(r"^how many ([a-z]+)")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 # A capitalised word after the first word of a clause: a name (hyphenated compounds included).
 _NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*)*")
-# Words that say what kind of answer is wanted, or where, or are light verbs ("act as", "play"):
-# they say nothing about what the question is about.
+# Words that say what kind of answer is wanted, or where, or are light verbs ("act as", "play"),
+# or ask for the answer ("tell me", "describe"): they say nothing about what
+# the question is about.
 _ASKING = frozenset(content_words("much many long large big percentage amount number exact exactly "
                                   "according article articles document documents act acts serve "
-                                  "play happen happened mean become get got make made take"))
+                                  "play happen happened mean become get got make made take "
+                                  "tell explain describe show list"))
 # An ordinal that picks one of several things ("the second site"), not an adverb ("first invest").
 _ORDINALS = re.compile(r"\b(?:the|its|their|a) (first|second|third|fourth|fifth|last|next|previous)\b",
                        re.IGNORECASE)
@@ -72,6 +75,14 @@ class QuestionProfile:
         words = self.content - self.names - self.years - self.kind_words - _ASKING
         # "Oracle-Microsoft" is its two names, not a word a sentence must also spell that way
         return frozenset(w for w in words if not set(w.split("-")) <= self.names)
+
+    @property
+    def asks_filler(self) -> bool:
+        """Whether the question asks what fills its predicate ("Which companies are behind
+        Stargate?", "What position does Nadella hold?") rather than about the predicate itself
+        ("Why/when did Oracle buy CoreWeave?", "Did Microsoft override ...?"), which it takes
+        as given: only there is an answer repeating the question's words a premise taken over."""
+        return bool(_FILLER.match(self.text.strip().lower()))
 
     @property
     def specifics(self) -> frozenset[str]:

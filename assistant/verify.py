@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.evidence import Evidence, SentenceVectors, lexical_overlap
+from assistant.question import profile
 from assistant.text import content_words, numbers, same_word, words
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -156,17 +157,31 @@ def excerpt_of(claim: str, quotes: list[str]) -> int | None:
     return None
 
 
+def claim_and_citations(sentence: str, evidence: list[Evidence]) -> tuple[str, list[int]]:
+    """A draft sentence without its [n] markers, and the evidence numbers it cites (those that
+    exist). A bare "[2]" is the model pointing at its answer: the claim is that sentence."""
+    cited = [int(n) for group in MARKER.findall(sentence) for n in group.split(",")]
+    cited = [n for n in dict.fromkeys(cited) if 1 <= n <= len(evidence)]
+    claim = MARKER.sub("", sentence).strip()
+    if not claim.strip(" .") and len(cited) == 1:
+        claim = evidence[cited[0] - 1].text
+    return claim, cited
+
+
 def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVectors,
                    threshold: float, question: str = "",
-                   generic: frozenset[str] = frozenset()) -> CheckedSentence:
+                   generic: frozenset[str] = frozenset(), *, judged: bool = False,
+                   ) -> CheckedSentence:
     """Whether the evidence supports one draft sentence, and which evidence to cite for it.
 
     `generic` are the subject words to discount (see `generic_words`, computed over the
-    wider evidence pool: over four sentences everything looks generic)."""
-    cited = [int(n) for group in MARKER.findall(sentence) for n in group.split(",")]
-    claim = MARKER.sub("", sentence).strip()
-    if not claim.strip(" .") and len(cited) == 1 and 1 <= cited[0] <= len(evidence):
-        claim = evidence[cited[0] - 1].text  # a bare "[2]": the model points at its answer
+    wider evidence pool: over four sentences everything looks generic). `judged`: the LLM
+    judge found this sentence stated by its evidence (`judge.LLMJudge`), a better test of
+    entailment than the support score, which then only chooses the citation. If the question
+    asks what fills its predicate ("Which companies are *behind* Stargate?"), repeating its
+    words is then the answer's form, not a premise taken over. The hard checks still apply:
+    numbers in no evidence, a name given words the evidence never gives it."""
+    claim, cited = claim_and_citations(sentence, evidence)
     if not claim or says_unknown(claim) or not evidence:
         return CheckedSentence(claim, 0.0, False, (), DECLINED, True)
     if repeats_itself(claim):
@@ -175,7 +190,8 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     loose = numbers(claim) - numbers(evidence_text)
     if loose:
         return CheckedSentence(claim, 0.0, False, (), f"numbers in no evidence: {sorted(loose)}", True)
-    echoed = echoed_premise(claim, question, evidence_text)
+    echo_is_form = judged and profile(question).asks_filler
+    echoed = set() if echo_is_form else echoed_premise(claim, question, evidence_text)
     if echoed:
         return CheckedSentence(claim, 0.0, False, (), f"premise in no evidence: {sorted(echoed)}")
     misbound = misbound_names(claim, evidence_text)
@@ -187,6 +203,8 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
         return CheckedSentence(claim, 1.0, True, (evidence[excerpt].number,))
     scores = support_scores(claim, [e.text for e in evidence], vectors, generic)
     best = int(np.argmax(scores))
+    if judged:  # cited to what the judge read: the draft's own [n], else the best match
+        return CheckedSentence(claim, scores[best], True, tuple(cited) or (evidence[best].number,))
     if scores[best] < threshold:
         return CheckedSentence(claim, scores[best], False, (), "no evidence supports it", True)
     keep = tuple(sorted({n for n in cited if 1 <= n <= len(evidence)

@@ -105,32 +105,71 @@ def test_off_point_sentences(sentence: str, supporting: tuple[int, ...], off: bo
     assert off_point(sentence, supporting, Verdict(True, (1,), "picked"), question) is off
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("answerable,unanswerable", [
-    ("When did Microsoft first invest in OpenAI?", "When did Oracle buy CoreWeave?"),
-    ("Who confirmed that construction of data centers has begun?",
-     "How many data centers does CoreWeave run for OpenAI?"),
-    ("Does Microsoft keep access to OpenAI's intellectual property?",
-     "How exactly do Microsoft and OpenAI define AGI in their agreement?"),
+class _NoLogits:
+    """Stands in for the LLM where the rescue must decide without asking it: any call fails."""
+
+    def choose(self, messages: object, options: list[str]) -> None:
+        raise AssertionError("the deterministic conditions should have decided")
+
+
+@pytest.mark.parametrize("question,draft,sentences,why", [
+    # the drafter, too, finds nothing
+    ("Who heads Oracle's board?", "I don't know.", ["Oracle Chairman Larry Ellison spoke."],
+     "finds no answer"),
+    # the draft answers with the wrong kind: a month for "what year"
+    ("In what year did Microsoft identify OpenAI as a competitor?",
+     "In July, Microsoft identified OpenAI as a competitor [1].",
+     ["Microsoft identified OpenAI as a competitor in July."], "not the kind asked for (year)"),
+    # a bare "[1]" points at a sentence that has no count of buildings
+    ("How many buildings are being built in Abilene?", "[1]",
+     ["The first site, in Abilene, is expected to play a central role."], "not the kind asked for"),
+    # the draft and its evidence leave out a name the question asks about: a tempting neighbour
+    ("When did Oracle buy CoreWeave?",
+     "In June 2023, Microsoft allowed OpenAI to sign a deal with Oracle [1].",
+     ["In June 2023, Microsoft allowed OpenAI to sign a deal with Oracle.",
+      "Microsoft supplemented Azure with providers including CoreWeave."], "mentions coreweave"),
 ])
-def test_llm_judge_says_yes_more_to_the_answerable_question(local_bot: Assistant, answerable: str,
-                                                            unanswerable: str) -> None:
-    """The real 1.5B model's P(yes) ranks an answerable question above an unanswerable one on
-    the same topic; the thresholds that turn it into decisions are chosen by the eval."""
-    from assistant.answering import Trace
+def test_llm_judge_refuses_drafts_that_cannot_be_the_answer(question: str, draft: str,
+                                                           sentences: list[str], why: str) -> None:
     from assistant.judge import LLMJudge
 
-    pipeline = local_bot._pipeline()
-    judge = LLMJudge(local_bot.generator())
+    judge = LLMJudge(_NoLogits())  # type: ignore[arg-type]
+    verdict = judge.rescue(profile(question), draft,
+                           [evidence(s, number=i) for i, s in enumerate(sentences, 1)])
+    assert verdict is not None and not verdict.answerable
+    assert why in verdict.reason
 
-    def p_yes(question: str) -> float:
-        asked = profile(question)
-        evidence = pipeline.gather(asked, Trace())[: local_bot.settings.evidence_sentences]
-        yes = judge.p_yes(asked, evidence)
-        assert yes is not None
-        return yes
 
-    assert p_yes(answerable) > p_yes(unanswerable)
+@pytest.mark.slow
+@pytest.mark.parametrize("question,rescued", [
+    # paraphrases the word checks miss: the draft's answer is stated by the sentence it cites
+    ("Which companies are behind the Stargate Project?", True),
+    ("How did investors react to Oracle after the news?", True),
+    # tempting evidence: the draft is not stated, or not the kind, or leaves out a name asked about
+    ("Why did OpenAI stop using Azure entirely?", False),
+    ("In what year did Microsoft identify OpenAI as a competitor?", False),
+    ("When did Oracle buy CoreWeave?", False),
+])
+def test_llm_judge_rescues_paraphrases_with_the_real_model(local_bot: Assistant, question: str,
+                                                           rescued: bool) -> None:
+    """Where the word checks refuse, the real 1.5B model drafts and a separate yes/no on the
+    draft's answer decides; the trace keeps the draft and P(yes)."""
+    answer = local_bot.ask(question)
+    step = next(s for s in answer.trace if s["stage"] == "answerability")
+    assert step["rules"] == "refuse" and "draft" in step, step
+    assert (step["decision"] == "answer") is rescued, step
+
+
+@pytest.mark.slow
+def test_stated_ranks_a_stated_claim_above_an_unstated_one(local_bot: Assistant) -> None:
+    from assistant.judge import STATED_AT, stated
+
+    quote = ["The initiative aims to invest up to $500 billion in AI infrastructure across the "
+             "United States over the next four years."]
+    yes = stated(local_bot.generator(), "The initiative aims to invest up to $500 billion.", quote)
+    no = stated(local_bot.generator(), "SoftBank is contributing $10 billion to Stargate.", quote)
+    assert yes is not None and no is not None
+    assert yes >= STATED_AT > no
 
 
 @pytest.mark.parametrize("sentence,repeats", [
@@ -276,3 +315,36 @@ def test_a_bare_answer_cut_from_a_sentence_is_an_excerpt(claim: str, quote: int 
     from assistant.verify import excerpt_of
 
     assert excerpt_of(claim, EXCERPT_QUOTES) == quote
+
+
+@pytest.mark.parametrize("draft,question,kept,why", [
+    # the judge found it stated: a support score below the threshold does not drop it, and it
+    # is cited to what the judge read (the draft's own [2])
+    ("Alicia Shapiro wrote the article [2].", "Who wrote the AiNews.com article?", True, ""),
+    # a question asking what fills its predicate: repeating its words ("behind") is the form
+    ("OpenAI, Oracle and SoftBank are behind the Stargate Project [1].",
+     "Which companies are behind the Stargate Project?", True, ""),
+    # a question taking its predicate as given: the echoed premise still fails
+    ("Microsoft acquired Oracle in June 2023 [1].", "Why did Microsoft acquire Oracle?", False,
+     "premise in no evidence"),
+    # numbers in no evidence fail whatever the judge said
+    ("Oracle is investing $50 billion [1].", "How much is Oracle investing?", False,
+     "numbers in no evidence"),
+])
+def test_a_judged_sentence_keeps_the_hard_checks(draft: str, question: str, kept: bool,
+                                                 why: str) -> None:
+    from assistant.embedding import MiniLMEmbedding
+    from assistant.evidence import SentenceVectors
+    from assistant.verify import check_sentence
+
+    sentences = [evidence("The Stargate Project is a joint venture between OpenAI, Oracle, SoftBank "
+                          "and others, announced in June 2023.", number=1),
+                 evidence("Editor’s Note: This article was created by Alicia Shapiro, CMO of "
+                          "AiNews.com, with writing support from ChatGPT.", number=2)]
+    vectors = SentenceVectors(MiniLMEmbedding())
+    checked = check_sentence(draft, sentences, vectors, 0.99, question, judged=True)
+    assert checked.supported is kept, checked.reason
+    assert why in checked.reason
+    if kept:
+        assert checked.evidence == tuple(int(n) for n in draft[-3:-2])
+    assert not check_sentence(draft, sentences, vectors, 0.99, question).supported

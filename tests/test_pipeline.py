@@ -186,3 +186,41 @@ def test_an_empty_store_is_a_clear_error(tmp_path: Path) -> None:
     bot = Assistant(make_settings(tmp_path / "empty", llm="none"))
     with pytest.raises(EmptyStoreError, match="assistant ingest"):
         bot.ask("Where is the first Stargate site?")
+
+
+@pytest.mark.parametrize("asked,answered,follow_up,rewrite,invented", [
+    # the LLM answered instead of resolving "that": a name the conversation never gave
+    ("In what year did OpenAI start using Oracle?", "In 2023.", "Which month was that?",
+     "Which month was June?", ["June"]),
+    ("Is there a condition under which Microsoft loses access?",
+     "If OpenAI develops artificial general intelligence (AGI), it does [1].",
+     "What does that acronym stand for?", "What does the Stargate Project stand for?",
+     ["Stargate Project"]),
+    # resolved references keep to the conversation's names (a question word may start a run)
+    ("In what year did OpenAI start using Oracle?", "In 2023.", "Which month was that?",
+     "Which month in 2023 did OpenAI start using Oracle?", []),
+    ("Is there a condition under which Microsoft loses access?",
+     "If OpenAI develops artificial general intelligence (AGI), it does [1].",
+     "What does that acronym stand for?", "What does AGI stand for?", []),
+    ("Who is the largest investor in OpenAI?", "Microsoft.", "When did it first invest?",
+     "Did Microsoft first invest in 2019?", []),
+])
+def test_llm_condense_may_not_invent_names(asked: str, answered: str, follow_up: str, rewrite: str,
+                                           invented: list[str]) -> None:
+    """A rewrite with an invented name is not used; the deterministic condense takes over."""
+    from assistant.drafting import invented_names
+
+    history = [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
+    assert invented_names(rewrite, follow_up, history) == invented
+
+
+@pytest.mark.parametrize("rewrite,unresolved", [
+    ("How much was the investment?", True),  # names nothing; the last turn named Microsoft
+    ("How much did Microsoft invest in 2019?", False),
+])
+def test_llm_condense_must_name_what_the_last_turn_named(rewrite: str, unresolved: bool) -> None:
+    from assistant import drafting
+
+    history = [{"role": "user", "content": "How did Microsoft's role in OpenAI's growth begin?"},
+               {"role": "assistant", "content": "It began in 2019 with an investment."}]
+    assert drafting.unresolved(rewrite, history) is unresolved

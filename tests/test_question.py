@@ -45,6 +45,8 @@ def test_names_split_compounds_and_drop_possessives(question: str, names: set[st
     # a compound of two names is the names, not a word a sentence must also spell
     ("How has the Oracle-Microsoft relationship changed?", {"relationship", "chang"}),
     ("Who is Sam Altman, according to the articles?", set()),
+    # words that ask for the answer are not what it is about
+    ("tell me the Stargate budget.", {"budget"}),
 ])
 def test_focus_words(question: str, focus: set[str]) -> None:
     assert set(profile(question).focus) == focus
