@@ -204,12 +204,25 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     scores = support_scores(claim, [e.text for e in evidence], vectors, generic)
     best = int(np.argmax(scores))
     if judged:  # cited to what the judge read: the draft's own [n], else the best match
-        return CheckedSentence(claim, scores[best], True, tuple(cited) or (evidence[best].number,))
-    if scores[best] < threshold:
+        keep = tuple(cited) or (evidence[best].number,)
+    elif scores[best] < threshold:
         return CheckedSentence(claim, scores[best], False, (), "no evidence supports it", True)
-    keep = tuple(sorted({n for n in cited if 1 <= n <= len(evidence)
-                         and scores[n - 1] >= max(threshold, scores[best] - CITE_MARGIN)}))
-    return CheckedSentence(claim, scores[best], True, keep or (evidence[best].number,))
+    else:
+        keep = tuple(sorted({n for n in cited if 1 <= n <= len(evidence)
+                             and scores[n - 1] >= max(threshold, scores[best] - CITE_MARGIN)}))
+        keep = keep or (evidence[best].number,)
+    by_number = {e.number: e for e in evidence}
+    if all(reverses(claim, by_number[n].text) for n in keep):
+        return CheckedSentence(claim, scores[best], False, (), "affirms what its evidence negates: "
+                               f"{sorted(negated_stems(by_number[keep[0]].text))}", True)
+    return CheckedSentence(claim, scores[best], True, keep)
+
+
+def reverses(claim: str, sentence: str) -> bool:
+    """The claim affirms what the sentence negates: "Microsoft remains the exclusive cloud
+    provider" from "Microsoft is no longer the exclusive cloud provider". Every word but the
+    negation is in the sentence, so support scores rate it high."""
+    return not _NEGATION.search(claim) and bool(negated_stems(sentence) & content_words(claim))
 
 
 def negated_stems(sentence: str) -> set[str]:

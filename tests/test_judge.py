@@ -348,3 +348,25 @@ def test_a_judged_sentence_keeps_the_hard_checks(draft: str, question: str, kept
     if kept:
         assert checked.evidence == tuple(int(n) for n in draft[-3:-2])
     assert not check_sentence(draft, sentences, vectors, 0.99, question).supported
+
+
+@pytest.mark.parametrize("claim,sentence,reversed_", [
+    # the claim drops the negation its evidence has: every other word matches
+    ("Microsoft remains the exclusive cloud provider for OpenAI under the new deal.",
+     "In a significant shift, Microsoft is no longer the exclusive cloud provider for OpenAI.", True),
+    ("Microsoft keeps its exclusivity.",
+     "Microsoft will retain a right of first refusal but will no longer hold exclusivity.", True),
+    # same polarity, or about another word than the negated one
+    ("Microsoft is no longer the exclusive cloud provider.",
+     "In a significant shift, Microsoft is no longer the exclusive cloud provider for OpenAI.", False),
+    ("Microsoft will retain a right of first refusal.",
+     "Microsoft will retain a right of first refusal but will no longer hold exclusivity.", False),
+    ("Microsoft relinquished its role as the exclusive provider.",
+     "Microsoft has relinquished its role as the exclusive provider of computing capacity.", False),
+    ("Oracle's stock surged by 7%.", "Oracle’s stock surged by 7% following the announcement.", False),
+])
+def test_a_claim_that_drops_its_evidence_negation_is_caught(claim: str, sentence: str,
+                                                            reversed_: bool) -> None:
+    from assistant.verify import reverses
+
+    assert reverses(claim, sentence) is reversed_

@@ -224,3 +224,32 @@ def test_llm_condense_must_name_what_the_last_turn_named(rewrite: str, unresolve
     history = [{"role": "user", "content": "How did Microsoft's role in OpenAI's growth begin?"},
                {"role": "assistant", "content": "It began in 2019 with an investment."}]
     assert drafting.unresolved(rewrite, history) is unresolved
+
+
+def test_the_sentence_holding_the_question_is_promoted_into_the_prompt(corpus_bot: Assistant) -> None:
+    """Four sentences about "the changes" outrank, by relevance, the one saying when the change
+    was revealed; it holds more of the question's words, so it takes the last shown place."""
+    from assistant.answering import Trace
+    from assistant.evidence import Evidence
+    from assistant.question import profile
+
+    def sentence(number: int, text: str, relevance: float) -> Evidence:
+        return Evidence(number, "doc", "Title", "doc.txt", text, 0, len(text), relevance)
+
+    pipeline = corpus_bot._pipeline(extractive=True)
+    shown = corpus_bot.settings.evidence_sentences
+    pool = [sentence(i, f"The changes to the partnership reflect complexity number {i}.", 0.9 - i / 100)
+            for i in range(1, shown + 2)]
+    pool.append(sentence(shown + 2, "The change in their partnership was revealed during the "
+                                    "announcement of the Stargate Project.", 0.6))
+    question = profile("During which announcement was the change in the partnership revealed?")
+    trace = Trace()
+    promoted = pipeline.promote_covering(question, pool, trace)
+    assert "revealed" in promoted[shown - 1].text
+    assert [e.number for e in promoted] == list(range(1, len(pool) + 1))
+    assert any(s["decision"] == "promoted" for s in trace.steps)
+    # nothing moves when a shown sentence already holds as much of the question
+    assert pipeline.promote_covering(question, promoted, Trace()) == promoted
+    answer = corpus_bot.ask("During which announcement was the change in the Microsoft–OpenAI "
+                            "partnership revealed?")
+    assert "Stargate" in answer.text and not answer.refused
