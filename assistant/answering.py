@@ -31,6 +31,7 @@ from assistant.verify import CheckedSentence, check_sentence, find_conflicts, no
 
 CONFLICT_POOL = 16  # relevant sentences searched for disagreements, beyond the prompt's few
 REPEAT_OVERLAP = 0.8  # a sentence sharing this much of an emitted one's words is a repeat
+PROMOTE_SHARE = 0.5  # least share of the question's focus words a promoted sentence holds
 
 
 class AnswerStream:
@@ -165,21 +166,26 @@ class AnswerPipeline:
 
     def promote_covering(self, question: QuestionProfile, pool: list[Evidence], trace: Trace,
                          ) -> list[Evidence]:
-        """The pool, with the sentence holding most of the question's focus words moved into
-        the last place the prompt shows when it holds more of them than every sentence there:
-        relevance mixes in similarity of topic, and four sentences about "the changes" can
-        outrank the one saying when the change was revealed. Numbers follow the new order."""
+        """The pool, with the sentence holding most of the question's focus words (at least half
+        of them) moved into the last place the prompt shows when it holds more of them than
+        every sentence there, synonyms counted as the judge counts them: relevance mixes in
+        similarity of topic, and four sentences about "the changes" can outrank the one saying
+        when the change was revealed. Numbers follow the new order."""
         shown = self.settings.evidence_sentences
         if len(pool) <= shown or not question.focus:
             return pool
-        share = {e.number: covers(question.focus, content_words(e.text)) for e in pool}  # words only:
-        # the synonym check's word vectors would cost ~0.1 s a question here
-        best = max(pool[shown:], key=lambda e: share[e.number])
-        if share[best.number] <= max(share[e.number] for e in pool[:shown]):
+        # candidates by words alone (word vectors for the whole pool would cost ~0.1 s)
+        plain = {e.number: covers(question.focus, content_words(e.text)) for e in pool}
+        best = max(pool[shown:], key=lambda e: plain[e.number])
+        if plain[best.number] < PROMOTE_SHARE or plain[best.number] <= max(
+                plain[e.number] for e in pool[:shown]):
+            return pool
+        share = self.rules.coverage(question, best.text)[0]
+        if share <= max(self.rules.coverage(question, e.text)[0] for e in pool[:shown]):
             return pool
         order = [*pool[:shown - 1], best, *(e for e in pool[shown - 1:] if e is not best)]
         trace.add("evidence", "promoted", f"sentence {best.number} holds more of the question's "
-                  f"words ({share[best.number]:.2f}) than the {shown} most relevant", sentence=best.text)
+                  f"words ({share:.2f}) than the {shown} most relevant", sentence=best.text)
         return [replace(e, number=i) for i, e in enumerate(order, 1)]
 
     def answerable(self, question: QuestionProfile, evidence: list[Evidence], trace: Trace,
