@@ -26,8 +26,8 @@ _KINDS: list[tuple[re.Pattern[str], AnswerKind]] = [
     (re.compile(r"^((until |since |from )?when|(in |on )?(what|which) (month|date|exact date|day))\b"),
      "date"),
     # "What did Microsoft pay ...?" asks for an amount as much as "How much ...?" does
-    (re.compile(r"^what (did|does|do|will|would|is|was) .*\b(pay|paid|cost|spend|spent|earn|charge)"),
-     "quantity"),
+    (re.compile(r"^what (did|does|do|will|would|is|was|are|were) .*\b(pay|paid|cost|spend|spent|earn|"
+                r"charge|price|worth|budget)"), "quantity"),
     (re.compile(r"^(who|whom|whose|where|which (city|company|companies|person|firm|country|state))\b"),
      "entity"),
     # "Should OpenAI trust ...?" asks for advice: only a sentence that gives advice answers it
@@ -37,6 +37,12 @@ _KINDS: list[tuple[re.Pattern[str], AnswerKind]] = [
 ]
 _FILLER = re.compile(r"(who|whom|whose|which|what)\b")
 _UNIT = re.compile(r"^how many ([a-z]+)")
+# A quantity question about money ("How much will Stargate invest?", "What is Oracle's share
+# price?") is answered by an amount of money, not by any number ("surged by 7%").
+_MONEY_ASKED = re.compile(r"\b(price\w*|costs?|costing|pay|pays|paid|worth|budget\w*|spen[dt]\w*|"
+                          r"invest\w*|fund\w*|earn\w*|revenues?)\b")
+_MONEY_SAID = re.compile(r"[$€£]|\b(dollars?|euros?|usd)\b|\d\s*(billion|million|trillion|bn)\b",
+                         re.IGNORECASE)
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 # A capitalised word after the first word of a clause: a name (hyphenated compounds included).
 _NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*)*")
@@ -64,9 +70,10 @@ class QuestionProfile:
     names: frozenset[str]  # lower-cased, compounds split: "Oracle-Microsoft" -> oracle, microsoft
     years: frozenset[str]
     content: frozenset[str]  # stemmed content words
-    percent: bool  # asks for a percentage or share
+    percent: bool  # asks for a percentage or share ("what share of", not "share price")
     ordinals: frozenset[str] = frozenset()  # "the second site" is not answered by "the first site"
     kind_words: frozenset[str] = frozenset()  # "which companies": the kind, not the topic
+    money: bool = False  # a quantity of money: "How much will Stargate invest?"
 
     @property
     def focus(self) -> frozenset[str]:
@@ -131,9 +138,10 @@ def profile(question: str) -> QuestionProfile:
         names=frozenset(_names(question)),
         years=frozenset(m.group() for m in _YEAR.finditer(question)),
         content=frozenset(content_words(question)),
-        percent=bool(re.search(r"\b(percent\w*|share)\b", lowered)),
+        percent=bool(re.search(r"\bpercent\w*|\b(what|which) share\b|\bshare of\b", lowered)),
         ordinals=frozenset(m.lower() for m in _ORDINALS.findall(question)),
         kind_words=frozenset(kind_words),
+        money=kind == "quantity" and bool(_MONEY_ASKED.search(lowered)),
     )
 
 
@@ -149,6 +157,8 @@ def has_answer_kind(p: QuestionProfile, sentence: str) -> bool:
                 return False  # "how many jobs" is not answered by a count of buildings
             if p.percent and not re.search(r"%|percent", sentence):
                 return False
+            if p.money and not _MONEY_SAID.search(sentence):
+                return False  # "What is Oracle's share price?" is not answered by "surged by 7%"
             amount = _YEAR.sub("", sentence)  # "In June 2023" states a date, not an amount
             return bool(re.search(r"\d", amount) or re.search(_NUMBER_WORDS, amount, re.I))
         case "year":

@@ -19,6 +19,7 @@ from assistant.question import has_answer_kind, profile
     ("Does Microsoft still have any exclusivity?", "yesno", ""),
     ("Why did OpenAI stop using Azure entirely?", "other", ""),
     ("What role did Microsoft give up?", "other", ""),
+    ("What is Oracle's share price after the jump?", "quantity", ""),  # a price is an amount
 ])
 def test_answer_kind(question: str, kind: str, unit: str) -> None:
     p = profile(question)
@@ -111,3 +112,18 @@ def test_is_interrogative(clause: str, asks: bool) -> None:
 def test_claims_stated_in_a_question_are_set_aside(question: str, asked: str, claims: int) -> None:
     text, found = asserted_claims(question)
     assert (text, len(found)) == (asked, claims)
+
+
+@pytest.mark.parametrize("question,sentence,answers", [
+    # a question about money is answered by an amount of money, not by any number
+    ("What is Oracle's share price after the jump?", "Oracle’s stock surged by 7% after it.", False),
+    ("How much will the Stargate Project invest?", "It aims to invest up to $500 billion.", True),
+    ("How much will the Stargate Project invest?", "It will build 10 buildings in Texas.", False),
+    ("What did Microsoft pay for its right of first refusal?", "Microsoft invested 1 billion dollars.",
+     True),
+    # "share price" is not "what share of": no percentage is required
+    ("What percentage did Oracle's stock rise?", "Oracle’s stock surged by 7% after it.", True),
+    ("How much did it put in at first?", "It put in 10 servers.", True),  # no money word asked
+])
+def test_money_questions_need_an_amount_of_money(question: str, sentence: str, answers: bool) -> None:
+    assert has_answer_kind(profile(question), sentence) is answers
