@@ -196,10 +196,10 @@ class AnswerPipeline:
         rules = self.rules.judge(question, evidence)
         verdict, draft = rules, None
         if not rules.answerable and self.judge is not None:  # an LLMError goes to the caller
-            draft = "".join(self.drafter.draft(question, evidence, rules))
+            draft = normalise_markers("".join(self.drafter.draft(question, evidence, rules)))
             drafted = self.drafter.usage
-            spans = sentence_spans(normalise_markers(draft))
-            first = normalise_markers(draft)[spans[0][0]:spans[0][1]] if spans else ""
+            spans = sentence_spans(draft)
+            first = draft[spans[0][0]:spans[0][1]] if spans else ""
             rescued = self.judge.rescue(question, first, evidence)
             if self.drafter.usage is not drafted:  # the judge's yes/no counted its own tokens
                 timings["judge_prompt_tokens"] = float(self.drafter.usage.prompt_evaluated)
@@ -226,7 +226,8 @@ class AnswerPipeline:
         standalone = self.condense(asked, history, trace) if asked else ""
         asked_profile = profile(standalone)
         trace.add("profile", asked_profile.kind, names=sorted(asked_profile.names),
-                  years=sorted(asked_profile.years), unit=asked_profile.unit)
+                  years=sorted(asked_profile.years), unit=asked_profile.unit,
+                  money=asked_profile.money)
         timings["condense_s"] = time.perf_counter() - t0
         pool = self.gather(asked_profile, trace) if standalone else []
         evidence = pool[: self.settings.evidence_sentences]
@@ -306,7 +307,8 @@ class AnswerPipeline:
                 refusal = prompts.REFUSAL_UNKNOWN_NAME.format(names=", ".join(unknown[0]["unknown"]))
         elif not any(has_answer_kind(asked_profile, e.text) for e in evidence):
             trace.add("answerability", "refuse", f"no evidence sentence holds a {asked_profile.kind} "
-                      f"answer{' about ' + asked_profile.unit if asked_profile.unit else ''}")
+                      f"answer{' about ' + asked_profile.unit if asked_profile.unit else ''}"
+                      f"{' in money' if asked_profile.money else ''}")
         else:
             try:
                 verdict, drafted = self.answerable(asked_profile, evidence, trace, timings)

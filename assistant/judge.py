@@ -56,7 +56,8 @@ def stated(generator: Generator, claim: str, quotes: list[str]) -> float | None:
 
 class LLMJudge:
     """The LLM's answer, checked as a claim, where the deterministic checks refuse: they miss
-    paraphrases ("Who heads Oracle's board?" against "Oracle Chairman Larry Ellison"). The draft's
+    paraphrases ("Which companies are behind Stargate?" against "a joint venture between OpenAI,
+    Oracle, SoftBank, and others"). The draft's
     first sentence states the answer; it rescues the question when it gives the kind of answer
     asked for, it or the evidence it cites (with the sentence before, which says who "the
     companies" are) holds every name the question asks about, and the
@@ -135,7 +136,8 @@ class RuleJudge:
         typed = [e for e in evidence if has_answer_kind(question, e.text)]
         if not typed:
             return Verdict(False, (), f"no sentence holds the kind of answer asked for "
-                                      f"({question.kind}{' of ' + question.unit if question.unit else ''})")
+                                      f"({question.kind}{' of ' + question.unit if question.unit else ''}"
+                                      f"{' in money' if question.money else ''})")
         covered = {e.number: self.coverage(question, e.text) for e in typed}
         scores = {str(n): round(share, 3) for n, (share, _) in covered.items()}
         answering = [e for e in typed if (focus and scores[str(e.number)] == 1.0) or (

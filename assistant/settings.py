@@ -89,10 +89,11 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(120.0, gt=0, description="Seconds before an LLM call fails.")
     judge: Literal["llm", "rules"] = Field(
         "llm",
-        description="Answerability judge with an LLM backend: `llm` asks the loaded model, where "
-        "the deterministic checks refuse, for a one-token yes/no that can overrule them (rules "
-        "where an endpoint gives no logprobs); `rules` uses only the deterministic checks (the "
-        "`none` backend always does).",
+        description="Answerability judge with an LLM backend: `llm` lets the loaded model, where "
+        "the deterministic checks refuse, draft an answer and then asks it for a one-token yes/no: "
+        "does the evidence the draft cites state its first sentence? A yes overrules the checks "
+        "(rules where an endpoint gives no logprobs); `rules` uses only the deterministic checks "
+        "(the `none` backend always does).",
     )
     extractive_fallback: bool = Field(
         False,
