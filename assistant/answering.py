@@ -27,7 +27,14 @@ from assistant.question import QuestionProfile, has_answer_kind, profile
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from assistant.text import content_words, covers, sentence_spans
-from assistant.verify import CheckedSentence, check_sentence, find_conflicts, normalise_markers
+from assistant.verify import (
+    CheckedSentence,
+    Misbinding,
+    check_sentence,
+    find_conflicts,
+    misbound_names,
+    normalise_markers,
+)
 
 CONFLICT_POOL = 16  # relevant sentences searched for disagreements, beyond the prompt's few
 REPEAT_OVERLAP = 0.8  # a sentence sharing this much of an emitted one's words is a repeat
@@ -188,6 +195,24 @@ class AnswerPipeline:
                   f"words ({share:.2f}) than the {shown} most relevant", sentence=best.text)
         return [replace(e, number=i) for i, e in enumerate(order, 1)]
 
+    def premise(self, question: QuestionProfile, pool: list[Evidence], trace: Trace,
+                ) -> tuple[Misbinding, Evidence] | None:
+        """A question that gives a name words no evidence gives it ("What did Microsoft CEO
+        Sam Altman say?", where the evidence has "OpenAI CEO Sam Altman"): its premise is false,
+        and the most relevant sentence naming the person is the correction. The verifier's own
+        name-binding check, applied to the question; nothing else about the premise is decided
+        here (an unknown name is the retrieve stage's, a premise echoed in the answer the
+        verifier's)."""
+        found = misbound_names(question.text, " ".join(e.text for e in pool))
+        said = [(m, e) for m in found for e in pool if m.name in e.text][:1]
+        if not said:
+            trace.add("premise", "not contradicted")
+            return None
+        misbinding, sentence = said[0]
+        trace.add("premise", "false", f"the question says “{misbinding}”; the evidence never puts "
+                  f"“{misbinding.words}” before {misbinding.name}", sentence=sentence.text)
+        return said[0]
+
     def answerable(self, question: QuestionProfile, evidence: list[Evidence], trace: Trace,
                    timings: dict[str, float]) -> tuple[Verdict, str | None]:
         """The judge's verdict, and the LLM's draft when it was written to decide (the rules
@@ -301,7 +326,10 @@ class AnswerPipeline:
         verdict = Verdict(False, (), "no evidence")
         drafted: str | None = None  # the draft the LLM judge checked, when it rescued the question
         failure: LLMError | None = None  # set when the LLM failed and the extractive fallback is on
-        if not evidence and standalone:
+        false_premise = self.premise(asked_profile, pool, trace) if pool else None
+        if false_premise:
+            pass  # corrected below, instead of an answer
+        elif not evidence and standalone:
             unknown = [s for s in trace.steps if s.get("unknown")]
             if unknown:
                 refusal = prompts.REFUSAL_UNKNOWN_NAME.format(names=", ".join(unknown[0]["unknown"]))
@@ -367,9 +395,16 @@ class AnswerPipeline:
         if failure:
             notice = prompts.FALLBACK_NOTICE.format(reason=failure)
 
-        refused = not emitted
+        refused = not emitted and not false_premise
         conflicts: list[Conflict] = []
-        if refused:
+        if false_premise:
+            misbinding, said = false_premise
+            correction = prompts.PREMISE_CORRECTION.format(
+                premise=misbinding, quote=f"“{said.text}”",
+                n=citer.cite(said.number, said.relevance))
+            trace.add("assemble", "corrected the premise", correction)
+            yield from emit(correction)
+        elif refused:
             citer.citations.clear()
             citer.numbers.clear()
             if evidence and refusal == prompts.REFUSAL:

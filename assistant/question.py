@@ -58,6 +58,8 @@ _ORDINALS = re.compile(r"\b(?:the|its|their|a) (first|second|third|fourth|fifth|
                        re.IGNORECASE)
 _ADVICE = re.compile(r"\b(should|ought|recommend\w*|advis\w*|wise|must)\b", re.IGNORECASE)
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_END_POINT = re.compile(rf"\b(through|until|till|up to)\s+(the end of\s+)?((19|20)\d{{2}}|{_MONTHS})\b",
+                        re.IGNORECASE)
 _NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|" \
     r"million|billion|dozen)\b"
 
@@ -74,6 +76,7 @@ class QuestionProfile:
     ordinals: frozenset[str] = frozenset()  # "the second site" is not answered by "the first site"
     kind_words: frozenset[str] = frozenset()  # "which companies": the kind, not the topic
     money: bool = False  # a quantity of money: "How much will Stargate invest?"
+    duration: bool = False  # "How long ...?": an end point ("through 2030") answers it too
 
     @property
     def focus(self) -> frozenset[str]:
@@ -142,6 +145,7 @@ def profile(question: str) -> QuestionProfile:
         ordinals=frozenset(m.lower() for m in _ORDINALS.findall(question)),
         kind_words=frozenset(kind_words),
         money=kind == "quantity" and bool(_MONEY_ASKED.search(lowered)),
+        duration=lowered.startswith("how long"),
     )
 
 
@@ -153,6 +157,8 @@ def has_answer_kind(p: QuestionProfile, sentence: str) -> bool:
         return False
     match p.kind:
         case "quantity":
+            if p.duration and _END_POINT.search(sentence):
+                return True  # "How long do the rights last?" - "they continue through 2030"
             if p.unit and p.unit not in content_words(sentence):
                 return False  # "how many jobs" is not answered by a count of buildings
             if p.percent and not re.search(r"%|percent", sentence):

@@ -99,11 +99,23 @@ def _name_runs(text: str) -> list[list[str]]:
     return runs
 
 
-def misbound_names(claim: str, evidence_text: str) -> list[str]:
+@dataclass(frozen=True)
+class Misbinding:
+    """Words put before a name that the evidence never puts there: "Microsoft CEO" + "Sam Altman"."""
+
+    words: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.words} {self.name}"
+
+
+def misbound_names(claim: str, evidence_text: str) -> list[Misbinding]:
     """Words the claim attaches to a name that the evidence never attaches to it: "Microsoft
     CEO Sam Altman" when the evidence only says "OpenAI CEO Sam Altman" (and "Microsoft CEO
     Satya Nadella"). Each word swapped stays in the evidence, so support scores miss it.
-    Checked only where the claim and the evidence share a name of two words or more."""
+    Checked only where the claim and the evidence share a name of two words or more. Used on
+    answer sentences and on the question itself, whose premise it then finds false."""
     evidence_runs = _name_runs(evidence_text)
     found = []
     for run in _name_runs(claim):
@@ -120,8 +132,8 @@ def misbound_names(claim: str, evidence_text: str) -> list[str]:
         shared = max(n for n, _ in heads)
         added = content_words(" ".join(run[: len(run) - shared]))
         if added and all(added - words for _, words in heads):
-            name = " ".join(run[len(run) - shared:])
-            found.append(f"{' '.join(run[: len(run) - shared])} {name}")
+            found.append(Misbinding(" ".join(run[: len(run) - shared]),
+                                    " ".join(run[len(run) - shared:])))
     return found
 
 
@@ -197,7 +209,7 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     misbound = misbound_names(claim, evidence_text)
     if misbound:
         return CheckedSentence(claim, 0.0, False, (), "gives a name words the evidence never gives "
-                               f"it: {misbound}", True)
+                               f"it: {[str(m) for m in misbound]}", True)
     excerpt = excerpt_of(claim, [e.text for e in evidence])
     if excerpt is not None:  # "July": a bare answer cut from one sentence, which supports it
         return CheckedSentence(claim, 1.0, True, (evidence[excerpt].number,))

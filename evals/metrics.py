@@ -72,6 +72,9 @@ def missing_facts(text: str, facts: list[list[str]]) -> list[list[str]]:
     return [g for g in facts if not any(re.search(p, text, re.IGNORECASE) for p in g)]
 
 
+_QUOTED = re.compile(r"“([^”]*)”")
+
+
 def forbidden_claims(text: str, forbid: list[str]) -> list[str]:
     """'pattern' -> 'matched text' for each forbidden pattern found in `text`."""
     hits = ((p, re.search(p, text, re.IGNORECASE)) for p in forbid)
@@ -137,6 +140,19 @@ class Case:
         return strip_markers(self.answer.text)
 
     @cached_property
+    def claimed_text(self) -> str:
+        """The answer without what it quotes from the question or a cited source: “…” around
+        the question's own words ("never say “Microsoft CEO Sam Altman”") or a source's words
+        reports them, it does not claim them. Other quoted text stays a claim."""
+        said = [self.row.question] + [c.quote for c in self.answer.citations]
+
+        def keep_unless_reported(match: re.Match[str]) -> str:
+            quoted = match.group(1).strip().rstrip(".")
+            return "“…”" if quoted and any(quoted in s for s in said) else match.group()
+
+        return _QUOTED.sub(keep_unless_reported, self.plain_text)
+
+    @cached_property
     def sentences(self) -> list[tuple[str, list[int]]]:
         return [(strip_markers(s), cited_numbers(s)) for s in split_sentences(self.answer.text)]
 
@@ -168,7 +184,7 @@ class FactAccuracy:
         if not case.row.answerable:
             return None
         why = [f"fact missing: none of {g}" for g in missing_facts(case.plain_text, case.row.facts)]
-        why += [f"forbidden claim: {f}" for f in forbidden_claims(case.plain_text, case.row.forbid)]
+        why += [f"forbidden claim: {f}" for f in forbidden_claims(case.claimed_text, case.row.forbid)]
         if case.answer.refused:
             why = ["refused an answerable question"]
         return Score(0.0 if why else 1.0, 1, tuple(why))
@@ -183,7 +199,7 @@ class CorrectRefusal:
         if case.row.answerable:
             return None
         why = [] if case.answer.refused else ["answered an unanswerable question"]
-        why += [f"forbidden claim: {f}" for f in forbidden_claims(case.plain_text, case.row.forbid)]
+        why += [f"forbidden claim: {f}" for f in forbidden_claims(case.claimed_text, case.row.forbid)]
         return Score(0.0 if why else 1.0, 1, tuple(why))
 
 

@@ -127,6 +127,26 @@ def test_facts_need_every_group_any_alternative_and_ignore_markers() -> None:
     assert _score(FactAccuracy(), row, _answer("It is in Texas [1].")).value == 1
 
 
+@pytest.mark.parametrize("text,quote,forbidden", [
+    # the question's own words, quoted to deny them, are not claimed
+    ("The documents never say “Microsoft CEO Sam Altman”; they say: “OpenAI CEO Sam Altman spoke.” [1].",
+     "OpenAI CEO Sam Altman spoke.", False),
+    ("Microsoft CEO Sam Altman spoke [1].", "OpenAI CEO Sam Altman spoke.", True),
+    # words quoted from neither the question nor a cited source are still claims
+    ("He is the “Microsoft CEO Sam Altman of AI” [1].", "OpenAI CEO Sam Altman spoke.", True),
+    # a cited source's words are the source's, quoted
+    ("They say: “Microsoft CEO Sam Altman, as some call him.” [1].", "Microsoft CEO Sam Altman, as some "
+     "call him.", False),
+])
+def test_quoted_words_of_the_question_or_a_source_are_not_claims(text: str, quote: str,
+                                                                 forbidden: bool) -> None:
+    row = _row(question="What did Microsoft CEO Sam Altman say?", facts=[["Altman"]],
+               forbid=["(?<!not )Microsoft CEO Sam Altman"])
+    cited = [Citation(1, "d", "t", "s", quote, 0, len(quote), 1.0)]
+    score = _score(FactAccuracy(), row, _answer(text, citations=cited))
+    assert (score.value == 0) is forbidden, score.why
+
+
 def test_refusals_count_right_on_unanswerable_and_as_over_refusal_on_answerable() -> None:
     unanswerable = _row(answerable=False, forbid=["^\\W*OpenAI is owned by Google\\W*$"])
     assert _score(CorrectRefusal(), unanswerable, _answer(REFUSAL, refused=True)).value == 1

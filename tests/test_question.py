@@ -127,3 +127,15 @@ def test_claims_stated_in_a_question_are_set_aside(question: str, asked: str, cl
 ])
 def test_money_questions_need_an_amount_of_money(question: str, sentence: str, answers: bool) -> None:
     assert has_answer_kind(profile(question), sentence) is answers
+
+
+@pytest.mark.parametrize("question,sentence,answers", [
+    # "how long" is answered by a length of time or by the point it ends at
+    ("How long do Microsoft's remaining rights last?", "They will continue through 2030.", True),
+    ("How long do Microsoft's remaining rights last?", "The deal runs until June.", True),
+    ("How long do Microsoft's remaining rights last?", "It will take four years.", True),
+    ("How long do Microsoft's remaining rights last?", "In 2019, Microsoft invested.", False),  # a start
+    ("How many buildings are there?", "They will continue through 2030.", False),  # not a duration
+])
+def test_how_long_is_answered_by_an_end_point(question: str, sentence: str, answers: bool) -> None:
+    assert has_answer_kind(profile(question), sentence) is answers
