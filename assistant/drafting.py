@@ -25,6 +25,10 @@ from assistant.verify import affirms, negated_stems
 
 EXTRACTIVE_MARGIN = 0.08  # an extractive answer also quotes sentences this close to the best
 _PRONOUN = re.compile(r"\b(it|its|they|their|them|he|his|she|her|the company)\b", re.IGNORECASE)
+# "that"/"this" standing for a whole noun phrase ("Until when does that last?", "Which month
+# was that?"), not a determiner ("that acronym") or a conjunction ("say that ...").
+_DEMONSTRATIVE = re.compile(r"\b(that|this)\s*(?=$|\?|\s(is|was|does|do|did|last|lasts|mean|means|"
+                            r"happen|happened|cost|costs|take|takes|end|ends|start|began)\b)", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][\w’'&-]*(?:\s+[A-Z][\w’'&-]*)*")
 
 History = list[dict[str, str]]
@@ -79,6 +83,20 @@ def unresolved(standalone: str, history: History) -> bool:
     return next(_names_in(standalone), None) is None and next(_names_in(last), None) is not None
 
 
+def drops_the_answer(standalone: str, question: str, history: History) -> bool:
+    """A rewrite of a follow-up whose "that" stands for what the last answer gave ("Until when
+    does that last?" after "Exclusivity on OpenAI's APIs ...") that keeps no word of that
+    answer beyond the last question's ("Until when does Microsoft keep under the new deal?"):
+    the thing asked about was lost."""
+    if not _DEMONSTRATIVE.search(question):
+        return False
+    asked, answered = _last(history, "user"), _last(history, "assistant")
+    given = content_words(answered) - content_words(asked) - content_words(question)
+    if not any(w[0].isalpha() for w in given):
+        return False  # "In 2023.": "that" is the event asked about ("Which month was that?")
+    return not given & content_words(standalone)
+
+
 def _put_name(name: str, pronoun: re.Match[str]) -> str:
     possessive = pronoun.group().lower() in ("its", "their", "his", "her")
     return name + ("’s" if possessive else "")
@@ -106,7 +124,8 @@ class LLMDrafter:
         lines = complete(self.generator, messages, max_tokens=60).strip().splitlines()
         candidate = lines[0].strip().strip('"') if lines else ""
         if not candidate or len(candidate) > 3 * len(question) + 200 or invented_names(
-                candidate, question, history) or unresolved(candidate, history):
+                candidate, question, history) or unresolved(candidate, history) or drops_the_answer(
+                candidate, question, history):
             return ExtractiveDrafter().condense(question, history)
         return candidate
 
@@ -134,7 +153,8 @@ class ExtractiveDrafter:
         invest?"), else the first name in the last question ("What is the Stargate Project?"
         -> "How much will it invest?" -> "How much will Stargate Project invest?"), else in the
         answer. A follow-up without a pronoun comes first, the last question after it in
-        brackets, as context."""
+        brackets, as context; the last answer too when the follow-up says "that" for what the
+        answer gave ("Until when does that last?" after "Exclusivity on OpenAI's APIs ...")."""
         if not history:
             return question
         asked, answered = _last(history, "user"), _last(history, "assistant")
@@ -144,7 +164,8 @@ class ExtractiveDrafter:
         referents = (given if asked_for_a_name else []) + asked_names + given
         if referents and _PRONOUN.search(question):
             return _PRONOUN.sub(partial(_put_name, referents[0]), question, count=1)
-        return f"{question} ({asked})".strip()  # what is asked comes first
+        context = f"{asked} {answered}" if _DEMONSTRATIVE.search(question) else asked
+        return f"{question} ({context.strip()})".strip()  # what is asked comes first
 
     def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,
               ) -> Iterator[str]:

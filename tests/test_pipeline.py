@@ -256,6 +256,31 @@ def test_llm_condense_must_name_what_the_last_turn_named(rewrite: str, unresolve
     assert drafting.unresolved(rewrite, history) is unresolved
 
 
+KEEPS = ("What does Microsoft keep under the new deal?", "Exclusivity on OpenAI's APIs and access to "
+         "OpenAI's IP.")
+
+
+@pytest.mark.parametrize("asked,answered,follow_up,rewrite,dropped", [
+    # "that" is what the answer gave; the rewrite kept only the last question's words
+    (*KEEPS, "Until when does that last?", "Until when does Microsoft keep under the new deal?", True),
+    (*KEEPS, "Until when does that last?", "Until when does Microsoft's API exclusivity last?", False),
+    # "that" is the event asked about, whose year the answer gave
+    ("In what year did OpenAI start using Oracle?", "In 2023.", "Which month was that?",
+     "In which month did OpenAI start using Oracle?", False),
+    # "that acronym": a determiner, the referent is named by the rewrite's own check
+    ("Is there a condition under which Microsoft loses access?", "If OpenAI develops AGI.",
+     "What does that acronym stand for?", "What does Microsoft stand for?", False),
+])
+def test_llm_condense_must_keep_what_that_stands_for(asked: str, answered: str, follow_up: str,
+                                                     rewrite: str, dropped: bool) -> None:
+    from assistant.drafting import ExtractiveDrafter, drops_the_answer
+
+    history = [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
+    assert drops_the_answer(rewrite, follow_up, history) is dropped
+    if dropped:  # the deterministic condense carries the answer along
+        assert answered in ExtractiveDrafter().condense(follow_up, history)
+
+
 def test_the_sentence_holding_the_question_is_promoted_into_the_prompt(corpus_bot: Assistant) -> None:
     """Four sentences about "the changes" outrank, by relevance, the one saying when the change
     was revealed; it holds more of the question's words, so it takes the last shown place."""
