@@ -113,6 +113,24 @@ def _is_repeat(claim: str, emitted: list[str]) -> bool:
     return False
 
 
+def first_sentence(deltas: Iterator[str]) -> str:
+    """The streamed draft up to the end of its first sentence, markers included ("... [1]."
+    though the model wrote "... . [1]"); the rest is never generated."""
+    buffer = ""
+    try:
+        for delta in deltas:
+            buffer = normalise_markers(buffer + delta)
+            spans = sentence_spans(buffer)
+            if len(spans) > 1 and re.search(r"[^\W\d]", buffer[spans[1][0]:]):  # not a lone "[1"
+                return buffer[spans[0][0]:spans[0][1]]
+    finally:
+        close = getattr(deltas, "close", None)
+        if close is not None:
+            close()  # a generator: stops the LLM
+    spans = sentence_spans(buffer)
+    return buffer[spans[0][0]:spans[0][1]] if spans else buffer.strip()
+
+
 def off_point(sentence: str, supporting: tuple[int, ...], verdict: Verdict,
               question: QuestionProfile) -> bool:
     """A supported sentence that does not answer: every evidence sentence that supports it is one
@@ -216,16 +234,16 @@ class AnswerPipeline:
     def answerable(self, question: QuestionProfile, evidence: list[Evidence], trace: Trace,
                    timings: dict[str, float]) -> tuple[Verdict, str | None]:
         """The judge's verdict, and the LLM's draft when it was written to decide (the rules
-        refused and the LLM judge checked the draft's answer): the answer then reuses it."""
+        refused and the LLM judge checked the draft's answer): the answer then reuses it. That
+        draft stops at its first sentence, the one judged: a refusal comes sooner, and no
+        rescued answer in the golden set kept a second sentence (each was a repeat or padding)."""
         start = time.perf_counter()
         rules = self.rules.judge(question, evidence)
         verdict, draft = rules, None
         if not rules.answerable and self.judge is not None:  # an LLMError goes to the caller
-            draft = normalise_markers("".join(self.drafter.draft(question, evidence, rules)))
+            draft = first_sentence(self.drafter.draft(question, evidence, rules))
             drafted = self.drafter.usage
-            spans = sentence_spans(draft)
-            first = draft[spans[0][0]:spans[0][1]] if spans else ""
-            rescued = self.judge.rescue(question, first, evidence)
+            rescued = self.judge.rescue(question, draft, evidence)
             if self.drafter.usage is not drafted:  # the judge's yes/no counted its own tokens
                 timings["judge_prompt_tokens"] = float(self.drafter.usage.prompt_evaluated)
                 self.drafter.usage.prompt_evaluated += drafted.prompt_evaluated

@@ -8,6 +8,7 @@ The extractive rows run in the fast suite; the same rows with the local model ar
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -308,3 +309,26 @@ def test_the_sentence_holding_the_question_is_promoted_into_the_prompt(corpus_bo
     answer = corpus_bot.ask("During which announcement was the change in the Microsoft–OpenAI "
                             "partnership revealed?")
     assert "Stargate" in answer.text and not answer.refused
+
+
+@pytest.mark.parametrize("deltas,first,pulled", [
+    # the draft is read only until the next sentence starts; its marker moves before the stop
+    (["Oracle joined", " in 2023.", " [1]", " It grew", " fast."], "Oracle joined in 2023 [1].", 4),
+    (["Oracle joined in 2023. [", "1", "] It", " grew."], "Oracle joined in 2023 [1].", 3),
+    (["I don't know."], "I don't know.", 1),
+    (["[1]"], "[1]", 1),
+    ([], "", 0),
+])
+def test_the_rescue_draft_stops_after_its_first_sentence(deltas: list[str], first: str,
+                                                         pulled: int) -> None:
+    from assistant.answering import first_sentence
+
+    seen: list[str] = []
+
+    def stream() -> Iterator[str]:
+        for delta in deltas:
+            seen.append(delta)
+            yield delta
+
+    assert first_sentence(stream()) == first
+    assert len(seen) == pulled
