@@ -1,11 +1,11 @@
 """The answer pipeline, in named stages, streamed as typed events and traced.
 
-guard -> condense -> profile -> retrieve -> evidence -> answerability -> generate ->
-verify -> assemble. The evidence event goes out before anything is generated, so a caller
-can show the sources at once. Generated text is buffered until a sentence is complete;
-that sentence is verified and only then emitted, so the streamed text is always exactly
-the final answer. Every stage adds a line to `Answer.trace` saying what it decided and why.
-Not here: storage, settings parsing, formatting for people.
+guard -> condense -> profile -> retrieve -> evidence -> premise -> answerability -> generate ->
+verify -> assemble (a false premise goes straight to assemble, corrected). The evidence event
+goes out before anything is generated, so a caller can show the sources at once. Generated
+text is buffered until a sentence is complete; that sentence is verified and only then
+emitted, so the streamed text is always exactly the final answer. Every stage adds a line
+to `Answer.trace` saying what it decided and why. Not here: storage, settings parsing, formatting for people.
 """
 
 from __future__ import annotations
@@ -213,23 +213,25 @@ class AnswerPipeline:
                   f"words ({share:.2f}) than the {shown} most relevant", sentence=best.text)
         return [replace(e, number=i) for i, e in enumerate(order, 1)]
 
-    def premise(self, question: QuestionProfile, pool: list[Evidence], trace: Trace,
+    def premise(self, asked: str, pool: list[Evidence], trace: Trace,
                 ) -> tuple[Misbinding, Evidence] | None:
         """A question that gives a name words no evidence gives it ("What did Microsoft CEO
         Sam Altman say?", where the evidence has "OpenAI CEO Sam Altman"): its premise is false,
-        and the most relevant sentence naming the person is the correction. The verifier's own
-        name-binding check, applied to the question; nothing else about the premise is decided
-        here (an unknown name is the retrieve stage's, a premise echoed in the answer the
-        verifier's)."""
-        found = misbound_names(question.text, " ".join(e.text for e in pool))
-        said = [(m, e) for m in found for e in pool if m.name in e.text][:1]
-        if not said:
-            trace.add("premise", "not contradicted")
-            return None
-        misbinding, sentence = said[0]
-        trace.add("premise", "false", f"the question says “{misbinding}”; the evidence never puts "
-                  f"“{misbinding.words}” before {misbinding.name}", sentence=sentence.text)
-        return said[0]
+        and the most relevant sentence that puts a title before the name is the correction.
+        The verifier's own name-binding check, on the user's own words (`asked`), not on a
+        rewrite that carries an earlier question along. Nothing else about the premise is
+        decided here (an unknown name is the retrieve stage's, a premise echoed in the answer
+        the verifier's)."""
+        for misbinding in misbound_names(asked, " ".join(e.text for e in pool)):
+            naming = [e for e in pool if misbinding.name in e.text]
+            titled = [e for e in naming if re.search(r"[A-Z][\w’'-]* " + re.escape(misbinding.name), e.text)]
+            if naming:
+                sentence = (titled or naming)[0]
+                trace.add("premise", "false", f"the question says “{misbinding}”; no evidence found "
+                          f"puts “{misbinding.words}” before {misbinding.name}", sentence=sentence.text)
+                return misbinding, sentence
+        trace.add("premise", "not contradicted")
+        return None
 
     def answerable(self, question: QuestionProfile, evidence: list[Evidence], trace: Trace,
                    timings: dict[str, float]) -> tuple[Verdict, str | None]:
@@ -270,7 +272,7 @@ class AnswerPipeline:
         asked_profile = profile(standalone)
         trace.add("profile", asked_profile.kind, names=sorted(asked_profile.names),
                   years=sorted(asked_profile.years), unit=asked_profile.unit,
-                  money=asked_profile.money)
+                  money=asked_profile.money, duration=asked_profile.duration)
         timings["condense_s"] = time.perf_counter() - t0
         pool = self.gather(asked_profile, trace) if standalone else []
         evidence = pool[: self.settings.evidence_sentences]
@@ -344,7 +346,7 @@ class AnswerPipeline:
         verdict = Verdict(False, (), "no evidence")
         drafted: str | None = None  # the draft the LLM judge checked, when it rescued the question
         failure: LLMError | None = None  # set when the LLM failed and the extractive fallback is on
-        false_premise = self.premise(asked_profile, pool, trace) if pool else None
+        false_premise = self.premise(asked, pool, trace) if pool else None
         if false_premise:
             pass  # corrected below, instead of an answer
         elif not evidence and standalone:

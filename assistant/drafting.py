@@ -25,10 +25,13 @@ from assistant.verify import affirms, negated_stems
 
 EXTRACTIVE_MARGIN = 0.08  # an extractive answer also quotes sentences this close to the best
 _PRONOUN = re.compile(r"\b(it|its|they|their|them|he|his|she|her|the company)\b", re.IGNORECASE)
-# "that"/"this" standing for a whole noun phrase ("Until when does that last?", "Which month
-# was that?"), not a determiner ("that acronym") or a conjunction ("say that ...").
-_DEMONSTRATIVE = re.compile(r"\b(that|this)\s*(?=$|\?|\s(is|was|does|do|did|last|lasts|mean|means|"
-                            r"happen|happened|cost|costs|take|takes|end|ends|start|began)\b)", re.IGNORECASE)
+# "that"/"this" standing for a whole noun phrase, after a verb or preposition ("Until when does
+# that last?", "Which month was that?", "What happened after that?"): not a determiner ("does
+# that acronym mean"), nor a relative pronoun ("the deal that was signed").
+_DEMONSTRATIVE = re.compile(r"\b(is|was|are|were|does|do|did|will|would|has|had|about|after|before|"
+                            r"since|from|of|for|with|on|in)\s+(that|this)\s*(?=$|[?.!]|\s(is|was|does|do|did|"
+                            r"last|lasts|mean|means|happen|happened|cost|costs|take|takes|end|ends|"
+                            r"start|starts|started|begin|began)\b)", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][\w’'&-]*(?:\s+[A-Z][\w’'&-]*)*")
 
 History = list[dict[str, str]]
@@ -90,7 +93,9 @@ def drops_the_answer(standalone: str, question: str, history: History) -> bool:
     the thing asked about was lost."""
     if not _DEMONSTRATIVE.search(question):
         return False
-    asked, answered = _last(history, "user"), _last(history, "assistant")
+    asked, answered = _last(history, "user"), _gave(history)
+    if not answered:
+        return False
     given = content_words(answered) - content_words(asked) - content_words(question)
     if not any(w[0].isalpha() for w in given):
         return False  # "In 2023.": "that" is the event asked about ("Which month was that?")
@@ -104,6 +109,19 @@ def _put_name(name: str, pronoun: re.Match[str]) -> str:
 
 def _last(history: History, role: str) -> str:
     return next((t["content"] for t in reversed(history) if t["role"] == role), "")
+
+
+_NO_ANSWER = tuple(t.split("{")[0] for t in (prompts.REFUSAL, prompts.REFUSAL_UNKNOWN_NAME,
+                                               prompts.REFUSAL_CLOSE, prompts.PREMISE_CORRECTION))
+
+
+def _gave(history: History) -> str:
+    """What the last answer stated, without its markers and quotes; "" when it stated nothing
+    (one of our refusals or corrections: "that" cannot stand for it)."""
+    answered = _last(history, "assistant").strip()
+    if answered.startswith(_NO_ANSWER):
+        return ""
+    return re.sub(r"\s*\[\d+\]|“[^”]*”", "", answered)
 
 
 class LLMDrafter:
@@ -164,7 +182,7 @@ class ExtractiveDrafter:
         referents = (given if asked_for_a_name else []) + asked_names + given
         if referents and _PRONOUN.search(question):
             return _PRONOUN.sub(partial(_put_name, referents[0]), question, count=1)
-        context = f"{asked} {answered}" if _DEMONSTRATIVE.search(question) else asked
+        context = f"{asked} {_gave(history)}" if _DEMONSTRATIVE.search(question) else asked
         return f"{question} ({context.strip()})".strip()  # what is asked comes first
 
     def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,

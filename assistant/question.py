@@ -145,7 +145,7 @@ def profile(question: str) -> QuestionProfile:
         ordinals=frozenset(m.lower() for m in _ORDINALS.findall(question)),
         kind_words=frozenset(kind_words),
         money=kind == "quantity" and bool(_MONEY_ASKED.search(lowered)),
-        duration=lowered.startswith("how long"),
+        duration=lowered.startswith("how long") and not lowered.startswith("how long ago"),
     )
 
 

@@ -85,40 +85,52 @@ def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
 _CAPITALISED = re.compile(r"[A-Z][\w\-]*(?:['’]s)?")
 
 
-def _name_runs(text: str) -> list[list[str]]:
-    """Runs of capitalised words ("Oracle Chairman Larry Ellison"), possessive 's dropped."""
-    runs: list[list[str]] = []
-    last_end = -1
+@dataclass(frozen=True)
+class _Run:
+    words: list[str]  # possessive 's dropped
+    start: int
+    end: int
+
+
+def _name_runs(text: str) -> list[_Run]:
+    """Runs of capitalised words ("Oracle Chairman Larry Ellison"), with where they stand."""
+    runs: list[_Run] = []
     for match in _CAPITALISED.finditer(text):
         word = re.sub(r"['’]s$", "", match.group())
-        if runs and re.fullmatch(r"[ \t]+", text[last_end:match.start()]):  # spaces only: one run
-            runs[-1].append(word)
+        if runs and re.fullmatch(r"[ \t]+", text[runs[-1].end:match.start()]):  # spaces only: one run
+            runs[-1] = _Run([*runs[-1].words, word], runs[-1].start, match.end())
         else:
-            runs.append([word])
-        last_end = match.end()
+            runs.append(_Run([word], match.start(), match.end()))
     return runs
 
 
 @dataclass(frozen=True)
 class Misbinding:
-    """Words put before a name that the evidence never puts there: "Microsoft CEO" + "Sam Altman"."""
+    """Words put before a name that the evidence never puts there: "Microsoft CEO" + "Sam Altman",
+    and the claim's own text for the whole ("Microsoft's CEO Sam Altman")."""
 
     words: str
     name: str
+    text: str
 
     def __str__(self) -> str:
-        return f"{self.words} {self.name}"
+        return self.text
 
 
 def misbound_names(claim: str, evidence_text: str) -> list[Misbinding]:
     """Words the claim attaches to a name that the evidence never attaches to it: "Microsoft
     CEO Sam Altman" when the evidence only says "OpenAI CEO Sam Altman" (and "Microsoft CEO
     Satya Nadella"). Each word swapped stays in the evidence, so support scores miss it.
-    Checked only where the claim and the evidence share a name of two words or more. Used on
-    answer sentences and on the question itself, whose premise it then finds false."""
-    evidence_runs = _name_runs(evidence_text)
+    Checked only where the claim and the evidence share a name of two words or more, and only
+    for words the evidence itself puts before some name ("Microsoft" in "Microsoft CEO Satya
+    Nadella"): a capitalised verb ("Summarize Sam Altman's comments") or a place ("the Texas
+    Stargate Project") is not a title. Used on answer sentences and on the question itself,
+    whose premise it then finds false."""
+    evidence_runs = [run.words for run in _name_runs(evidence_text)]
+    qualifiers = set().union(*(content_words(" ".join(r[:-1])) for r in evidence_runs if len(r) > 1))
     found = []
-    for run in _name_runs(claim):
+    for claimed in _name_runs(claim):
+        run = claimed.words
         heads = []  # for each evidence run ending like this one: the words it puts before it
         for other in evidence_runs:
             shared = 0
@@ -131,9 +143,9 @@ def misbound_names(claim: str, evidence_text: str) -> list[Misbinding]:
             continue
         shared = max(n for n, _ in heads)
         added = content_words(" ".join(run[: len(run) - shared]))
-        if added and all(added - words for _, words in heads):
-            found.append(Misbinding(" ".join(run[: len(run) - shared]),
-                                    " ".join(run[len(run) - shared:])))
+        if added and added <= qualifiers and all(added - words for _, words in heads):
+            found.append(Misbinding(" ".join(run[: len(run) - shared]), " ".join(run[len(run) - shared:]),
+                                    claim[claimed.start:claimed.end]))
     return found
 
 

@@ -72,7 +72,8 @@ def missing_facts(text: str, facts: list[list[str]]) -> list[list[str]]:
     return [g for g in facts if not any(re.search(p, text, re.IGNORECASE) for p in g)]
 
 
-_QUOTED = re.compile(r"“([^”]*)”")
+# A quotation after a denial: "never say “X”", "do not call him “X”".
+_DENIED_QUOTE = re.compile(r"(\b(?:never|not|no)\b[^“”.]{0,24}?)“([^“”]*)”", re.IGNORECASE)
 
 
 def forbidden_claims(text: str, forbid: list[str]) -> list[str]:
@@ -141,16 +142,21 @@ class Case:
 
     @cached_property
     def claimed_text(self) -> str:
-        """The answer without what it quotes from the question or a cited source: “…” around
-        the question's own words ("never say “Microsoft CEO Sam Altman”") or a source's words
-        reports them, it does not claim them. Other quoted text stays a claim."""
-        said = [self.row.question] + [c.quote for c in self.answer.citations]
+        """The answer without what it reports rather than claims: a cited source's sentence
+        quoted whole (“…” around exactly a citation's quote), and the question's own words
+        quoted after a denial ("never say “Microsoft CEO Sam Altman”"). Any other quoted text,
+        a fragment of a source or the question's words used as a subject, is still a claim."""
+        text = self.plain_text
+        for c in self.answer.citations:
+            for quote in {c.quote.strip(), c.quote.strip().rstrip(".")}:
+                if quote:
+                    text = text.replace(f"“{quote}”", "“…”")
 
-        def keep_unless_reported(match: re.Match[str]) -> str:
-            quoted = match.group(1).strip().rstrip(".")
-            return "“…”" if quoted and any(quoted in s for s in said) else match.group()
+        def denied(match: re.Match[str]) -> str:
+            quoted = match.group(2).strip()
+            return match.group(1) + "“…”" if quoted and quoted in self.row.question else match.group()
 
-        return _QUOTED.sub(keep_unless_reported, self.plain_text)
+        return _DENIED_QUOTE.sub(denied, text)
 
     @cached_property
     def sentences(self) -> list[tuple[str, list[int]]]:

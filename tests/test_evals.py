@@ -129,14 +129,16 @@ def test_facts_need_every_group_any_alternative_and_ignore_markers() -> None:
 
 @pytest.mark.parametrize("text,quote,forbidden", [
     # the question's own words, quoted to deny them, are not claimed
-    ("The documents never say “Microsoft CEO Sam Altman”; they say: “OpenAI CEO Sam Altman spoke.” [1].",
+    ("The sources found never say “Microsoft CEO Sam Altman”; they say: “OpenAI CEO Sam Altman spoke.” [1].",
      "OpenAI CEO Sam Altman spoke.", False),
     ("Microsoft CEO Sam Altman spoke [1].", "OpenAI CEO Sam Altman spoke.", True),
-    # words quoted from neither the question nor a cited source are still claims
+    # quoting the question's words is not a denial, nor is quoting words from nowhere
+    ("“Microsoft CEO Sam Altman” praised the change [1].", "OpenAI CEO Sam Altman spoke.", True),
     ("He is the “Microsoft CEO Sam Altman of AI” [1].", "OpenAI CEO Sam Altman spoke.", True),
-    # a cited source's words are the source's, quoted
+    # a cited source's sentence quoted whole is the source's, reported; a fragment of it is not
     ("They say: “Microsoft CEO Sam Altman, as some call him.” [1].", "Microsoft CEO Sam Altman, as some "
      "call him.", False),
+    ("“Microsoft CEO Sam Altman” [1] spoke.", "Microsoft CEO Sam Altman, as some call him.", True),
 ])
 def test_quoted_words_of_the_question_or_a_source_are_not_claims(text: str, quote: str,
                                                                  forbidden: bool) -> None:

@@ -136,6 +136,7 @@ def test_money_questions_need_an_amount_of_money(question: str, sentence: str, a
     ("How long do Microsoft's remaining rights last?", "It will take four years.", True),
     ("How long do Microsoft's remaining rights last?", "In 2019, Microsoft invested.", False),  # a start
     ("How many buildings are there?", "They will continue through 2030.", False),  # not a duration
+    ("How long ago did Microsoft invest?", "They will continue through 2030.", False),  # a past point
 ])
 def test_how_long_is_answered_by_an_end_point(question: str, sentence: str, answers: bool) -> None:
     assert has_answer_kind(profile(question), sentence) is answers
