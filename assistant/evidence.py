@@ -21,6 +21,8 @@ from assistant.store import Chunk
 from assistant.text import content_words, covers, sentence_spans
 
 MIN_WORDS = 4  # headings and captions are too short to support anything
+# ... but a short "Label: value" line states its value ("Image Source: ChatGPT-4o")
+_FIELD = re.compile(r"[A-Z][\w’' -]{1,30}:\s+\S.*")
 ANSWER_TYPE_BONUS = 0.08  # a number for "how much", a date for "when"
 
 
@@ -115,7 +117,8 @@ def candidate_sentences(chunks: list[Chunk]) -> list[Evidence]:
         for start, end in sentence_spans(chunk.text, offset=chunk.start):
             text = chunk.text[start - chunk.start : end - chunk.start]
             key = (chunk.doc_id, start, end)
-            if key not in seen and len(text.split()) >= MIN_WORDS and not is_heading(chunk, start, end):
+            states = len(text.split()) >= MIN_WORDS or bool(_FIELD.fullmatch(text.strip()))
+            if key not in seen and states and not is_heading(chunk, start, end):
                 seen.add(key)
                 found.append(Evidence(0, chunk.doc_id, chunk.title, chunk.source, text, start, end,
                                       0.0, previous))

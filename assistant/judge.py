@@ -18,7 +18,7 @@ from assistant import prompts
 from assistant.evidence import Evidence, SentenceVectors
 from assistant.llm import Generator, Message
 from assistant.question import QuestionProfile, has_answer_kind
-from assistant.text import content_forms, content_words, same_word
+from assistant.text import content_forms, content_words, same_word, words
 from assistant.verify import claim_and_citations, says_unknown
 
 STATED_AT = 0.5  # the LLM's least P("yes") that the evidence states a claim
@@ -57,11 +57,12 @@ def stated(generator: Generator, claim: str, quotes: list[str]) -> float | None:
 class LLMJudge:
     """The LLM's answer, checked as a claim, where the deterministic checks refuse: they miss
     paraphrases ("Which companies are behind Stargate?" against "a joint venture between OpenAI,
-    Oracle, SoftBank, and others"). The draft's
-    first sentence states the answer; it rescues the question when it gives the kind of answer
-    asked for, it or the evidence it cites (with the sentence before, which says who "the
-    companies" are) holds every name the question asks about, and the
-    LLM, asked apart from the draft, says that evidence states it (P(yes) >= STATED_AT).
+    Oracle, SoftBank, and others"). The draft's first sentence states the answer; it rescues the
+    question when it gives the kind of answer asked for, it or the evidence it cites (with the
+    sentence before, which says who "the companies" are, and the document's title and source:
+    "the AiNews article") holds every name the question asks about, and either it copies an
+    evidence sentence word for word or the LLM, asked apart from the draft, says that evidence
+    states it (P(yes) >= STATED_AT).
     Replaced in the fourth session: a yes/no on "does the evidence answer this question?" after
     the answer prompt, whose P(yes) did not separate answerable from unanswerable questions."""
 
@@ -78,12 +79,17 @@ class LLMJudge:
             return Verdict(False, (), f"the draft's answer ({claim!r}) is not the kind asked for "
                                       f"({question.kind})")
         by_number = {e.number: e for e in evidence}
-        quoted = [by_number[n] for n in cited] or evidence[:STATED_QUOTES]
-        said = f"{claim} {' '.join(f'{e.context} {e.text}' for e in quoted)}".lower()
+        copied = next((e for e in evidence if words(e.text) == words(claim)), None)
+        quoted = [copied] if copied else [by_number[n] for n in cited] or evidence[:STATED_QUOTES]
+        # the evidence's context: the sentence before it, and its document ("the AiNews article")
+        said = f"{claim} {' '.join(f'{e.title} {e.source} {e.context} {e.text}' for e in quoted)}".lower()
         missing = sorted(n for n in question.names if n not in said)
         if missing:
             return Verdict(False, (), f"neither the draft's answer nor its evidence mentions "
                                       f"{', '.join(missing)}, which the question asks about")
+        if copied:  # a sentence states itself; the yes/no once rated "Image Source: ChatGPT-4o" 0.22
+            return Verdict(True, (copied.number,), f"the draft's answer is evidence sentence "
+                                                   f"{copied.number}, word for word")
         yes = stated(self.generator, claim, [e.text for e in quoted])
         if yes is None:
             return None

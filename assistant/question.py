@@ -45,7 +45,7 @@ _MONEY_SAID = re.compile(r"[$€£]|\b(dollars?|euros?|usd)\b|\d\s*(billion|mill
                          re.IGNORECASE)
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 # A capitalised word after the first word of a clause: a name (hyphenated compounds included).
-_NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*)*")
+_NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:[-.][A-Za-z][\w’'&]*)*")
 # Words that say what kind of answer is wanted, or where, or are light verbs ("act as", "play"),
 # or ask for the answer ("tell me", "describe"): they say nothing about what
 # the question is about.
@@ -105,14 +105,14 @@ def _names(text: str, first_word: bool = False) -> set[str]:
     word that is not a stopword too ("Microsoft, the largest investor, ...")."""
     found: set[str] = set()
     matches = [m.group() for m in _NAME.finditer(text)]
-    first = re.match(r"\W*([A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*)*)", text)
+    first = re.match(r"\W*([A-Z][\w’'&]*(?:[-.][A-Za-z][\w’'&]*)*)", text)
     if first_word and first and content_words(first.group(1)):
         matches.append(first.group(1))
     for word in matches:
         word = word.strip("'’")
         if len(word) >= 5 and word.isupper():
             continue  # shouted words are emphasis, not names
-        for part in word.split("-"):  # "Oracle-Microsoft": each company on its own
+        for part in re.split(r"[-.]", word):  # "Oracle-Microsoft", "AiNews.com": each part a name
             name = re.sub(r"(’s|'s)$", "", part).lower()
             name = re.sub(r"(?<=[a-z]{3})s$", "", name)  # plural: "Oracles"; keep "AWS"-like short
             if len(name) > 1 and name[0].isalpha():

@@ -140,6 +140,20 @@ def test_llm_judge_refuses_drafts_that_cannot_be_the_answer(question: str, draft
     assert why in verdict.reason
 
 
+@pytest.mark.parametrize("draft", ["Image Source: ChatGPT-4o", "image source: ChatGPT-4o. [2]"])
+def test_a_draft_that_copies_an_evidence_sentence_is_stated_by_it(draft: str) -> None:
+    """A sentence states itself: no yes/no is asked (it once rated this copy 0.22), and the
+    copy is cited to the sentence it copies, whatever marker the draft gave."""
+    from assistant.judge import LLMJudge
+
+    sentences = [evidence("SOURCE: TECHCRUNCH | PHOTO: GETTYIMAGES", number=1),
+                 Evidence(2, "ainews", "Microsoft Loses Exclusive Cloud Role", "ainews-microsoft.txt",
+                          "Image Source: ChatGPT-4o", 0, 24, 0.4)]  # AiNews: the document's name
+    verdict = LLMJudge(_NoLogits()).rescue(  # type: ignore[arg-type]
+        profile("What is given as the image source for the AiNews article?"), draft, sentences)
+    assert verdict is not None and verdict.answerable and verdict.picked == (2,), verdict
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("question,rescued", [
     # paraphrases the word checks miss: the draft's answer is stated by the sentence it cites

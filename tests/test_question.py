@@ -33,6 +33,9 @@ def test_answer_kind(question: str, kind: str, unit: str) -> None:
     ("Did Google invest in OpenAI?", {"google", "openai"}),
     ("What did Microsoft say ABOUT the deal?", {"microsoft"}),  # shouted words are not names
     ("Which Texas city hosts the second Stargate site?", {"texa", "stargate"}),
+    # a domain is a name in parts, so "com" is not a focus word an answer must hold
+    ("Who wrote the AiNews.com article?", {"ainew", "com"}),
+    ("Is the U.S. involved?", set()),  # one-letter parts are not names
 ])
 def test_names_split_compounds_and_drop_possessives(question: str, names: set[str]) -> None:
     assert set(profile(question).names) == names
