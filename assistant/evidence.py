@@ -100,12 +100,26 @@ def is_heading(chunk: Chunk, start: int, end: int) -> bool:
     it never counts as evidence."""
     text = chunk.text
     s, e = start - chunk.start, end - chunk.start
-    line_start = text.rfind("\n", 0, s) + 1
-    line_end = text.find("\n", e) if "\n" in text[e:] else len(text)
-    whole_line = not text[line_start:s].strip(" \t•*·-–—>") and not text[e:line_end].strip()
     sentence = text[s:e].rstrip("\"'”’)]")
     states = bool(re.search(r"[.!?:](\s|$)", sentence))
-    return whole_line and not states and len(sentence.split()) <= HEADING_WORDS
+    return whole_line(chunk, start, end) and not states and len(sentence.split()) <= HEADING_WORDS
+
+
+def whole_line(chunk: Chunk, start: int, end: int) -> bool:
+    """Whether the span is a line of its own, bullets and indent aside."""
+    text = chunk.text
+    s, e = start - chunk.start, end - chunk.start
+    line_start = text.rfind("\n", 0, s) + 1
+    line_end = text.find("\n", e) if "\n" in text[e:] else len(text)
+    return not text[line_start:s].strip(" \t•*·-–—>") and not text[e:line_end].strip()
+
+
+def is_field(chunk: Chunk, start: int, end: int) -> bool:
+    """A short "Label: value" line of its own ("Image Source: ChatGPT-4o") states its value,
+    though it is under MIN_WORDS; a link ("Read more: https://...") does not."""
+    text = chunk.text[start - chunk.start:end - chunk.start].strip()
+    return (bool(_FIELD.fullmatch(text)) and whole_line(chunk, start, end)
+            and not re.search(r":\s+\S+://", text))
 
 
 def candidate_sentences(chunks: list[Chunk]) -> list[Evidence]:
@@ -117,7 +131,7 @@ def candidate_sentences(chunks: list[Chunk]) -> list[Evidence]:
         for start, end in sentence_spans(chunk.text, offset=chunk.start):
             text = chunk.text[start - chunk.start : end - chunk.start]
             key = (chunk.doc_id, start, end)
-            states = len(text.split()) >= MIN_WORDS or bool(_FIELD.fullmatch(text.strip()))
+            states = len(text.split()) >= MIN_WORDS or is_field(chunk, start, end)
             if key not in seen and states and not is_heading(chunk, start, end):
                 seen.add(key)
                 found.append(Evidence(0, chunk.doc_id, chunk.title, chunk.source, text, start, end,

@@ -18,7 +18,7 @@ from assistant import prompts
 from assistant.evidence import Evidence, SentenceVectors
 from assistant.llm import Generator, Message
 from assistant.question import QuestionProfile, has_answer_kind
-from assistant.text import content_forms, content_words, same_word, words
+from assistant.text import content_forms, content_words, covers, same_word, words
 from assistant.verify import claim_and_citations, says_unknown
 
 STATED_AT = 0.5  # the LLM's least P("yes") that the evidence states a claim
@@ -80,10 +80,15 @@ class LLMJudge:
                                       f"({question.kind})")
         by_number = {e.number: e for e in evidence}
         copied = next((e for e in evidence if words(e.text) == words(claim)), None)
+        if copied and question.focus and not covers(question.focus, content_words(copied.text)):
+            copied = None  # a copy of a sentence without the question's words: let the LLM judge
         quoted = [copied] if copied else [by_number[n] for n in cited] or evidence[:STATED_QUOTES]
-        # the evidence's context: the sentence before it, and its document ("the AiNews article")
-        said = f"{claim} {' '.join(f'{e.title} {e.source} {e.context} {e.text}' for e in quoted)}".lower()
-        missing = sorted(n for n in question.names if n not in said)
+        # the evidence's context: the sentence before it; and, for a name the question uses for a
+        # document ("the AiNews article"), that document's title and source
+        said = f"{claim} {' '.join(f'{e.context} {e.text}' for e in quoted)}".lower()
+        documents = " ".join(f"{e.title} {e.source}" for e in quoted).lower()
+        missing = sorted(n for n in question.names if n not in said
+                         and not (n in question.documents and n in documents))
         if missing:
             return Verdict(False, (), f"neither the draft's answer nor its evidence mentions "
                                       f"{', '.join(missing)}, which the question asks about")

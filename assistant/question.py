@@ -45,7 +45,7 @@ _MONEY_SAID = re.compile(r"[$€£]|\b(dollars?|euros?|usd)\b|\d\s*(billion|mill
                          re.IGNORECASE)
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 # A capitalised word after the first word of a clause: a name (hyphenated compounds included).
-_NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:[-.][A-Za-z][\w’'&]*)*")
+_NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*|\.[a-z]{2,}\b)*")
 # Words that say what kind of answer is wanted, or where, or are light verbs ("act as", "play"),
 # or ask for the answer ("tell me", "describe"): they say nothing about what
 # the question is about.
@@ -95,6 +95,14 @@ class QuestionProfile:
         return bool(_FILLER.match(self.text.strip().lower()))
 
     @property
+    def documents(self) -> frozenset[str]:
+        """Names the question uses for a document ("the AiNews article", "TechCrunch's report"),
+        which a sentence's document title or source may hold instead of its text."""
+        lowered = self.text.lower()
+        return frozenset(n for n in self.names if re.search(
+            rf"\b{re.escape(n)}[\w.’']*\s+(\w+\s+)?(article|piece|story|report|post|blog)\b", lowered))
+
+    @property
     def specifics(self) -> frozenset[str]:
         """Names and years: if no retrieved text has one, the documents cannot answer."""
         return self.names | self.years
@@ -105,7 +113,7 @@ def _names(text: str, first_word: bool = False) -> set[str]:
     word that is not a stopword too ("Microsoft, the largest investor, ...")."""
     found: set[str] = set()
     matches = [m.group() for m in _NAME.finditer(text)]
-    first = re.match(r"\W*([A-Z][\w’'&]*(?:[-.][A-Za-z][\w’'&]*)*)", text)
+    first = re.match(r"\W*([A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*|\.[a-z]{2,}\b)*)", text)
     if first_word and first and content_words(first.group(1)):
         matches.append(first.group(1))
     for word in matches:

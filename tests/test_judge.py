@@ -147,11 +147,36 @@ def test_a_draft_that_copies_an_evidence_sentence_is_stated_by_it(draft: str) ->
     from assistant.judge import LLMJudge
 
     sentences = [evidence("SOURCE: TECHCRUNCH | PHOTO: GETTYIMAGES", number=1),
-                 Evidence(2, "ainews", "Microsoft Loses Exclusive Cloud Role", "ainews-microsoft.txt",
-                          "Image Source: ChatGPT-4o", 0, 24, 0.4)]  # AiNews: the document's name
+                 Evidence(2, *AINEWS, "Image Source: ChatGPT-4o", 0, 24, 0.4)]  # AiNews: its name
     verdict = LLMJudge(_NoLogits()).rescue(  # type: ignore[arg-type]
         profile("What is given as the image source for the AiNews article?"), draft, sentences)
     assert verdict is not None and verdict.answerable and verdict.picked == (2,), verdict
+
+
+class _NoLogitsBackend:
+    """An endpoint that offers no logits (as some OpenAI-compatible servers do): `rescue` then
+    returns None, which shows the yes/no was reached rather than decided before it."""
+
+    def choose(self, messages: object, options: list[str]) -> None:
+        return None
+
+
+AINEWS = ("ainews", "Microsoft Loses Exclusive Cloud Role for OpenAI", "ainews-microsoft.txt")
+
+
+@pytest.mark.parametrize("question,copy", [
+    # the document's title names Microsoft and OpenAI; the question does not mean the document
+    ("What percentage of OpenAI does Microsoft own?",
+     "Oracle’s stock surged by 7% following the announcement."),
+    # the copy holds none of the question's words: the yes/no must decide, not the copy
+    ("When was the AiNews article published?", "Microsoft’s growth with OpenAI began in 2019."),
+])
+def test_a_copy_of_a_tempting_sentence_is_not_taken_as_stated(question: str, copy: str) -> None:
+    from assistant.judge import LLMJudge
+
+    sentence = Evidence(1, *AINEWS, copy, 0, len(copy), 0.4)
+    verdict = LLMJudge(_NoLogitsBackend()).rescue(profile(question), copy, [sentence])  # type: ignore[arg-type]
+    assert verdict is None or not verdict.answerable, verdict
 
 
 @pytest.mark.slow
@@ -263,6 +288,18 @@ def test_headings_are_not_evidence(text: str, line: str, heading: bool) -> None:
     start = text.index(line)
     chunk = Chunk("c", "d", "T", "s", text, 0, len(text))
     assert is_heading(chunk, start, start + len(line)) is heading
+
+
+def test_short_label_lines_are_evidence_but_not_links_or_headings() -> None:
+    """A "Label: value" line states its value though it is under four words; a heading, a link
+    and a short clause inside a paragraph stay out."""
+    from assistant.evidence import candidate_sentences
+    from assistant.store import Chunk
+
+    text = ("Image Source: ChatGPT-4o\n\nMicrosoft Loses Exclusive Cloud Role for OpenAI\n\n"
+            "Read more: https://example.com/story\n\nBottom line: yes. The deal was signed in June.")
+    found = [e.text for e in candidate_sentences([Chunk("c", "d", "T", "s", text, 0, len(text))])]
+    assert found == ["Image Source: ChatGPT-4o", "The deal was signed in June."]
 
 
 @pytest.mark.parametrize("sentence,negated", [

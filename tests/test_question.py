@@ -36,6 +36,7 @@ def test_answer_kind(question: str, kind: str, unit: str) -> None:
     # a domain is a name in parts, so "com" is not a focus word an answer must hold
     ("Who wrote the AiNews.com article?", {"ainew", "com"}),
     ("Is the U.S. involved?", set()),  # one-letter parts are not names
+    ("Tell me about Oracle.What did Microsoft do?", {"oracle", "microsoft"}),  # a missing space
 ])
 def test_names_split_compounds_and_drop_possessives(question: str, names: set[str]) -> None:
     assert set(profile(question).names) == names
