@@ -5,7 +5,8 @@ verify -> assemble (a false premise goes straight to assemble, corrected). The e
 goes out before anything is generated, so a caller can show the sources at once. Generated
 text is buffered until a sentence is complete; that sentence is verified and only then
 emitted, so the streamed text is always exactly the final answer. Every stage adds a line
-to `Answer.trace` saying what it decided and why. Not here: storage, settings parsing, formatting for people.
+to `Answer.trace` saying what it decided and why. Not here: storage, settings parsing,
+formatting for people.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from assistant.verify import (
     find_conflicts,
     misbound_names,
     normalise_markers,
+    titles,
 )
 
 CONFLICT_POOL = 16  # relevant sentences searched for disagreements, beyond the prompt's few
@@ -165,9 +167,9 @@ class AnswerPipeline:
         return asked
 
     def condense(self, question: str, history: list[dict[str, str]], trace: Trace) -> str:
-        standalone = self.drafter.condense(question, history) if history else question
+        standalone, fault = self.drafter.condense_traced(question, history) if history else (question, "")
         if history:
-            trace.add("condense", "rewritten" if standalone != question else "kept",
+            trace.add("condense", "rewritten" if standalone != question else "kept", fault,
                       standalone=standalone)
         return standalone
 
@@ -224,7 +226,7 @@ class AnswerPipeline:
         the verifier's)."""
         for misbinding in misbound_names(asked, " ".join(e.text for e in pool)):
             naming = [e for e in pool if misbinding.name in e.text]
-            titled = [e for e in naming if re.search(r"[A-Z][\w’'-]* " + re.escape(misbinding.name), e.text)]
+            titled = [e for e in naming if titles(misbinding.name, e.text)]
             if naming:
                 sentence = (titled or naming)[0]
                 trace.add("premise", "false", f"the question says “{misbinding}”; no evidence found "

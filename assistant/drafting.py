@@ -21,7 +21,7 @@ from assistant.judge import Verdict, answer_messages
 from assistant.llm import Generator, Message, Usage, complete
 from assistant.question import QuestionProfile, has_answer_kind
 from assistant.text import content_words
-from assistant.verify import affirms, negated_stems
+from assistant.verify import MARKER, affirms, negated_stems
 
 EXTRACTIVE_MARGIN = 0.08  # an extractive answer also quotes sentences this close to the best
 _PRONOUN = re.compile(r"\b(it|its|they|their|them|he|his|she|her|the company)\b", re.IGNORECASE)
@@ -43,7 +43,9 @@ _OPENERS = frozenset("what which who whom whose when where why how is are was we
 class Drafter(Protocol):
     name: str
 
-    def condense(self, question: str, history: History) -> str: ...
+    def condense_traced(self, question: str, history: History) -> tuple[str, str]:
+        """The standalone question, and why a rewrite was set aside ("" when none was)."""
+        ...
 
     def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,
               ) -> Iterator[str]: ...
@@ -102,6 +104,22 @@ def drops_the_answer(standalone: str, question: str, history: History) -> bool:
     return not given & content_words(standalone)
 
 
+def rewrite_fault(candidate: str, question: str, history: History) -> str:
+    """Why an LLM rewrite of a follow-up cannot stand for it ("" when it can)."""
+    if not candidate:
+        return "is empty"
+    if len(candidate) > 3 * len(question) + 200:
+        return "is far longer than the question"
+    invented = invented_names(candidate, question, history)
+    if invented:
+        return f"gives names the conversation never gave: {invented}"
+    if unresolved(candidate, history):
+        return "names nothing, though the last turn named something"
+    if drops_the_answer(candidate, question, history):
+        return "keeps nothing of the last answer, which \"that\" stood for"
+    return ""
+
+
 def _put_name(name: str, pronoun: re.Match[str]) -> str:
     possessive = pronoun.group().lower() in ("its", "their", "his", "her")
     return name + ("’s" if possessive else "")
@@ -121,7 +139,7 @@ def _gave(history: History) -> str:
     answered = _last(history, "assistant").strip()
     if answered.startswith(_NO_ANSWER):
         return ""
-    return re.sub(r"\s*\[\d+\]|“[^”]*”", "", answered)
+    return re.sub(r"“[^”]*”", "", MARKER.sub("", answered))
 
 
 class LLMDrafter:
@@ -133,19 +151,19 @@ class LLMDrafter:
     def usage(self) -> Usage:
         return self.generator.usage
 
-    def condense(self, question: str, history: History) -> str:
+    def condense_traced(self, question: str, history: History) -> tuple[str, str]:
         if not history:
-            return question
+            return question, ""
         turns = "\n".join(f"{t['role']}: {t['content'][:600]}" for t in history[-6:])
         messages = [Message("system", prompts.CONDENSE_SYSTEM),
                     Message("user", prompts.CONDENSE_USER.format(history=turns, question=question))]
         lines = complete(self.generator, messages, max_tokens=60).strip().splitlines()
         candidate = lines[0].strip().strip('"') if lines else ""
-        if not candidate or len(candidate) > 3 * len(question) + 200 or invented_names(
-                candidate, question, history) or unresolved(candidate, history) or drops_the_answer(
-                candidate, question, history):
-            return ExtractiveDrafter().condense(question, history)
-        return candidate
+        fault = rewrite_fault(candidate, question, history)
+        if fault:
+            return (ExtractiveDrafter().condense(question, history),
+                    f"the LLM's rewrite {candidate!r} {fault}, so the deterministic one is used")
+        return candidate, ""
 
     def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,
               ) -> Iterator[str]:
@@ -163,6 +181,9 @@ class ExtractiveDrafter:
     @property
     def usage(self) -> Usage:
         return self._usage
+
+    def condense_traced(self, question: str, history: History) -> tuple[str, str]:
+        return self.condense(question, history), ""
 
     def condense(self, question: str, history: History) -> str:
         """The follow-up with its first pronoun replaced by what the last turn was about: the

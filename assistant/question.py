@@ -99,8 +99,10 @@ class QuestionProfile:
         """Names the question uses for a document ("the AiNews article", "TechCrunch's report"),
         which a sentence's document title or source may hold instead of its text."""
         lowered = self.text.lower()
-        return frozenset(n for n in self.names if re.search(
-            rf"\b{re.escape(n)}[\w.’']*\s+(\w+\s+)?(article|piece|story|report|post|blog)\b", lowered))
+        kinds = r"(\w+\s+)?(article|piece|story|report|post|blog)\b"
+        return frozenset(n for n in self.names if re.search(  # "the AiNews article", "TechCrunch's report"
+            rf"\b(the|a|an|this|that)\s+{re.escape(n)}[\w.]*\s+{kinds}|\b{re.escape(n)}\w*['’]s\s+{kinds}",
+            lowered))
 
     @property
     def specifics(self) -> frozenset[str]:

@@ -149,6 +149,13 @@ def misbound_names(claim: str, evidence_text: str) -> list[Misbinding]:
     return found
 
 
+def titles(name: str, sentence: str) -> bool:
+    """Whether the sentence puts capitalised words before the name ("OpenAI CEO Sam Altman")."""
+    parts = name.split()
+    return any(len(run.words) > len(parts) and run.words[-len(parts):] == parts
+               for run in _name_runs(sentence))
+
+
 REPEAT_RUN = 5  # a run of this many words said twice in one sentence is the model looping
 
 

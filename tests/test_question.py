@@ -144,3 +144,15 @@ def test_money_questions_need_an_amount_of_money(question: str, sentence: str, a
 ])
 def test_how_long_is_answered_by_an_end_point(question: str, sentence: str, answers: bool) -> None:
     assert has_answer_kind(profile(question), sentence) is answers
+
+
+@pytest.mark.parametrize("question,documents", [
+    # a name the question uses for a document, which that document's title or source may hold
+    ("What is given as the image source for the AiNews article?", {"ainew"}),
+    ("What does TechCrunch's report say about Oracle?", {"techcrunch"}),
+    ("What percentage of OpenAI does Microsoft own?", set()),  # companies, not documents
+    ("Did Oracle post a loss?", set()),  # verbs, not documents
+    ("Did Oracle report earnings in its blog post?", set()),
+])
+def test_names_used_for_documents(question: str, documents: set[str]) -> None:
+    assert set(profile(question).documents) == documents
