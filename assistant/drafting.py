@@ -208,15 +208,21 @@ class ExtractiveDrafter:
 
     def draft(self, question: QuestionProfile, evidence: list[Evidence], verdict: Verdict,
               ) -> Iterator[str]:
-        by_number = {e.number: e for e in evidence}
-        picked = [by_number[n] for n in verdict.picked if n in by_number]
-        if not picked:
-            picked = [e for e in evidence if has_answer_kind(question, e.text)][:1]
-        top = picked[0].relevance if picked else 0.0
-        chosen = [e for e in picked[:2] if e.relevance >= top - EXTRACTIVE_MARGIN]
-        if question.kind == "yesno":
-            chosen = _both_sides(question, picked) or chosen
-        yield " ".join(f"{e.text} [{e.number}]" for e in chosen)
+        yield " ".join(f"{e.text} [{e.number}]" for e in quoted(question, evidence, verdict))
+
+
+def quoted(question: QuestionProfile, evidence: list[Evidence], verdict: Verdict) -> list[Evidence]:
+    """The evidence an extractive answer quotes: the judge's two best picks (the second only
+    when about as relevant), or both sides of a yes/no question."""
+    by_number = {e.number: e for e in evidence}
+    picked = [by_number[n] for n in verdict.picked if n in by_number]
+    if not picked:
+        picked = [e for e in evidence if has_answer_kind(question, e.text)][:1]
+    top = picked[0].relevance if picked else 0.0
+    chosen = [e for e in picked[:2] if e.relevance >= top - EXTRACTIVE_MARGIN]
+    if question.kind == "yesno":
+        chosen = _both_sides(question, picked) or chosen
+    return chosen
 
 
 def _both_sides(question: QuestionProfile, picked: list[Evidence]) -> list[Evidence]:

@@ -60,6 +60,12 @@ _ADVICE = re.compile(r"\b(should|ought|recommend\w*|advis\w*|wise|must)\b", re.I
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _END_POINT = re.compile(rf"\b(through|until|till|up to)\s+(the end of\s+)?((19|20)\d{{2}}|{_MONTHS})\b",
                         re.IGNORECASE)
+# A question starts with a wh-word or an auxiliary, at the start or after a comma or "and"
+# ("..., and what is its role now?"); a fronted phrase ("According to TechCrunch, what ...")
+# does not.
+_ASKS = r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|has|have|" \
+    r"had|can|could|will|would|should)\b"
+_PART = re.compile(rf"(?:^|,\s*(?:and\s+)?|\s+and\s+){_ASKS}")
 _NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|" \
     r"million|billion|dozen)\b"
 
@@ -77,6 +83,7 @@ class QuestionProfile:
     kind_words: frozenset[str] = frozenset()  # "which companies": the kind, not the topic
     money: bool = False  # a quantity of money: "How much will Stargate invest?"
     duration: bool = False  # "How long ...?": an end point ("through 2030") answers it too
+    parts: int = 1  # questions asked in one: "How did Oracle come in, and what is its role now?" 2
 
     @property
     def focus(self) -> frozenset[str]:
@@ -156,6 +163,7 @@ def profile(question: str) -> QuestionProfile:
         kind_words=frozenset(kind_words),
         money=kind == "quantity" and bool(_MONEY_ASKED.search(lowered)),
         duration=lowered.startswith("how long") and not lowered.startswith("how long ago"),
+        parts=max(1, len(_PART.findall(lowered))),
     )
 
 

@@ -111,6 +111,19 @@ def test_local_answers_rest_on_the_picked_evidence(local_bot: Assistant, questio
     check_example(local_bot, local_bot.ask(question), expect, forbid)
 
 
+# Found on the golden set: the 1.5B model answered one part of a two-part question (Oracle's role
+# now, not how it first came in). For a question of several parts, the evidence the judge picked
+# that the answer does not cite is quoted after it; the trace says so.
+@pytest.mark.slow
+def test_every_part_of_a_two_part_question_is_answered(local_bot: Assistant) -> None:
+    answer = local_bot.ask("How did Oracle first come in as an OpenAI cloud partner, and what is "
+                           "its role now?")
+    check_example(local_bot, answer, r"2023", None)
+    assert re.search(r"key initial technology partner", answer.text), answer.text
+    completed = [s for s in answer.trace if s["stage"] == "complete"]
+    assert completed and completed[0]["added"], answer.trace
+
+
 # A question that gives a person another's title is corrected, with the sentence that names them,
 # by both backends and before any LLM is asked (the verifier's name-binding check on the question).
 PREMISES = [

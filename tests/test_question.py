@@ -156,3 +156,22 @@ def test_how_long_is_answered_by_an_end_point(question: str, sentence: str, answ
 ])
 def test_names_used_for_documents(question: str, documents: set[str]) -> None:
     assert set(profile(question).documents) == documents
+
+
+@pytest.mark.parametrize("question,parts", [
+    # questions joined in one: each starts with a wh-word or an auxiliary
+    ("How did Oracle first come in as an OpenAI cloud partner, and what is its role now?", 2),
+    ("Will Microsoft keep access to OpenAI's intellectual property, and is there any limit?", 2),
+    ("What is Stargate, who is involved, and how much will it invest?", 3),
+    ("Who did he discuss the relationship with, and where?", 2),
+    ("How much and when did Microsoft invest?", 2),
+    # one question: names joined by "and", a fronted phrase or condition before the question
+    ("Who is the CEO of Oracle and OpenAI?", 1),
+    ("What do Microsoft and OpenAI say about exclusivity?", 1),
+    ("According to TechCrunch, what reportedly created tension?", 1),
+    ("Besides Microsoft, which cloud providers have supplied computing for OpenAI?", 1),
+    ("If Microsoft turns down a request for more capacity, is OpenAI stuck?", 1),
+    ("Tell me about Stargate", 1),
+])
+def test_parts_counts_the_questions_asked_in_one(question: str, parts: int) -> None:
+    assert profile(question).parts == parts
