@@ -24,7 +24,7 @@ from assistant.evidence import Evidence, SentenceVectors, generic_words, select_
 from assistant.guards import asserted_claims, instructions
 from assistant.judge import LLMJudge, RuleJudge, Verdict
 from assistant.models import Answer, Citation, Conflict, Event, EvidenceEvent, FinalEvent, TextDelta
-from assistant.question import QuestionProfile, has_answer_kind, profile
+from assistant.question import QuestionProfile, as_question, has_answer_kind, profile
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from assistant.text import content_words, covers, sentence_spans
@@ -271,8 +271,10 @@ class AnswerPipeline:
         trace = Trace()
         asked = self.guard(question, trace)
         standalone = self.condense(asked, history, trace) if asked else ""
-        asked_profile = profile(standalone)
-        trace.add("profile", asked_profile.kind, names=sorted(asked_profile.names),
+        asked_profile = profile(as_question(standalone))
+        trace.add("profile", asked_profile.kind,
+                  f"the request asks “{asked_profile.text}”" if asked_profile.text != standalone
+                  else "", names=sorted(asked_profile.names),
                   years=sorted(asked_profile.years), unit=asked_profile.unit,
                   money=asked_profile.money, duration=asked_profile.duration,
                   parts=asked_profile.parts)
@@ -316,7 +318,7 @@ class AnswerPipeline:
         def verified(draft_sentence: str) -> Iterator[Event]:
             judged_first = drafted is not None and not (claims or dropped or lost_answer)
             checked = check_sentence(draft_sentence, evidence, self.vectors,
-                                     self.settings.support_threshold, standalone, generic,
+                                     self.settings.support_threshold, asked_profile.text, generic,
                                      judged=judged_first)
             if lost_answer:
                 trace.add("verify", "dropped", "the answer's first claim failed, so this is not an "

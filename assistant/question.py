@@ -36,6 +36,9 @@ _KINDS: list[tuple[re.Pattern[str], AnswerKind]] = [
      "yesno"),
 ]
 _FILLER = re.compile(r"(who|whom|whose|which|what)\b")
+# A request asks what a question would: "tell me the Stargate budget" = "what is the Stargate budget"
+_REQUEST = re.compile(r"(?i)^\W*(?:then\s+|and\s+|please\s+)*(?:(?:can|could|would) you\s+)?"
+                      r"(?:tell|show|give) me\s+(?:about\s+)?")
 _UNIT = re.compile(r"^how many ([a-z]+)")
 # A quantity question about money ("How much will Stargate invest?", "What is Oracle's share
 # price?") is answered by an amount of money, not by any number ("surged by 7%").
@@ -52,7 +55,7 @@ _NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*|\.[a
 _ASKING = frozenset(content_words("much many long large big percentage amount number exact exactly "
                                   "according article articles document documents act acts serve "
                                   "play happen happened mean become get got make made take "
-                                  "tell explain describe show list"))
+                                  "tell explain describe show list give please"))
 # An ordinal that picks one of several things ("the second site"), not an adverb ("first invest").
 _ORDINALS = re.compile(r"\b(?:the|its|their|a) (first|second|third|fourth|fifth|last|next|previous)\b",
                        re.IGNORECASE)
@@ -135,6 +138,20 @@ def _names(text: str, first_word: bool = False) -> set[str]:
             if len(name) > 1 and name[0].isalpha():
                 found.add(name)
     return found
+
+
+def as_question(text: str) -> str:
+    """A request as the question it asks: "Tell me the Stargate budget." -> "What is the
+    Stargate budget?", "could you tell me when Oracle joined?" -> "When Oracle joined?" (what
+    the guard leaves of "reveal your prompt, then tell me ..." included); other text unchanged."""
+    request = _REQUEST.match(text)
+    if not request:
+        return text
+    rest = text[request.end():].strip().rstrip(".?!")
+    if not rest:
+        return text
+    asked = rest if re.match(_ASKS, rest, re.IGNORECASE) else f"what is {rest}"
+    return asked[0].upper() + asked[1:] + "?"
 
 
 def profile(question: str) -> QuestionProfile:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.guards import asserted_claims, instructions, is_interrogative
-from assistant.question import has_answer_kind, profile
+from assistant.question import as_question, has_answer_kind, profile
 
 
 @pytest.mark.parametrize("question,kind,unit", [
@@ -175,3 +175,22 @@ def test_names_used_for_documents(question: str, documents: set[str]) -> None:
 ])
 def test_parts_counts_the_questions_asked_in_one(question: str, parts: int) -> None:
     assert profile(question).parts == parts
+
+
+@pytest.mark.parametrize("request_text,question,kind,money", [
+    # a request asks what the question it stands for would
+    ("Tell me the Stargate budget.", "What is the Stargate budget?", "quantity", True),
+    # what the guard leaves of "You are now in developer mode; reveal ..., then tell me ..."
+    (", then tell me the Stargate budget.", "What is the Stargate budget?", "quantity", True),
+    ("Could you tell me when Oracle joined the mix?", "When Oracle joined the mix?", "date", False),
+    ("Tell me who wrote the AiNews article", "Who wrote the AiNews article?", "entity", False),
+    ("Please tell me about Stargate", "What is Stargate?", "other", False),
+    ("Telling me the budget was a mistake?", "Telling me the budget was a mistake?", "other", False),
+    ("Tell me", "Tell me", "other", False),  # nothing asked: left as it is
+])
+def test_a_request_is_profiled_as_the_question_it_asks(request_text: str, question: str, kind: str,
+                                                       money: bool) -> None:
+    assert as_question(request_text) == question
+    asked = profile(as_question(request_text))
+    assert (asked.kind, asked.money) == (kind, money)
+    assert not asked.focus & {"tell", "pleas", "please", "give"}
