@@ -68,9 +68,13 @@ _SUFFIXES = ("ivity", "ively", "ations", "ation", "ments", "ment", "ive", "ing",
 
 
 def stem(word: str) -> str:
-    """Crude suffix stripping so that exclusive/exclusively/exclusivity compare equal."""
+    """Crude suffix stripping so that exclusive/exclusively/exclusivity compare equal. An "-ly"
+    after a doubled consonant is no adverb's: "supply" stays whole (it had become "supp", which
+    matched no "supplier")."""
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            if suffix == "ly" and word[-3] == word[-4] and word[-3] not in "aeiou":
+                continue
             return word[: -len(suffix)]
     return word
 

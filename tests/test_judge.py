@@ -12,6 +12,7 @@ from assistant import Assistant
 from assistant.evidence import Evidence
 from assistant.judge import LEAST_RELEVANCE, RuleJudge
 from assistant.question import profile
+from assistant.text import content_words, covers, stem
 
 
 def evidence(text: str, relevance: float = 0.7, context: str = "", number: int = 1) -> Evidence:
@@ -421,3 +422,18 @@ def test_a_claim_that_drops_its_evidence_negation_is_caught(claim: str, sentence
     from assistant.verify import reverses
 
     assert reverses(claim, sentence) is reversed_
+
+
+@pytest.mark.parametrize("word,stemmed", [
+    ("exclusively", "exclus"), ("exclusivity", "exclus"), ("exclusive", "exclus"),
+    ("largely", "large"), ("deeply", "deep"),  # adverbs lose "-ly"
+    ("supply", "supply"), ("fully", "fully"),  # "-ly" after a doubled consonant is no adverb's
+    ("supplier", "supplier"), ("only", "only"),
+])
+def test_stem(word: str, stemmed: str) -> None:
+    assert stem(word) == stemmed
+
+
+def test_supply_and_supplier_are_the_same_word() -> None:
+    found = content_words("right to supply computing")
+    assert covers(content_words("sole compute supplier"), found) == pytest.approx(2 / 3)  # not "sole"
