@@ -63,12 +63,12 @@ _ADVICE = re.compile(r"\b(should|ought|recommend\w*|advis\w*|wise|must)\b", re.I
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _END_POINT = re.compile(rf"\b(through|until|till|up to)\s+(the end of\s+)?((19|20)\d{{2}}|{_MONTHS})\b",
                         re.IGNORECASE)
-# A question starts with a wh-word or an auxiliary, at the start or after a comma or "and"
-# ("..., and what is its role now?"); a fronted phrase ("According to TechCrunch, what ...")
-# does not.
+# A question starts with a wh-word or an auxiliary, at the start or after a comma, "and" or
+# "or" ("..., and what is its role now?", "..., or did OpenAI sign itself?"); a fronted phrase
+# ("According to TechCrunch, what ...") does not.
 _ASKS = r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|has|have|" \
     r"had|can|could|will|would|should)\b"
-_PART = re.compile(rf"(?:^|,\s*(?:and\s+)?|\s+and\s+){_ASKS}")
+_PART = re.compile(rf"(?:^|,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+){_ASKS}")
 _NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|" \
     r"million|billion|dozen)\b"
 

@@ -20,6 +20,11 @@ from assistant.text import content_words, numbers, same_word, words
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
+# The drafter pointing at its prompt at the end of a claim: ", as mentioned in evidence [1]".
+# The prompt calls the sources "evidence sentences"; the user never saw them by that name.
+_PROMPT_TALK = re.compile(r",?\s+(?:as|which is)\s+(?:\w+ly\s+)?(?:stated|mentioned|said|given|noted|"
+                          r"shown|confirmed)\s+(?:in|by)\s+(?:the\s+)?evidence(?:\s+sentences?)?"
+                          r"(?=\s*(?:\[\d|[.!?]?\s*$))", re.IGNORECASE)
 _NOT_KNOWN = re.compile(
     r"\b(i (do not|don't|cannot|can't) (know|answer|say)|not (mentioned|stated|specified|provided|"
     r"given)|(does|do) not (say|mention|state|specify|provide|contain)|no (information|mention)|"
@@ -189,11 +194,12 @@ def excerpt_of(claim: str, quotes: list[str]) -> int | None:
 
 
 def claim_and_citations(sentence: str, evidence: list[Evidence]) -> tuple[str, list[int]]:
-    """A draft sentence without its [n] markers, and the evidence numbers it cites (those that
-    exist). A bare "[2]" is the model pointing at its answer: the claim is that sentence."""
+    """A draft sentence without its [n] markers or a closing ", as stated in evidence", and the
+    evidence numbers it cites (those that exist). A bare "[2]" is the model pointing at its
+    answer: the claim is that sentence."""
     cited = [int(n) for group in MARKER.findall(sentence) for n in group.split(",")]
     cited = [n for n in dict.fromkeys(cited) if 1 <= n <= len(evidence)]
-    claim = MARKER.sub("", sentence).strip()
+    claim = MARKER.sub("", _PROMPT_TALK.sub("", sentence)).strip()
     if not claim.strip(" .") and len(cited) == 1:
         claim = evidence[cited[0] - 1].text
     return claim, cited

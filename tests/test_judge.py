@@ -13,6 +13,7 @@ from assistant.evidence import Evidence
 from assistant.judge import LEAST_RELEVANCE, RuleJudge
 from assistant.question import profile
 from assistant.text import content_words, covers, stem
+from assistant.verify import claim_and_citations
 
 
 def evidence(text: str, relevance: float = 0.7, context: str = "", number: int = 1) -> Evidence:
@@ -437,3 +438,20 @@ def test_stem(word: str, stemmed: str) -> None:
 def test_supply_and_supplier_are_the_same_word() -> None:
     found = content_words("right to supply computing")
     assert covers(content_words("sole compute supplier"), found) == pytest.approx(2 / 3)  # not "sole"
+
+
+@pytest.mark.parametrize("sentence,claim,cited", [
+    # the drafter pointing at its prompt is not part of what it claims
+    ("The Stargate budget is $500 billion, as mentioned in evidence [1].",
+     "The Stargate budget is $500 billion.", [1]),
+    ("Sam Altman is the CEO of OpenAI, as stated in the evidence sentences [1, 2].",
+     "Sam Altman is the CEO of OpenAI.", [1, 2]),
+    ("Oracle joined in 2023, as explicitly stated in evidence.", "Oracle joined in 2023.", []),
+    # only at the end of the claim: elsewhere the words are the claim's own
+    ("This is stated in evidence sentence [3].", "This is stated in evidence sentence.", [3]),
+    ("[2]", "second", [2]),  # a bare marker points at the answer
+])
+def test_claim_and_citations(sentence: str, claim: str, cited: list[int]) -> None:
+    evidence = [Evidence(n, "doc", "Title", "source", text, 0, len(text), 0.5)
+                for n, text in enumerate(["first", "second", "third"], 1)]
+    assert claim_and_citations(sentence, evidence) == (claim, cited)

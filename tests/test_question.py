@@ -165,8 +165,10 @@ def test_names_used_for_documents(question: str, documents: set[str]) -> None:
     ("What is Stargate, who is involved, and how much will it invest?", 3),
     ("Who did he discuss the relationship with, and where?", 2),
     ("How much and when did Microsoft invest?", 2),
+    ("Did Microsoft bring Oracle in, or did OpenAI sign with Oracle itself?", 2),  # alternatives
     # one question: names joined by "and", a fronted phrase or condition before the question
     ("Who is the CEO of Oracle and OpenAI?", 1),
+    ("Is Oracle or CoreWeave the bigger provider?", 1),
     ("What do Microsoft and OpenAI say about exclusivity?", 1),
     ("According to TechCrunch, what reportedly created tension?", 1),
     ("Besides Microsoft, which cloud providers have supplied computing for OpenAI?", 1),
