@@ -80,12 +80,13 @@ def stem(word: str) -> str:
 
 
 def content_words(text: str) -> set[str]:
-    """Stemmed words that carry meaning: no stopwords, no possessive 's."""
+    """Stemmed words that carry meaning: no stopwords, no possessive ("Oracle's", "companies'")."""
     found = set()
     for word in words(text):
+        word = re.sub(r"'s?$", "", word)
         if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
             continue
-        found.add(stem(re.sub(r"'s$", "", word)))
+        found.add(stem(word))
     return found
 
 

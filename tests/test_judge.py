@@ -435,6 +435,15 @@ def test_stem(word: str, stemmed: str) -> None:
     assert stem(word) == stemmed
 
 
+@pytest.mark.parametrize("text,words", [
+    ("Oracle's stock", {"oracle", "stock"}),
+    ("the two companies' partnership", {"compan", "partnership"}),  # a plural's possessive too
+    ("OpenAI’s APIs", {"openai", "apis"}),
+])
+def test_content_words_drop_possessives(text: str, words: set[str]) -> None:
+    assert content_words(text) == words
+
+
 def test_supply_and_supplier_are_the_same_word() -> None:
     found = content_words("right to supply computing")
     assert covers(content_words("sole compute supplier"), found) == pytest.approx(2 / 3)  # not "sole"
