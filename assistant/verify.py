@@ -77,13 +77,20 @@ def _is_light(stem: str) -> bool:
     return any(same_word(stem, light) for light in _LIGHT)
 
 
+_AFFIRMED = re.compile(r"\W*yes\b", re.IGNORECASE)
+
+
 def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
     """Words the claim takes from the question that no evidence has ("Microsoft *acquired*
     Oracle" for "Why did Microsoft acquire Oracle?"): a false premise repeated as fact.
-    Only words of five letters or more, and not light verbs like "remain" or "mean"."""
+    A claim opening with "Yes" to a yes/no question claims every word of the question. Only
+    words of five letters or more, and not light verbs like "remain" or "mean"."""
     known = content_words(evidence_text)
     asked = [w for w in content_words(question) if len(w) >= 5 and not _is_light(w)]
-    return {w for w in content_words(claim)
+    claimed = content_words(claim)
+    if _AFFIRMED.match(claim) and profile(question).kind == "yesno":
+        claimed |= set(asked)  # "Yes, ..." to "Did Microsoft override the clause?" claims it did
+    return {w for w in claimed
             if any(same_word(w, q) for q in asked) and not any(same_word(w, k) for k in known)}
 
 

@@ -237,6 +237,14 @@ def test_a_sentence_that_repeats_itself_is_degenerate(sentence: str, repeats: bo
      "Oracle has emerged as a “key initial technology partner” in the Stargate Project.", set()),
     ("According to the article, Oracle joined in 2023.", "According to the article, when did Oracle join?",
      "In 2023, Oracle joined the mix.", set()),
+    # "Yes" affirms the question itself: its words are claimed, though the sentence goes on
+    ("Yes, Microsoft retained a right of first refusal but no longer held exclusivity.",
+     "Did Microsoft override the exclusivity clause?",
+     "Microsoft will retain a right of first refusal but will no longer hold exclusivity.",
+     {"override", "clause"}),
+    ("Yes, OpenAI's models still run exclusively on Azure.", "Do OpenAI's models still run on Azure?",
+     "OpenAI’s AI models will continue to run exclusively on Microsoft’s Azure platform.", set()),
+    ("Yes.", "What did Microsoft override?", "Microsoft will retain a right.", set()),  # not yes/no
     # words the evidence has are not echoes; short words are not checked
     ("Oracle's stock surged by 7%.", "Why did Oracle's stock surge?",
      "Oracle’s stock surged by 7% following the announcement.", set()),
