@@ -350,7 +350,7 @@ class AnswerPipeline:
                 trace.add("verify", "dropped", checked.reason, sentence=checked.text,
                           support=round(checked.support, 3))
 
-        def complete(cited: set[int]) -> Iterator[Event]:
+        def complete() -> Iterator[Event]:
             """For a question of several parts, the evidence an extractive answer would quote
             that the drafted answer does not cite, quoted after it: the 1.5B model tends to
             answer one part ("How did Oracle come in, and what is its role now?" got only the
@@ -433,7 +433,7 @@ class AnswerPipeline:
                     yield from verified(extract[start:end])
             if claims and asked_profile.parts > 1 and failure is None and not isinstance(
                     self.drafter, ExtractiveDrafter):
-                yield from complete(cited)
+                yield from complete()
             usage = self.drafter.usage
             timings["prompt_tokens"] = float(usage.prompt_evaluated)
             timings["prompt_tokens_total"] = float(usage.prompt_total)

@@ -98,13 +98,16 @@ def test_issue_examples_local(local_bot: Assistant, question: str, expect: str,
 # site, in Abilene, ...") is replaced by the sentence the judge picked; a draft that swaps two
 # people's titles ("Microsoft CEO Sam Altman") is dropped, though every word is in the evidence;
 # a bare "July" cut from the picked sentence stands; a draft that says "I don't know" where the
-# judge found the answer gives way to the picked sentence, quoted.
+# judge found the answer gives way to the picked sentence, quoted; a "Yes" to a question whose
+# words no evidence has is dropped.
 @pytest.mark.slow
 @pytest.mark.parametrize("question,expect,forbid", [
     ("In which US state is Stargate construction already underway?", r"Texas", None),
     ("In which month did Microsoft identify OpenAI as a competitor?", r"July", None),
     ("Microsoft is still OpenAI's exclusive cloud provider, right? Confirm it.", r"no longer",
      r"^Yes"),
+    # a "Yes" claims the question itself: the documents never say Microsoft overrode a clause
+    ("Did Microsoft override the exclusivity clause?", r"refuse|no longer", r"^Yes"),
 ])
 def test_local_answers_rest_on_the_picked_evidence(local_bot: Assistant, question: str,
                                                    expect: str, forbid: str | None) -> None:
