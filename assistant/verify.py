@@ -16,7 +16,7 @@ import numpy as np
 
 from assistant.evidence import Evidence, SentenceVectors, lexical_overlap
 from assistant.question import profile
-from assistant.text import content_words, numbers, same_word, words
+from assistant.text import content_words, numbers, same_word, stem, words
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
@@ -161,6 +161,39 @@ def misbound_names(claim: str, evidence_text: str) -> list[Misbinding]:
     return found
 
 
+# "<Name> <lower-case words> as <article> <role>": the role is the last name's ("Microsoft
+# identified OpenAI as a competitor" makes OpenAI the competitor; "Microsoft acts as a
+# competitor" makes Microsoft one). A comma between the name and "as" breaks the binding
+# ("Microsoft, the largest investor in OpenAI, has relinquished its role as ...").
+_ROLE = re.compile(r"(?P<holder>[A-Z][\w’'&-]*)(?:\s+[a-z][\w’'-]*)*?\s+as\s+(?:a|an|the|its|their)\s+"
+                   r"(?P<role>(?:[\w’'-]+\s+){0,3}?[\w’'-]+?)(?=\s+(?:in|of|for|to|with|by|at|on|from|and|"
+                   r"that|which|who)\b|[\s“”\"]*[,.;:!?]|[\s“”\"]*$)")
+
+
+def _roles(text: str) -> list[tuple[str, str]]:
+    """(holder, role head) for each "<Name> ... as a <role>" in the text."""
+    found = []
+    for match in _ROLE.finditer(text):
+        holder = re.sub(r"['’]s$", "", match.group("holder")).lower()
+        head = [w for w in words(match.group("role")) if content_words(w)]
+        if head and content_words(holder):  # a name, not "The" or "It"
+            found.append((holder, stem(head[-1])))
+    return found
+
+
+def misbound_roles(claim: str, evidence_text: str) -> list[str]:
+    """Roles the claim gives a name that the evidence gives only to another name: "Microsoft
+    acts as a competitor for OpenAI" where the evidence says "Microsoft identified OpenAI as a
+    competitor". Every word is in the evidence, so support scores miss the reversal."""
+    bound = _roles(evidence_text)
+    reversed_roles = []
+    for holder, role in _roles(claim):
+        holders = {h for h, r in bound if same_word(r, role)}
+        if holders and holder not in holders:
+            reversed_roles.append(f"{holder} as {role} (the evidence: {', '.join(sorted(holders))})")
+    return reversed_roles
+
+
 def titles(name: str, sentence: str) -> bool:
     """Whether the sentence puts capitalised words before the name ("OpenAI CEO Sam Altman")."""
     parts = name.split()
@@ -242,6 +275,10 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     if misbound:
         return CheckedSentence(claim, 0.0, False, (), "gives a name words the evidence never gives "
                                f"it: {[str(m) for m in misbound]}", True)
+    reversed_roles = misbound_roles(claim, evidence_text)
+    if reversed_roles:
+        return CheckedSentence(claim, 0.0, False, (), "gives a name a role the evidence gives "
+                               f"another: {reversed_roles}", True)
     excerpt = excerpt_of(claim, [e.text for e in evidence])
     if excerpt is not None:  # "July": a bare answer cut from one sentence, which supports it
         return CheckedSentence(claim, 1.0, True, (evidence[excerpt].number,))

@@ -13,7 +13,7 @@ from assistant.evidence import Evidence
 from assistant.judge import LEAST_RELEVANCE, RuleJudge
 from assistant.question import profile
 from assistant.text import content_words, covers, stem
-from assistant.verify import claim_and_citations
+from assistant.verify import claim_and_citations, misbound_roles
 
 
 def evidence(text: str, relevance: float = 0.7, context: str = "", number: int = 1) -> Evidence:
@@ -472,3 +472,25 @@ def test_claim_and_citations(sentence: str, claim: str, cited: list[int]) -> Non
     evidence = [Evidence(n, "doc", "Title", "source", text, 0, len(text), 0.5)
                 for n, text in enumerate(["first", "second", "third"], 1)]
     assert claim_and_citations(sentence, evidence) == (claim, cited)
+
+
+EVIDENCE_ROLES = ("Additionally, Microsoft identified OpenAI as a competitor in July. In 2023, Oracle "
+                  "joined the mix as a significant cloud partner. Microsoft, the largest investor in "
+                  "OpenAI, has relinquished its role as the exclusive provider of computing capacity.")
+
+
+@pytest.mark.parametrize("claim,reversed_roles", [
+    # the role the evidence gives one name, given to another: a reversal support scores miss
+    ("Microsoft acts as a competitor for OpenAI in July.",
+     ["microsoft as competitor (the evidence: openai)"]),
+    ("CoreWeave joined as a cloud partner.", ["coreweave as partner (the evidence: oracle)"]),
+    # the evidence's own binding, in other words or possessive
+    ("Microsoft identified OpenAI as a competitor.", []),
+    ("OpenAI's status as a competitor was noted in July.", []),
+    ("Oracle came in as a cloud partner in 2023.", []),
+    # a comma breaks the binding: "OpenAI, has relinquished its role as ..." binds nothing
+    ("Microsoft acted as the exclusive provider of computing capacity.", []),
+    ("The company acts as a competitor.", []),  # not a name: not checked
+])
+def test_a_role_given_to_another_name_is_caught(claim: str, reversed_roles: list[str]) -> None:
+    assert misbound_roles(claim, EVIDENCE_ROLES) == reversed_roles
