@@ -44,6 +44,7 @@ class CheckedSentence:
     evidence: tuple[int, ...]  # evidence numbers it is cited to (empty when dropped)
     reason: str = ""
     failed_claim: bool = False  # dropped because what it claims is not in the evidence
+    closest: int = 0  # when no evidence supports it: the evidence number that came closest
 
     @property
     def declined(self) -> bool:
@@ -287,7 +288,8 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     if judged:  # cited to what the judge read: the draft's own [n], else the best match
         keep = tuple(cited) or (evidence[best].number,)
     elif scores[best] < threshold:
-        return CheckedSentence(claim, scores[best], False, (), "no evidence supports it", True)
+        return CheckedSentence(claim, scores[best], False, (), "no evidence supports it", True,
+                               evidence[best].number)
     else:
         keep = tuple(sorted({n for n in cited if 1 <= n <= len(evidence)
                              and scores[n - 1] >= max(threshold, scores[best] - CITE_MARGIN)}))
