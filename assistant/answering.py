@@ -32,10 +32,10 @@ from assistant.verify import (
     CheckedSentence,
     Misbinding,
     check_sentence,
-    claim_and_citations,
     find_conflicts,
     misbound_names,
     normalise_markers,
+    support_scores,
     titles,
 )
 
@@ -292,7 +292,7 @@ class AnswerPipeline:
         cited: set[int] = set()  # the evidence numbers the kept sentences rest on
         dropped: list[str] = []  # dropped sentences (other than the answer's lost first claim)
         lost_answer: list[CheckedSentence] = []  # the first sentence, when what it claims failed
-        lost_cites: list[int] = []  # ... and the evidence it cited (or, uncited, came closest to)
+        lost_closest: list[int] = []  # ... and the evidence sentence it came closest to
         # Sentences kept but supported only by evidence the judge did not pick, held back until
         # one that rests on a picked sentence arrives; if none does, the draft answered a
         # neighbouring question and the picked sentences are quoted instead (after generation).
@@ -331,11 +331,13 @@ class AnswerPipeline:
                 # padding around an answer that failed ("The initiative aims to invest ..."). The
                 # sentence the LLM judge rescued the question for must itself pass, for any reason.
                 lost_answer.append(checked)
-                lost_cites.extend(claim_and_citations(draft_sentence, evidence)[1]
-                                  or ([checked.closest] if checked.closest else []))
+                if checked.text and evidence:  # what it rests on (the model's own [n] is often wrong)
+                    scores = support_scores(checked.text, [e.text for e in evidence], self.vectors,
+                                            generic)
+                    lost_closest.append(evidence[max(range(len(scores)), key=scores.__getitem__)].number)
                 trace.add("verify", "dropped", f"{checked.reason}; it was the answer, so the rest "
                           "is not one", sentence=checked.text, support=round(checked.support, 3),
-                          cited=list(lost_cites))
+                          closest=list(lost_closest))
             elif checked.supported and _is_repeat(checked.text, claims):
                 trace.add("verify", "dropped", "repeats an earlier sentence", sentence=checked.text)
             elif checked.supported and off_point(checked.text, checked.evidence, verdict, asked_profile):
@@ -417,10 +419,10 @@ class AnswerPipeline:
             for start, end in sentence_spans(normalise_markers(buffer)):
                 yield from verified(normalise_markers(buffer)[start:end])
             declined = bool(lost_answer) and lost_answer[0].declined and bool(verdict.picked)
-            # a failed answer drawn from a sentence the judge did not pick answered a neighbouring
-            # question ("... sole supplier in the area of Copilot [4]"), like a kept one (`held`)
-            astray = bool(lost_answer and lost_cites and verdict.picked) and not (
-                set(lost_cites) & set(verdict.picked))
+            # a failed answer closest to a sentence the judge did not pick answered a neighbouring
+            # question ("... sole supplier in the area of Copilot"), like a kept one (`held`)
+            astray = bool(lost_answer and lost_closest and verdict.picked) and not (
+                set(lost_closest) & set(verdict.picked))
             if held or declined or astray:
                 if held:  # no kept sentence rests on a sentence the judge picked as the answer
                     trace.add("verify", "replaced", "the draft is supported only by evidence the "
@@ -432,14 +434,14 @@ class AnswerPipeline:
                               "judge found the answer in the picked evidence, which is quoted "
                               "instead", sentences=[lost_answer[0].text], picked=list(verdict.picked))
                 else:
-                    trace.add("verify", "replaced", "the draft's answer failed and rests only on "
+                    trace.add("verify", "replaced", "the draft's answer failed and comes closest to "
                               "evidence the judge did not pick, so it answered a neighbouring "
                               "question; the picked evidence is quoted instead",
-                              sentences=[lost_answer[0].text], cited=list(lost_cites),
+                              sentences=[lost_answer[0].text], closest=list(lost_closest),
                               picked=list(verdict.picked))
                 if not held:
                     lost_answer.clear()
-                    lost_cites.clear()
+                    lost_closest.clear()
                     dropped.clear()
                 held.clear()
                 claims.clear()

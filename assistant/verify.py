@@ -2,8 +2,9 @@
 
 A draft sentence is scored against every evidence sentence (embedding similarity plus
 the share of its content words found there). It survives when its best score clears the
-threshold and every number it states appears in the evidence; it is then cited to the
-evidence that supports it, whatever number the model wrote. Also here: spotting two
+threshold and every number it states appears in the evidence, and it neither repeats a
+premise no evidence states nor binds a name to a title or role the evidence gives another; it
+is then cited to the evidence that supports it, whatever number the model wrote. Also here: spotting two
 evidence sentences that disagree on the point asked. Not here: generation.
 """
 
@@ -44,7 +45,6 @@ class CheckedSentence:
     evidence: tuple[int, ...]  # evidence numbers it is cited to (empty when dropped)
     reason: str = ""
     failed_claim: bool = False  # dropped because what it claims is not in the evidence
-    closest: int = 0  # when no evidence supports it: the evidence number that came closest
 
     @property
     def declined(self) -> bool:
@@ -258,7 +258,8 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     entailment than the support score, which then only chooses the citation. If the question
     asks what fills its predicate ("Which companies are *behind* Stargate?"), repeating its
     words is then the answer's form, not a premise taken over. The hard checks still apply:
-    numbers in no evidence, a name given words the evidence never gives it."""
+    numbers in no evidence, a name given words the evidence never gives it, a role the
+    evidence gives another name ("Microsoft acts as a competitor")."""
     claim, cited = claim_and_citations(sentence, evidence)
     if not claim or says_unknown(claim) or not evidence:
         return CheckedSentence(claim, 0.0, False, (), DECLINED, True)
@@ -288,8 +289,7 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     if judged:  # cited to what the judge read: the draft's own [n], else the best match
         keep = tuple(cited) or (evidence[best].number,)
     elif scores[best] < threshold:
-        return CheckedSentence(claim, scores[best], False, (), "no evidence supports it", True,
-                               evidence[best].number)
+        return CheckedSentence(claim, scores[best], False, (), "no evidence supports it", True)
     else:
         keep = tuple(sorted({n for n in cited if 1 <= n <= len(evidence)
                              and scores[n - 1] >= max(threshold, scores[best] - CITE_MARGIN)}))

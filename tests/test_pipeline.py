@@ -108,8 +108,8 @@ def test_issue_examples_local(local_bot: Assistant, question: str, expect: str,
      r"^Yes"),
     # a "Yes" claims the question itself: the documents never say Microsoft overrode a clause
     ("Did Microsoft override the exclusivity clause?", r"refuse|no longer", r"^Yes"),
-    # a failed answer drawn from a sentence the judge did not pick ("... in the area of AI
-    # workloads") gives way to the picked sentence; one drawn from the picked sentence itself
+    # a failed answer closest to a sentence the judge did not pick ("... in the area of AI
+    # workloads") gives way to the picked sentence; one closest to the picked sentence itself
     # ("Oracle is investing $500 billion") is still refused (EXAMPLES)
     ("In what area is Microsoft still OpenAI's sole compute supplier?", r"\bAPI", r"AI workloads"),
 ])
