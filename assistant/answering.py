@@ -420,8 +420,9 @@ class AnswerPipeline:
                 yield from verified(normalise_markers(buffer)[start:end])
             declined = bool(lost_answer) and lost_answer[0].declined and bool(verdict.picked)
             # a failed answer closest to a sentence the judge did not pick answered a neighbouring
-            # question ("... sole supplier in the area of Copilot"), like a kept one (`held`)
-            astray = bool(lost_answer and lost_closest and verdict.picked) and not (
+            # question ("... sole supplier in the area of Copilot"), like a kept one (`held`). Not
+            # after a rescue: there the picked sentence is the one the failed draft cited.
+            astray = drafted is None and bool(lost_answer and lost_closest and verdict.picked) and not (
                 set(lost_closest) & set(verdict.picked))
             if held or declined or astray:
                 if held:  # no kept sentence rests on a sentence the judge picked as the answer
