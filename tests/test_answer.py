@@ -147,6 +147,18 @@ def test_model_saying_it_does_not_know_gives_way_to_the_picked_evidence(corpus_b
     assert_citation_contract(corpus_bot, answer)
 
 
+def test_a_failed_answer_drawn_from_a_neighbour_gives_way_to_the_picked_evidence(
+        corpus_bot: Assistant) -> None:
+    """A draft that fails (a number in no evidence) and comes closest to a sentence the judge
+    did not pick answered a neighbouring question: the picked sentence is quoted instead."""
+    draft = "Oracle's stock surged by 70% following the announcement [1]."
+    answer = run(scripted(corpus_bot, draft), "Where is the first Stargate site?")
+    assert not answer.refused and "Abilene" in answer.text and "70%" not in answer.text
+    replaced = [s for s in answer.trace if s["decision"] == "replaced"]
+    assert replaced and replaced[0]["closest"] != replaced[0]["picked"], answer.trace
+    assert_citation_contract(corpus_bot, answer)
+
+
 def test_model_claiming_what_no_evidence_says_is_a_refusal(corpus_bot: Assistant) -> None:
     answer = run(scripted(corpus_bot, "The first site is in Reykjavik, Iceland [1]."),
                  "Where is the first Stargate site?")
