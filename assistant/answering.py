@@ -29,6 +29,7 @@ from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from assistant.text import content_words, covers, sentence_spans
 from assistant.verify import (
+    MARKER,
     CheckedSentence,
     Misbinding,
     check_sentence,
@@ -347,8 +348,10 @@ class AnswerPipeline:
             elif checked.supported:
                 claims.append(checked.text)
                 cited.update(checked.evidence)
+                drafted_as = MARKER.sub("", draft_sentence).strip()  # before the claim was cut out
                 trace.add("verify", "kept", sentence=checked.text, support=round(checked.support, 3),
-                          evidence=list(checked.evidence))
+                          evidence=list(checked.evidence),
+                          **({"drafted": drafted_as} if drafted_as not in ("", checked.text) else {}))
                 held.append((checked.text, checked.evidence, checked.support))
                 if not holding or set(checked.evidence) & set(verdict.picked) or not verdict.picked:
                     yield from release()

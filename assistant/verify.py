@@ -4,8 +4,8 @@ A draft sentence is scored against every evidence sentence (embedding similarity
 the share of its content words found there). It survives when its best score clears the
 threshold and every number it states appears in the evidence, and it neither repeats a
 premise no evidence states nor binds a name to a title or role the evidence gives another; it
-is then cited to the evidence that supports it, whatever number the model wrote. Also here: spotting two
-evidence sentences that disagree on the point asked. Not here: generation.
+is then cited to the evidence that supports it, whatever number the model wrote. Also here:
+spotting two evidence sentences that disagree on the point asked. Not here: generation.
 """
 
 from __future__ import annotations

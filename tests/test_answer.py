@@ -159,6 +159,15 @@ def test_a_failed_answer_drawn_from_a_neighbour_gives_way_to_the_picked_evidence
     assert_citation_contract(corpus_bot, answer)
 
 
+def test_words_cut_from_a_claim_show_in_the_trace(corpus_bot: Assistant) -> None:
+    """The drafter pointing at its prompt is cut from the claim; the trace keeps what it wrote."""
+    draft = "The first Stargate site is in Abilene, as mentioned in evidence [1]."
+    answer = run(scripted(corpus_bot, draft), "Where is the first Stargate site?")
+    assert "evidence" not in answer.text and "Abilene" in answer.text
+    kept = [s for s in answer.trace if s["stage"] == "verify" and s["decision"] == "kept"]
+    assert kept[0]["drafted"] == "The first Stargate site is in Abilene, as mentioned in evidence.", kept
+
+
 def test_model_claiming_what_no_evidence_says_is_a_refusal(corpus_bot: Assistant) -> None:
     answer = run(scripted(corpus_bot, "The first site is in Reykjavik, Iceland [1]."),
                  "Where is the first Stargate site?")
