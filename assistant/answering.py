@@ -26,6 +26,7 @@ from assistant.judge import LLMJudge, RuleJudge, Verdict
 from assistant.models import Answer, Citation, Conflict, Event, EvidenceEvent, FinalEvent, TextDelta
 from assistant.question import QuestionProfile, as_question, has_answer_kind, profile
 from assistant.retrieval import HybridRetriever
+from assistant.roles import titles
 from assistant.settings import Settings
 from assistant.text import content_words, covers, sentence_spans
 from assistant.verify import (
@@ -37,7 +38,6 @@ from assistant.verify import (
     misbound_names,
     normalise_markers,
     support_scores,
-    titles,
 )
 
 CONFLICT_POOL = 16  # relevant sentences searched for disagreements, beyond the prompt's few
@@ -217,6 +217,19 @@ class AnswerPipeline:
                   f"words ({share:.2f}) than the {shown} most relevant", sentence=best.text)
         return [replace(e, number=i) for i, e in enumerate(order, 1)]
 
+    def open_role(self, question: QuestionProfile, evidence: list[Evidence], trace: Trace,
+                  ) -> QuestionProfile:
+        """A role question ("What does Microsoft act as?") is answered by a sentence that gives
+        its name a role or title, when the evidence has one; when none does, the question is
+        asked as an open one, since a role can be told in other words ("is expected to play a
+        central role in ..."), and the judge decides as before."""
+        if question.kind != "role" or not evidence or any(
+                has_answer_kind(question, e.text) for e in evidence):
+            return question
+        trace.add("profile", "other", f"no evidence sentence gives {question.subject} a role or "
+                  "a title, so the question is asked as an open one")
+        return replace(question, kind="other", subject="")
+
     def premise(self, asked: str, pool: list[Evidence], trace: Trace,
                 ) -> tuple[Misbinding, Evidence] | None:
         """A question that gives a name words no evidence gives it ("What did Microsoft CEO
@@ -279,10 +292,12 @@ class AnswerPipeline:
                   else "", names=sorted(asked_profile.names),
                   years=sorted(asked_profile.years), unit=asked_profile.unit,
                   money=asked_profile.money, duration=asked_profile.duration,
-                  parts=asked_profile.parts)
+                  parts=asked_profile.parts, **({"subject": asked_profile.subject}
+                                                if asked_profile.subject else {}))
         timings["condense_s"] = time.perf_counter() - t0
         pool = self.gather(asked_profile, trace) if standalone else []
         evidence = pool[: self.settings.evidence_sentences]
+        asked_profile = self.open_role(asked_profile, evidence, trace)
         timings["evidence_s"] = time.perf_counter() - t0
         yield EvidenceEvent([_citation(e, e.number, e.relevance) for e in evidence])
 

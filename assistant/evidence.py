@@ -153,7 +153,7 @@ def select_evidence(
     if not candidates:
         return []
     similarity = vectors([c.text for c in candidates]) @ question_vector
-    typed = question.kind in ("quantity", "year", "date")
+    typed = question.kind in ("quantity", "year", "date", "role")
     in_context = vectors([f"{c.context} {c.text}".strip() for c in candidates]) @ question_vector
     scored = []
     for cand, cos, cos_ctx in zip(candidates, similarity, in_context, strict=True):

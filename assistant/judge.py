@@ -113,6 +113,13 @@ def _wanted(question: QuestionProfile) -> frozenset[str]:
     return question.focus or question.names
 
 
+def _named_share(question: QuestionProfile, e: Evidence) -> bool:
+    """A percentage about the very names asked about answers a percentage question whose verb
+    the sentence puts in other words ("By what percentage did Oracle shares climb?" - "Oracle's
+    stock surged by 7%"): a percentage is a narrow kind of answer, and the names pin it down."""
+    return question.percent and bool(question.names) and question.names <= content_words(e.text)
+
+
 class RuleJudge:
     """Deterministic answerability for the extractive backend.
 
@@ -152,7 +159,8 @@ class RuleJudge:
         covered = {e.number: self.coverage(question, e.text) for e in typed}
         scores = {str(n): round(share, 3) for n, (share, _) in covered.items()}
         answering = [e for e in typed if (focus and scores[str(e.number)] == 1.0) or (
-            e.relevance >= LEAST_RELEVANCE and (not focus or scores[str(e.number)] >= FOCUS_COVERAGE))]
+            e.relevance >= LEAST_RELEVANCE and (not focus or scores[str(e.number)] >= FOCUS_COVERAGE
+                                                 or _named_share(question, e)))]
         # The sentence holding more of what is asked comes first; relevance breaks ties.
         answering.sort(key=lambda e: (-covered[e.number][0], -e.relevance))
         picked = tuple(e.number for e in answering)

@@ -14,14 +14,22 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from assistant.roles import bound_roles, name_runs, titles
 from assistant.text import content_words, stem
 
-AnswerKind = Literal["quantity", "year", "date", "entity", "advice", "yesno", "other"]
+AnswerKind = Literal["quantity", "year", "date", "role", "entity", "advice", "yesno", "other"]
 
 # What the first words of a question ask for.
 _KINDS: list[tuple[re.Pattern[str], AnswerKind]] = [
-    (re.compile(r"^(how (much|many|large|big|long)|what (percentage|share|amount|sum|number))\b"),
-     "quantity"),
+    # "What does Microsoft act as ...?", "What role did Microsoft give up?", "What position
+    # does Satya Nadella hold?", "How is Oracle described ...?": what the question's first name is
+    (re.compile(r"^what (does|did|do|is|was|will|would|has|had) .*?\b(act|acts|acted|acting|serve|"
+                r"serves|served|serving|function|functions) as\b|^what (role|position|title|job)s? |"
+                r"^what (is|was|are|were) (the )?\S+['’]s? (role|position|title|job)s?\b|"
+                r"^what (is|was) the (role|position|title|job) of\b|"
+                r"^how (is|was|are|were) .*?\b(described|characteri[sz]ed|portrayed|referred to)\b"), "role"),
+    (re.compile(r"^((by|to|at|for|in) )?(how (much|many|large|big|long)|what (percentage|share|amount|"
+                r"sum|number))\b"), "quantity"),
     (re.compile(r"^((in |on )?(what|which) year)\b"), "year"),
     (re.compile(r"^((until |since |from )?when|(in |on )?(what|which) (month|date|exact date|day))\b"),
      "date"),
@@ -39,7 +47,8 @@ _FILLER = re.compile(r"(who|whom|whose|which|what)\b")
 # A request asks what a question would: "tell me the Stargate budget" = "what is the Stargate budget"
 _REQUEST = re.compile(r"(?i)^\W*(?:then\s+|and\s+|please\s+)*(?:(?:can|could|would) you\s+)?"
                       r"(?:tell|show|give) me\s+(?:about\s+)?")
-_UNIT = re.compile(r"^how many ([a-z]+)")
+# "How many jobs": the counted noun; a name before it is not one ("How many Oracle shares")
+_UNIT = re.compile(r"^\s*(?i:how many)\s+(?:[A-Z][a-z][\w’'&-]*\s+)*([A-Za-z]+)")
 # A quantity question about money ("How much will Stargate invest?", "What is Oracle's share
 # price?") is answered by an amount of money, not by any number ("surged by 7%").
 _MONEY_ASKED = re.compile(r"\b(price\w*|costs?|costing|pay|pays|paid|worth|budget\w*|spen[dt]\w*|"
@@ -47,6 +56,10 @@ _MONEY_ASKED = re.compile(r"\b(price\w*|costs?|costing|pay|pays|paid|worth|budge
 _MONEY_SAID = re.compile(r"[$€£]|\b(dollars?|euros?|usd)\b|\d\s*(billion|million|trillion|bn)\b",
                          re.IGNORECASE)
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
+# Complex prepositions are function words: "in relation to the Stargate Project" asks about the
+# Stargate Project, not about a "relation" a sentence must also name.
+_COMPLEX_PREPOSITION = re.compile(r"\b(in relation to|with regard to|in regard to|with respect to|"
+                                  r"in terms of|as regards)\b", re.IGNORECASE)
 # A capitalised word after the first word of a clause: a name (hyphenated compounds included).
 _NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*|\.[a-z]{2,}\b)*")
 # Words that say what kind of answer is wanted, or where, or are light verbs ("act as", "play"),
@@ -54,7 +67,7 @@ _NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*|\.[a
 # the question is about.
 _ASKING = frozenset(content_words("much many long large big percentage amount number exact exactly "
                                   "according article articles document documents act acts serve "
-                                  "play happen happened mean become get got make made take "
+                                  "play hold happen happened mean become get got make made take "
                                   "tell explain describe show list give please"))
 # An ordinal that picks one of several things ("the second site"), not an adverb ("first invest").
 _ORDINALS = re.compile(r"\b(?:the|its|their|a) (first|second|third|fourth|fifth|last|next|previous)\b",
@@ -87,6 +100,7 @@ class QuestionProfile:
     money: bool = False  # a quantity of money: "How much will Stargate invest?"
     duration: bool = False  # "How long ...?": an end point ("through 2030") answers it too
     parts: int = 1  # questions asked in one: "How did Oracle come in, and what is its role now?" 2
+    subject: str = ""  # for a role question, the name whose role is asked: "Satya Nadella"
 
     @property
     def focus(self) -> frozenset[str]:
@@ -165,23 +179,35 @@ def profile(question: str) -> QuestionProfile:
             # what the opening asks for ("which company", "what month") is checked as the kind
             # of answer; a sentence need not repeat the word ("companies race to ..."). Not for
             # quantities: "What did Microsoft pay ...?" matches through its topic, up to "pay".
-            kind_words = content_words(match.group()) if candidate in ("entity", "date", "year") else set()
+            kind_words = (content_words(match.group()) if candidate in ("entity", "date", "year", "role")
+                          else set())
             break
-    unit = _UNIT.search(lowered)
+    subject = _subject(question) if kind == "role" else ""
+    if kind == "role" and not subject:
+        kind, kind_words = "other", set()  # "What role is it expected to play?": no name to bind a role to
+    unit = _UNIT.search(question)
     return QuestionProfile(
         text=question,
         kind=kind,
-        unit=stem(unit.group(1)) if unit else "",
+        unit=stem(unit.group(1).lower()) if unit else "",
         names=frozenset(_names(question)),
         years=frozenset(m.group() for m in _YEAR.finditer(question)),
-        content=frozenset(content_words(question)),
+        content=frozenset(content_words(_COMPLEX_PREPOSITION.sub(" ", question))),
         percent=bool(re.search(r"\bpercent\w*|\b(what|which) share\b|\bshare of\b", lowered)),
         ordinals=frozenset(m.lower() for m in _ORDINALS.findall(question)),
         kind_words=frozenset(kind_words),
         money=kind == "quantity" and bool(_MONEY_ASKED.search(lowered)),
         duration=lowered.startswith("how long") and not lowered.startswith("how long ago"),
         parts=max(1, len(_PART.findall(lowered))),
+        subject=subject,
     )
+
+
+def _subject(question: str) -> str:
+    """The first name after the question's first word ("What does *Microsoft* act as for
+    OpenAI?"), possessive dropped; "" when it names none."""
+    runs = [r for r in name_runs(question) if r.start > 0]
+    return " ".join(runs[0].words) if runs else ""
 
 
 def has_answer_kind(p: QuestionProfile, sentence: str) -> bool:
@@ -206,6 +232,10 @@ def has_answer_kind(p: QuestionProfile, sentence: str) -> bool:
             return bool(_YEAR.search(sentence))
         case "date":
             return bool(_YEAR.search(sentence) or re.search(rf"\b({_MONTHS})\b", sentence, re.I))
+        case "role":  # the sentence binds a role or a title to the name asked about
+            holder = p.subject.split()[-1].lower() if p.subject else ""
+            return bool(holder) and (any(r.holder == holder for r in bound_roles(sentence))
+                                     or titles(p.subject, sentence))
         case "entity":
             return bool(_names(sentence, first_word=True) - p.names)
         case "advice":

@@ -17,7 +17,8 @@ import numpy as np
 
 from assistant.evidence import Evidence, SentenceVectors, lexical_overlap
 from assistant.question import profile
-from assistant.text import content_words, numbers, same_word, stem, words
+from assistant.roles import as_roles, name_runs
+from assistant.text import content_words, numbers, same_word, words
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
@@ -95,28 +96,6 @@ def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
             if any(same_word(w, q) for q in asked) and not any(same_word(w, k) for k in known)}
 
 
-_CAPITALISED = re.compile(r"[A-Z][\w\-]*(?:['’]s)?")
-
-
-@dataclass(frozen=True)
-class _Run:
-    words: list[str]  # possessive 's dropped
-    start: int
-    end: int
-
-
-def _name_runs(text: str) -> list[_Run]:
-    """Runs of capitalised words ("Oracle Chairman Larry Ellison"), with where they stand."""
-    runs: list[_Run] = []
-    for match in _CAPITALISED.finditer(text):
-        word = re.sub(r"['’]s$", "", match.group())
-        if runs and re.fullmatch(r"[ \t]+", text[runs[-1].end:match.start()]):  # spaces only: one run
-            runs[-1] = _Run([*runs[-1].words, word], runs[-1].start, match.end())
-        else:
-            runs.append(_Run([word], match.start(), match.end()))
-    return runs
-
-
 @dataclass(frozen=True)
 class Misbinding:
     """Words put before a name that the evidence never puts there: "Microsoft CEO" + "Sam Altman",
@@ -139,10 +118,10 @@ def misbound_names(claim: str, evidence_text: str) -> list[Misbinding]:
     Nadella"): a capitalised verb ("Summarize Sam Altman's comments") or a place ("the Texas
     Stargate Project") is not a title. Used on answer sentences and on the question itself,
     whose premise it then finds false."""
-    evidence_runs = [run.words for run in _name_runs(evidence_text)]
+    evidence_runs = [run.words for run in name_runs(evidence_text)]
     qualifiers = set().union(*(content_words(" ".join(r[:-1])) for r in evidence_runs if len(r) > 1))
     found = []
-    for claimed in _name_runs(claim):
+    for claimed in name_runs(claim):
         run = claimed.words
         heads = []  # for each evidence run ending like this one: the words it puts before it
         for other in evidence_runs:
@@ -162,44 +141,18 @@ def misbound_names(claim: str, evidence_text: str) -> list[Misbinding]:
     return found
 
 
-# "<Name> <lower-case words> as <article> <role>": the role is the last name's ("Microsoft
-# identified OpenAI as a competitor" makes OpenAI the competitor; "Microsoft acts as a
-# competitor" makes Microsoft one). A comma between the name and "as" breaks the binding
-# ("Microsoft, the largest investor in OpenAI, has relinquished its role as ...").
-_ROLE = re.compile(r"(?P<holder>[A-Z][\w’'&-]*)(?:\s+[a-z][\w’'-]*)*?\s+as\s+(?:a|an|the|its|their)\s+"
-                   r"(?P<role>(?:[\w’'-]+\s+){0,3}?[\w’'-]+?)(?=\s+(?:in|of|for|to|with|by|at|on|from|and|"
-                   r"that|which|who)\b|[\s“”\"]*[,.;:!?]|[\s“”\"]*$)")
-
-
-def _roles(text: str) -> list[tuple[str, str]]:
-    """(holder, role head) for each "<Name> ... as a <role>" in the text."""
-    found = []
-    for match in _ROLE.finditer(text):
-        holder = re.sub(r"['’]s$", "", match.group("holder")).lower()
-        head = [w for w in words(match.group("role")) if content_words(w)]
-        if head and content_words(holder):  # a name, not "The" or "It"
-            found.append((holder, stem(head[-1])))
-    return found
-
-
 def misbound_roles(claim: str, evidence_text: str) -> list[str]:
     """Roles the claim gives a name that the evidence gives only to another name: "Microsoft
     acts as a competitor for OpenAI" where the evidence says "Microsoft identified OpenAI as a
     competitor". Every word is in the evidence, so support scores miss the reversal."""
-    bound = _roles(evidence_text)
+    bound = as_roles(evidence_text)
     reversed_roles = []
-    for holder, role in _roles(claim):
-        holders = {h for h, r in bound if same_word(r, role)}
-        if holders and holder not in holders:
-            reversed_roles.append(f"{holder} as {role} (the evidence: {', '.join(sorted(holders))})")
+    for claimed in as_roles(claim):
+        holders = {b.holder for b in bound if same_word(b.role, claimed.role)}
+        if holders and claimed.holder not in holders:
+            reversed_roles.append(f"{claimed.holder} as {claimed.role} (the evidence: "
+                                  f"{', '.join(sorted(holders))})")
     return reversed_roles
-
-
-def titles(name: str, sentence: str) -> bool:
-    """Whether the sentence puts capitalised words before the name ("OpenAI CEO Sam Altman")."""
-    parts = name.split()
-    return any(len(run.words) > len(parts) and run.words[-len(parts):] == parts
-               for run in _name_runs(sentence))
 
 
 REPEAT_RUN = 5  # a run of this many words said twice in one sentence is the model looping

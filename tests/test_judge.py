@@ -12,6 +12,7 @@ from assistant import Assistant
 from assistant.evidence import Evidence
 from assistant.judge import LEAST_RELEVANCE, RuleJudge
 from assistant.question import profile
+from assistant.roles import bound_roles
 from assistant.text import content_words, covers, stem
 from assistant.verify import claim_and_citations, misbound_roles
 
@@ -32,6 +33,18 @@ def evidence(text: str, relevance: float = 0.7, context: str = "", number: int =
     ("When did Oracle buy CoreWeave?", ["In 2023, Oracle joined the mix as a cloud partner."], False),
     ("How much did Microsoft pay for its right of first refusal?",
      ["Microsoft invested $1 billion in 2019."], False),
+    # a percentage about the names asked about answers a percentage question in other words;
+    # one about another name, or any other number, does not
+    ("By what percentage did Oracle shares climb?", ["Oracle’s stock surged by 7% on the news."], True),
+    ("By what percentage did Microsoft shares climb?", ["Oracle’s stock surged by 7% on the news."],
+     False),
+    ("How many Oracle shares does Larry Ellison own?",
+     ["Oracle Chairman Larry Ellison said 10 buildings are under way."], False),
+    # a role question: a sentence giving the name a role, not one giving it to another name
+    ("What does Microsoft act as for OpenAI?",
+     ["Microsoft identified OpenAI as a competitor in July."], False),
+    ("What does Microsoft act as for OpenAI?",
+     ["Microsoft, the largest investor in OpenAI, has relinquished its role."], True),
     # a sentence too far from the question in meaning does not answer it, whatever its words
     ("Where is the first Stargate site?",
      ["The first site, in Abilene, is expected to play a central role."], True),
@@ -494,3 +507,21 @@ EVIDENCE_ROLES = ("Additionally, Microsoft identified OpenAI as a competitor in 
 ])
 def test_a_role_given_to_another_name_is_caught(claim: str, reversed_roles: list[str]) -> None:
     assert misbound_roles(claim, EVIDENCE_ROLES) == reversed_roles
+
+
+@pytest.mark.parametrize("sentence,roles", [
+    ("Microsoft, the largest investor in OpenAI, has relinquished its role.", [("microsoft", "investor")]),
+    ("Previously, Microsoft was the exclusive host for OpenAI’s AI workloads.", [("microsoft", "host")]),
+    ("Microsoft is OpenAI's largest investor.", [("microsoft", "investor")]),
+    ("Additionally, Microsoft identified OpenAI as a competitor in July.", [("openai", "competitor")]),
+    ("Oracle has emerged as a “key initial technology partner” in the Stargate Project.",
+     [("oracle", "partner")]),
+    ("Oracle, a late entrant to the cloud market, grew.", [("oracle", "entrant")]),
+    # a denial, a pronoun or a comma before "as" binds nothing
+    ("Microsoft is no longer the exclusive cloud provider for OpenAI.", []),
+    ("It was the exclusive host.", []),
+    ("Microsoft, the investor, has relinquished its role as the exclusive provider.",
+     [("microsoft", "investor")]),
+])
+def test_the_roles_a_sentence_binds(sentence: str, roles: list[tuple[str, str]]) -> None:
+    assert [(r.holder, r.role) for r in bound_roles(sentence)] == roles

@@ -18,12 +18,53 @@ from assistant.question import as_question, has_answer_kind, profile
     ("Where is the first Stargate site?", "entity", ""),
     ("Does Microsoft still have any exclusivity?", "yesno", ""),
     ("Why did OpenAI stop using Azure entirely?", "other", ""),
-    ("What role did Microsoft give up?", "other", ""),
+    ("What role did Microsoft give up?", "role", ""),
+    ("What does Microsoft act as for OpenAI?", "role", ""),
+    ("What position does Satya Nadella hold?", "role", ""),
+    ("What is Oracle's role in the Stargate Project?", "role", ""),
+    ("What role is it expected to play?", "other", ""),  # no name to give a role to
+    ("How is Oracle described in relation to the Stargate Project?", "role", ""),
+    ("By what percentage did Oracle shares climb?", "quantity", ""),  # a fronted preposition
     ("What is Oracle's share price after the jump?", "quantity", ""),  # a price is an amount
 ])
 def test_answer_kind(question: str, kind: str, unit: str) -> None:
     p = profile(question)
     assert (p.kind, p.unit) == (kind, unit)
+
+
+@pytest.mark.parametrize("question,focus", [
+    # a complex preposition is a function word: what follows it is the topic
+    ("How is Oracle described in relation to the Stargate Project?", set()),
+    ("What changed with regard to Azure exclusivity?", {"chang", "exclus"}),
+    ("What is the relation between Oracle and Microsoft?", {"relation"}),
+])
+def test_complex_prepositions_are_not_focus_words(question: str, focus: set[str]) -> None:
+    assert profile(question).focus == focus
+
+
+@pytest.mark.parametrize("question,sentence,answers", [
+    # a role bound to the name asked about: appositive, copula, "as a", a title before a person
+    ("What does Microsoft act as for OpenAI?",
+     "Microsoft, the largest investor in OpenAI, has relinquished its role.", True),
+    ("What does Microsoft act as for OpenAI?",
+     "Previously, Microsoft was the exclusive host for OpenAI’s AI workloads.", True),
+    ("What role does Oracle play in Stargate?",
+     "Oracle has emerged as a “key initial technology partner” in the Stargate Project.", True),
+    ("What position does Satya Nadella hold?",
+     "Microsoft CEO Satya Nadella discussed the dynamic with OpenAI CEO Sam Altman.", True),
+    # the role is another name's, or denied
+    ("What does Microsoft act as for OpenAI?",
+     "Additionally, Microsoft identified OpenAI as a competitor in July.", False),
+    ("What does Microsoft act as for OpenAI?",
+     "Microsoft is no longer the exclusive cloud provider for OpenAI.", False),
+    ("What position does Sam Altman hold?",
+     "Microsoft CEO Satya Nadella discussed the dynamic with OpenAI.", False),
+])
+def test_a_role_question_is_answered_by_a_role_of_its_subject(question: str, sentence: str,
+                                                             answers: bool) -> None:
+    p = profile(question)
+    assert p.kind == "role" and p.subject
+    assert has_answer_kind(p, sentence) is answers
 
 
 @pytest.mark.parametrize("question,names", [
