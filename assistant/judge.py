@@ -1,11 +1,12 @@
 """Answerability: do the evidence sentences state what the question asks, and which of them?
 
 Deterministic checks first (`RuleJudge`, the whole judge for `none`): some sentence must hold
-the kind of answer asked for (a count, a date, a new name, advice) and the question's focus
-words. Where they refuse and an LLM is loaded (`LLMJudge`), the LLM proposes an answer (its
-draft) and a separate one-token yes/no, read from the next-token logits, decides whether the
-evidence the draft cites states the draft's first sentence. Not here: checking every sentence
-of the answer (`verify.py`), generating the draft (`drafting.py`).
+the kind of answer asked for (a count, a date, a new name, a role of the name asked about,
+advice), a count or amount only with every name asked about in it or the sentence before, and
+the question's focus words. Where they refuse and an LLM is loaded (`LLMJudge`), the LLM
+proposes an answer (its draft) and a separate one-token yes/no, read from the next-token
+logits, decides whether the evidence the draft cites states the draft's first sentence. Not
+here: checking every sentence of the answer (`verify.py`), generating the draft (`drafting.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from assistant import prompts
 from assistant.evidence import Evidence, SentenceVectors
 from assistant.llm import Generator, Message
 from assistant.question import QuestionProfile, has_answer_kind
-from assistant.text import content_forms, content_words, covers, same_word, words
+from assistant.text import content_forms, content_words, covers, lemma, same_word, words
 from assistant.verify import claim_and_citations, says_unknown
 
 STATED_AT = 0.5  # the LLM's least P("yes") that the evidence states a claim
@@ -141,7 +142,9 @@ class RuleJudge:
             said = [w for s, w in content_forms(sentence).items() if s not in question.names]
             wanted = [asked[w] for w in missing if w in asked]
             if wanted and said:
-                similar = self.words(wanted) @ self.words(said).T
+                # the word as asked or its dictionary form ("wrote" ~ "writing" only as "write")
+                similar = np.maximum(self.words(wanted) @ self.words(said).T,
+                                     self.words([lemma(w) for w in wanted]) @ self.words(said).T)
                 for i, word in enumerate(wanted):
                     best = int(np.argmax(similar[i]))
                     if similar[i][best] >= SYNONYM_SIMILARITY:
@@ -156,6 +159,13 @@ class RuleJudge:
             return Verdict(False, (), f"no sentence holds the kind of answer asked for "
                                       f"({question.kind}{' of ' + question.unit if question.unit else ''}"
                                       f"{' in money' if question.money else ''})")
+        if question.kind == "quantity" and not question.duration:
+            # a count or an amount is of what its sentence is about: "10 buildings ... in Texas"
+            # does not count buildings in Abilene
+            typed = [e for e in typed if question.names <= content_words(f"{e.context} {e.text}")]
+            if not typed:
+                return Verdict(False, (), "no sentence with a quantity, or the sentence before it, "
+                                          f"names all of {sorted(question.names)}")
         covered = {e.number: self.coverage(question, e.text) for e in typed}
         scores = {str(n): round(share, 3) for n, (share, _) in covered.items()}
         answering = [e for e in typed if (focus and scores[str(e.number)] == 1.0) or (

@@ -60,12 +60,15 @@ _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 # Stargate Project, not about a "relation" a sentence must also name.
 _COMPLEX_PREPOSITION = re.compile(r"\b(in relation to|with regard to|in regard to|with respect to|"
                                   r"in terms of|as regards)\b", re.IGNORECASE)
+# "How big ...?" asks for a size: "big" there is the kind of answer, while "the biggest backer"
+# (lemma "big") is what the question is about
+_HOW_MUCH = re.compile(r"\bhow (much|many|long|large|big)\b", re.IGNORECASE)
 # A capitalised word after the first word of a clause: a name (hyphenated compounds included).
 _NAME = re.compile(r"(?<=[\w,;:’'] )[A-Z][\w’'&]*(?:-[A-Za-z][\w’'&]*|\.[a-z]{2,}\b)*")
 # Words that say what kind of answer is wanted, or where, or are light verbs ("act as", "play"),
 # or ask for the answer ("tell me", "describe"): they say nothing about what
 # the question is about.
-_ASKING = frozenset(content_words("much many long large big percentage amount number exact exactly "
+_ASKING = frozenset(content_words("percentage amount number exact exactly "
                                   "according article articles document documents act acts serve "
                                   "play hold happen happened mean become get got make made take "
                                   "tell explain describe show list give please"))
@@ -192,7 +195,7 @@ def profile(question: str) -> QuestionProfile:
         unit=stem(unit.group(1).lower()) if unit else "",
         names=frozenset(_names(question)),
         years=frozenset(m.group() for m in _YEAR.finditer(question)),
-        content=frozenset(content_words(_COMPLEX_PREPOSITION.sub(" ", question))),
+        content=frozenset(content_words(_COMPLEX_PREPOSITION.sub(" ", _HOW_MUCH.sub(" ", question)))),
         percent=bool(re.search(r"\bpercent\w*|\b(what|which) share\b|\bshare of\b", lowered)),
         ordinals=frozenset(m.lower() for m in _ORDINALS.findall(question)),
         kind_words=frozenset(kind_words),

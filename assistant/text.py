@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import simplemma
+
 Span = tuple[int, int]
 
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a likely
@@ -27,7 +29,9 @@ me more most my no nor not now of off on once only or other our out over own s s
 should so some such t than that the their them then there these they this those through to
 too under until up very was we were what when where which while who whom why will with would
 you your yours said says say new one two
-""".split())
+behind beside besides among amongst around across along alongside amid within without upon onto
+via per despite beyond near toward towards throughout inside outside since till unlike
+""".split())  # the last two lines: the rest of the prepositions ("Which companies are behind ...?")
 
 
 def _trim(text: str, start: int, end: int) -> Span:
@@ -68,15 +72,22 @@ _SUFFIXES = ("ivity", "ively", "ations", "ation", "ments", "ment", "ive", "ing",
 
 
 def stem(word: str) -> str:
-    """Crude suffix stripping so that exclusive/exclusively/exclusivity compare equal. An "-ly"
-    after a doubled consonant is no adverb's: "supply" stays whole (it had become "supp", which
-    matched no "supplier")."""
+    """The dictionary form ("wrote" -> "write"), then crude suffix stripping so that
+    exclusive/exclusively/exclusivity compare equal. An "-ly" after a doubled consonant is no
+    adverb's: "supply" stays whole (it had become "supp", which matched no "supplier")."""
+    word = lemma(word)
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             if suffix == "ly" and word[-3] == word[-4] and word[-3] not in "aeiou":
                 continue
             return word[: -len(suffix)]
     return word
+
+
+def lemma(word: str) -> str:
+    """The dictionary form of a lower-cased word, irregular forms included ("wrote" -> "write",
+    "bought" -> "buy"), from simplemma's English tables; the word itself when they lack it."""
+    return simplemma.lemmatize(word, lang="en").lower() if word[:1].isalpha() else word
 
 
 def content_words(text: str) -> set[str]:

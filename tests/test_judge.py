@@ -40,6 +40,11 @@ def evidence(text: str, relevance: float = 0.7, context: str = "", number: int =
      False),
     ("How many Oracle shares does Larry Ellison own?",
      ["Oracle Chairman Larry Ellison said 10 buildings are under way."], False),
+    # a count is of what its sentence (or the one before) names: not of Abilene's buildings
+    ("How many buildings are being built in Abilene?",
+     ["Larry Ellison said 10 buildings are under development in Texas."], False),
+    ("How many buildings are being built in Texas?",
+     ["Larry Ellison said 10 buildings are under development in Texas."], True),
     # a role question: a sentence giving the name a role, not one giving it to another name
     ("What does Microsoft act as for OpenAI?",
      ["Microsoft identified OpenAI as a competitor in July."], False),
@@ -241,7 +246,7 @@ def test_a_sentence_that_repeats_itself_is_degenerate(sentence: str, repeats: bo
 @pytest.mark.parametrize("claim,question,evidence_text,echoed", [
     # a false premise repeated as fact: the question's word, in no evidence
     ("Microsoft acquired Oracle to expand its cloud.", "Why did Microsoft acquire Oracle?",
-     "Microsoft allowed OpenAI to sign a deal with Oracle.", {"acquir"}),
+     "Microsoft allowed OpenAI to sign a deal with Oracle.", {"acquire"}),
     ("Microsoft sold its stake to raise money.", "Why did Microsoft sell its stake in OpenAI?",
      "Microsoft is the largest investor in OpenAI.", {"stake"}),  # "sold": under five letters
     # the question's asking words are not premises, in any form ("described" ~ "describe")
@@ -458,10 +463,22 @@ def test_stem(word: str, stemmed: str) -> None:
 
 @pytest.mark.parametrize("text,words", [
     ("Oracle's stock", {"oracle", "stock"}),
-    ("the two companies' partnership", {"compan", "partnership"}),  # a plural's possessive too
+    ("the two companies' partnership", {"company", "partnership"}),  # a plural's possessive too
     ("OpenAI’s APIs", {"openai", "apis"}),
 ])
 def test_content_words_drop_possessives(text: str, words: set[str]) -> None:
+    assert content_words(text) == words
+
+
+@pytest.mark.parametrize("text,words", [
+    # irregular forms meet their dictionary form: "wrote" is "write", "bought" is "buy"
+    ("Who wrote the article?", {"write", "article"}),
+    ("Oracle bought CoreWeave", {"oracle", "buy", "coreweave"}),
+    ("Microsoft paid", {"microsoft", "pay"}),
+    # prepositions are not content: "behind" asks nothing a sentence must repeat
+    ("Which companies are behind the Stargate Project?", {"company", "stargate", "project"}),
+])
+def test_content_words_are_lemmas_without_prepositions(text: str, words: set[str]) -> None:
     assert content_words(text) == words
 
 

@@ -10,7 +10,7 @@ from assistant.question import as_question, has_answer_kind, profile
 
 @pytest.mark.parametrize("question,kind,unit", [
     ("How much will the Stargate Project invest?", "quantity", ""),
-    ("How many jobs will Stargate create?", "quantity", "jobs"),
+    ("How many jobs will Stargate create?", "quantity", "job"),
     ("What percentage did Oracle's stock rise?", "quantity", ""),
     ("In what year did Microsoft first invest?", "year", ""),
     ("When did Oracle buy CoreWeave?", "date", ""),
@@ -35,7 +35,7 @@ def test_answer_kind(question: str, kind: str, unit: str) -> None:
 @pytest.mark.parametrize("question,focus", [
     # a complex preposition is a function word: what follows it is the topic
     ("How is Oracle described in relation to the Stargate Project?", set()),
-    ("What changed with regard to Azure exclusivity?", {"chang", "exclus"}),
+    ("What changed with regard to Azure exclusivity?", {"change", "exclus"}),
     ("What is the relation between Oracle and Microsoft?", {"relation"}),
 ])
 def test_complex_prepositions_are_not_focus_words(question: str, focus: set[str]) -> None:
@@ -86,10 +86,10 @@ def test_names_split_compounds_and_drop_possessives(question: str, names: set[st
 @pytest.mark.parametrize("question,focus", [
     ("How much will the Stargate Project invest?", {"invest"}),  # asking words and names go
     # the word that says which kind of answer is wanted is the kind, not the topic
-    ("Which companies are behind the Stargate Project?", {"behind"}),
+    ("Which companies are behind the Stargate Project?", set()),  # "behind": a preposition
     ("In what year did Microsoft identify OpenAI as a competitor?", {"identify", "competitor"}),
     # a compound of two names is the names, not a word a sentence must also spell
-    ("How has the Oracle-Microsoft relationship changed?", {"relationship", "chang"}),
+    ("How has the Oracle-Microsoft relationship changed?", {"relationship", "change"}),
     ("Who is Sam Altman, according to the articles?", set()),
     # words that ask for the answer are not what it is about
     ("tell me the Stargate budget.", {"budget"}),
