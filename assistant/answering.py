@@ -437,12 +437,14 @@ class AnswerPipeline:
             for start, end in sentence_spans(normalise_markers(buffer)):
                 yield from verified(normalise_markers(buffer)[start:end])
             declined = bool(lost_answer) and lost_answer[0].declined and bool(verdict.picked)
-            # a failed answer closest to a sentence the judge did not pick answered a neighbouring
-            # question ("... sole supplier in the area of Copilot"), like a kept one (`held`). Not
-            # after a rescue: there the picked sentence is the one the failed draft cited.
-            astray = drafted is None and bool(lost_answer and lost_closest and verdict.picked) and not (
-                set(lost_closest) & set(verdict.picked))
-            if held or declined or astray:
+            # The deterministic checks found the answer, and the LLM's wording of it failed: a
+            # paraphrase too loose for the support score ("The last until 2030"), or a misreading
+            # ("Microsoft acts as a competitor"), or an answer to a neighbouring question ("...
+            # sole supplier in the area of Copilot"). The picked evidence is the answer; it is
+            # quoted, as the extractive backend would. Not after a rescue: there the checks found
+            # nothing, and the picked sentence is the one the failed draft itself cited.
+            failed_wording = drafted is None and bool(lost_answer and verdict.picked)
+            if held or declined or failed_wording:
                 if held:  # no kept sentence rests on a sentence the judge picked as the answer
                     trace.add("verify", "replaced", "the draft is supported only by evidence the "
                               "judge did not pick, so it does not answer the question; the picked "
@@ -453,9 +455,11 @@ class AnswerPipeline:
                               "judge found the answer in the picked evidence, which is quoted "
                               "instead", sentences=[lost_answer[0].text], picked=list(verdict.picked))
                 else:
-                    trace.add("verify", "replaced", "the draft's answer failed and comes closest to "
-                              "evidence the judge did not pick, so it answered a neighbouring "
-                              "question; the picked evidence is quoted instead",
+                    near = set(lost_closest) & set(verdict.picked)
+                    trace.add("verify", "replaced", "the draft's answer failed " + (
+                        "on the evidence the deterministic checks picked as the answer" if near else
+                        "and comes closest to evidence they did not pick: it answered a "
+                        "neighbouring question") + "; the picked evidence is quoted instead",
                               sentences=[lost_answer[0].text], closest=list(lost_closest),
                               picked=list(verdict.picked))
                 if not held:

@@ -19,6 +19,7 @@ from assistant import prompts
 from assistant.evidence import Evidence, SentenceVectors
 from assistant.llm import Generator, Message
 from assistant.question import QuestionProfile, has_answer_kind
+from assistant.roles import name_runs
 from assistant.text import content_forms, content_words, covers, lemma, same_word, words
 from assistant.verify import claim_and_citations, says_unknown
 
@@ -114,6 +115,24 @@ def _wanted(question: QuestionProfile) -> frozenset[str]:
     return question.focus or question.names
 
 
+def _named(question: QuestionProfile) -> list[frozenset[str]]:
+    """The question's names, each a set of its words ("Stargate Project": stargate, project)."""
+    runs = [frozenset(content_words(" ".join(r.words))) & question.names
+            for r in name_runs(question.text)]
+    return [r for r in runs if r]
+
+
+def _counts_what_is_asked(question: QuestionProfile, e: Evidence) -> bool:
+    """A count or an amount is of what its sentence is about: every name the question asks
+    about is in the sentence, or one of them only in the sentence before, which "The
+    initiative" or "It" refers back to. "10 buildings ... in Texas" does not count buildings in
+    Abilene; "The initiative aims to invest up to $500 billion" may be Stargate's (named just
+    before), but not Oracle's investment in Stargate as well (both named only before)."""
+    said, before = content_words(e.text), content_words(e.context)
+    elsewhere = [n for n in _named(question) if not n & said]  # "Stargate Project" is one name
+    return len(elsewhere) <= 1 and all(n & before for n in elsewhere)
+
+
 def _named_share(question: QuestionProfile, e: Evidence) -> bool:
     """A percentage about the very names asked about answers a percentage question whose verb
     the sentence puts in other words ("By what percentage did Oracle shares climb?" - "Oracle's
@@ -160,12 +179,11 @@ class RuleJudge:
                                       f"({question.kind}{' of ' + question.unit if question.unit else ''}"
                                       f"{' in money' if question.money else ''})")
         if question.kind == "quantity" and not question.duration:
-            # a count or an amount is of what its sentence is about: "10 buildings ... in Texas"
-            # does not count buildings in Abilene
-            typed = [e for e in typed if question.names <= content_words(f"{e.context} {e.text}")]
+            typed = [e for e in typed if _counts_what_is_asked(question, e)]
             if not typed:
-                return Verdict(False, (), "no sentence with a quantity, or the sentence before it, "
-                                          f"names all of {sorted(question.names)}")
+                return Verdict(False, (), "no sentence with a quantity names what the question "
+                                          f"counts ({', '.join(sorted(question.names))}): each must be "
+                                          "in it, or one alone in the sentence before it")
         covered = {e.number: self.coverage(question, e.text) for e in typed}
         scores = {str(n): round(share, 3) for n, (share, _) in covered.items()}
         answering = [e for e in typed if (focus and scores[str(e.number)] == 1.0) or (

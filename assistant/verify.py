@@ -251,7 +251,24 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     if all(reverses(claim, by_number[n].text) for n in keep):
         return CheckedSentence(claim, scores[best], False, (), "affirms what its evidence negates: "
                                f"{sorted(negated_stems(by_number[keep[0]].text))}", True)
+    if all(makes_current(claim, by_number[n].text) for n in keep):
+        return CheckedSentence(claim, scores[best], False, (), "presents as current what its "
+                               "evidence says was so before (“previously”)", True)
     return CheckedSentence(claim, scores[best], True, keep)
+
+
+# A sentence about a state that has ended ("Previously, Microsoft was the exclusive host"), and
+# the words by which a claim keeps it in the past.
+_FORMERLY = re.compile(r"\b(previously|formerly|used to|in the past|until recently|originally)\b",
+                       re.IGNORECASE)
+_PAST = re.compile(rf"{_FORMERLY.pattern}|\b(was|were|had)\b", re.IGNORECASE)
+
+
+def makes_current(claim: str, sentence: str) -> bool:
+    """The claim states in the present what the sentence says was so before: "Microsoft acts as
+    the exclusive host" from "Previously, Microsoft was the exclusive host". Every word but
+    "previously" is in the sentence, so support scores rate it high."""
+    return bool(_FORMERLY.search(sentence)) and not _PAST.search(claim)
 
 
 def reverses(claim: str, sentence: str) -> bool:

@@ -17,6 +17,7 @@ from assistant.judge import LLMJudge
 from assistant.llm import Usage
 from assistant.local_model import MODELS
 from assistant.question import profile
+from assistant.verify import MARKER
 
 CORPUS_QUESTIONS = [
     "How much will the Stargate Project invest?",
@@ -131,11 +132,30 @@ def test_wrong_citation_number_is_recited_to_the_supporting_evidence(corpus_bot:
     assert_citation_contract(corpus_bot, answer)
 
 
-def test_unsupported_draft_becomes_a_refusal(corpus_bot: Assistant) -> None:
-    draft = "The Stargate site will be powered by a fusion reactor built by Contoso [1]."
+@pytest.mark.parametrize("draft,invented", [
+    ("The Stargate site will be powered by a fusion reactor built by Contoso [1].", "Contoso"),
+    ("The first site is in Reykjavik, Iceland [1].", "Reykjavik"),
+])
+def test_an_unsupported_draft_gives_way_to_the_evidence_the_checks_picked(
+        corpus_bot: Assistant, draft: str, invented: str) -> None:
+    """The deterministic checks found the answer and the draft's wording of it failed: the
+    draft never reaches the answer; the picked sentence is quoted, as the extractive backend
+    would, and the trace says so."""
     answer = run(scripted(corpus_bot, draft), "Where is the first Stargate site?")
+    assert not answer.refused and "Abilene" in answer.text and invented not in answer.text
+    replaced = [s for s in answer.trace if s["decision"] == "replaced"]
+    assert replaced and replaced[0]["sentences"] == [MARKER.sub("", draft).strip()], answer.trace
+    assert_citation_contract(corpus_bot, answer)
+
+
+def test_an_unsupported_draft_where_the_checks_found_no_answer_is_a_refusal(
+        corpus_bot: Assistant) -> None:
+    """Where the checks refuse and the judge cannot decide (no logits), nothing is quoted as
+    the answer: the refusal says what the documents do say."""
+    draft = "Oracle's board is headed by Contoso's founder [1]."
+    answer = run(scripted(corpus_bot, draft), "Who heads Oracle's board?")
     assert_helpful_refusal(corpus_bot, answer)
-    assert "fusion" not in answer.text and "Contoso" not in answer.text
+    assert "Contoso" not in answer.text
 
 
 def test_model_saying_it_does_not_know_gives_way_to_the_picked_evidence(corpus_bot: Assistant,
@@ -168,10 +188,6 @@ def test_words_cut_from_a_claim_show_in_the_trace(corpus_bot: Assistant) -> None
     assert kept[0]["drafted"] == "The first Stargate site is in Abilene, as mentioned in evidence.", kept
 
 
-def test_model_claiming_what_no_evidence_says_is_a_refusal(corpus_bot: Assistant) -> None:
-    answer = run(scripted(corpus_bot, "The first site is in Reykjavik, Iceland [1]."),
-                 "Where is the first Stargate site?")
-    assert_helpful_refusal(corpus_bot, answer)
 
 
 def assert_helpful_refusal(bot: Assistant, answer: Answer) -> None:

@@ -14,7 +14,7 @@ from assistant.judge import LEAST_RELEVANCE, RuleJudge
 from assistant.question import profile
 from assistant.roles import bound_roles
 from assistant.text import content_words, covers, stem
-from assistant.verify import claim_and_citations, misbound_roles
+from assistant.verify import claim_and_citations, makes_current, misbound_roles
 
 
 def evidence(text: str, relevance: float = 0.7, context: str = "", number: int = 1) -> Evidence:
@@ -81,6 +81,25 @@ def test_rule_judge_counts_synonyms_by_word_vectors(question: str, sentence: str
     words = SentenceVectors(MiniLMEmbedding())
     _, counted = RuleJudge(words).coverage(profile(question), sentence)
     assert counted == synonyms
+
+
+STARGATE_BEFORE = ("The change was revealed during the announcement of the Stargate Project, a joint "
+                   "venture between OpenAI, Oracle, SoftBank, and others.")
+STARGATE_AMOUNT = "The initiative aims to invest up to $500 billion over the next four years."
+
+
+@pytest.mark.parametrize("question,answerable", [
+    # one name only in the sentence before: "The initiative" refers back to it
+    ("How much will the Stargate Project invest?", True),
+    # two names only in the sentence before: whose amount it is, the sentence does not say
+    ("How much is Oracle investing in Stargate?", False),
+    # one name, only in the sentence before, among others: whose amount, the words do not say
+    pytest.param("How much will SoftBank invest?", False, marks=pytest.mark.xfail(
+        strict=True, reason="a limit: one name before is taken for what 'The initiative' means")),
+])
+def test_an_amount_is_of_what_its_sentence_names(question: str, answerable: bool) -> None:
+    verdict = RuleJudge().judge(profile(question), [evidence(STARGATE_AMOUNT, context=STARGATE_BEFORE)])
+    assert verdict.answerable is answerable, verdict.reason
 
 
 def test_a_question_only_about_names_is_answered_by_a_sentence_holding_them() -> None:
@@ -542,3 +561,21 @@ def test_a_role_given_to_another_name_is_caught(claim: str, reversed_roles: list
 ])
 def test_the_roles_a_sentence_binds(sentence: str, roles: list[tuple[str, str]]) -> None:
     assert [(r.holder, r.role) for r in bound_roles(sentence)] == roles
+
+
+PREVIOUSLY = "Previously, Microsoft was the exclusive host for OpenAI’s AI workloads."
+
+
+@pytest.mark.parametrize("claim,sentence,current", [
+    # the evidence's past told as the present: every other word is in the evidence
+    ("Microsoft acts as the exclusive host for OpenAI’s AI workloads.", PREVIOUSLY, True),
+    ("Microsoft is the exclusive host.", PREVIOUSLY, True),
+    # kept in the past, by tense or by the evidence's own word
+    ("Microsoft was the exclusive host for OpenAI.", PREVIOUSLY, False),
+    ("Previously, Microsoft hosted OpenAI’s AI workloads.", PREVIOUSLY, False),
+    # evidence about the present: nothing to keep
+    ("Microsoft is the largest investor.", "Microsoft, the largest investor in OpenAI, agreed.", False),
+])
+def test_a_claim_that_makes_the_past_current_is_caught(claim: str, sentence: str,
+                                                       current: bool) -> None:
+    assert makes_current(claim, sentence) is current

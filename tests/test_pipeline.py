@@ -58,13 +58,11 @@ def check_example(bot: Assistant, answer: Answer, expect: str, forbid: str | Non
     assert stages[0] == "guard" and "retrieve" in stages and stages[-1] in ("assemble", "verify")
 
 
-# Where the deterministic judge cannot tell: the $500 billion is the initiative's, not Oracle's
-# (Oracle is named only in the sentence before), and "give up" is "relinquished" (MiniLM rates
-# the two words 0.26 alike): the role question finds the sentence giving Microsoft its role, but
-# it lacks the question's "relationship", so the question is refused, quoting that sentence.
-# strict: the day these pass, the marks must go.
-EXTRACTIVE_LIMITS = {"How much is Oracle investing in Stargate?",
-                     "What role did Microsoft give up in its relationship with OpenAI?"}
+# Where the deterministic judge cannot tell: "give up" is "relinquished" (MiniLM rates the two
+# words 0.26 alike): the role question finds the sentence giving Microsoft its role, but it
+# lacks the question's "relationship", so the question is refused, quoting that sentence.
+# strict: the day it passes, the mark must go.
+EXTRACTIVE_LIMITS = {"What role did Microsoft give up in its relationship with OpenAI?"}
 
 
 @pytest.mark.parametrize("question,expect,forbid", [
