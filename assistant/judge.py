@@ -11,6 +11,7 @@ here: checking every sentence of the answer (`verify.py`), generating the draft 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from assistant import prompts
 from assistant.evidence import Evidence, SentenceVectors
 from assistant.llm import Generator, Message
-from assistant.question import QuestionProfile, has_answer_kind
+from assistant.question import QuestionProfile, amount_noun, has_answer_kind, states_money
 from assistant.roles import name_runs
 from assistant.text import content_forms, content_words, covers, lemma, same_word, words
 from assistant.verify import claim_and_citations, says_unknown
@@ -116,10 +117,12 @@ def _wanted(question: QuestionProfile) -> frozenset[str]:
 
 
 def _named(question: QuestionProfile) -> list[frozenset[str]]:
-    """The question's names, each a set of its words ("Stargate Project": stargate, project)."""
-    runs = [frozenset(content_words(" ".join(r.words))) & question.names
-            for r in name_runs(question.text)]
-    return [r for r in runs if r]
+    """The question's names, each a set of its words ("Stargate Project": stargate, project;
+    "OpenAI's API": two names)."""
+    parts = [part for r in name_runs(question.text)  # "OpenAI's API" is two names
+             for part in re.split(r"['’]s\s+", question.text[r.start:r.end])]
+    named = [frozenset(content_words(part)) & question.names for part in parts]
+    return [n for n in named if n]
 
 
 def _counts_what_is_asked(question: QuestionProfile, e: Evidence) -> bool:
@@ -155,6 +158,8 @@ class RuleJudge:
         focus = _wanted(question)
         found = content_words(sentence)
         missing = [w for w in focus if w not in found and not any(same_word(w, f) for f in found)]
+        if question.money and states_money(sentence):  # "the Stargate budget": "to invest $500 billion"
+            missing = [w for w in missing if not amount_noun(w)]
         synonyms: list[str] = []
         if missing and question.focus and self.words is not None:  # names have no synonyms
             asked = content_forms(question.text)

@@ -213,6 +213,20 @@ def _subject(question: str) -> str:
     return " ".join(runs[0].words) if runs else ""
 
 
+# Nouns that name an amount of money without saying which way it goes ("the Stargate budget"):
+# any amount of money is one. Not "revenue", "investment", "pay": those name a flow.
+_AMOUNT_NOUN = re.compile(r"budgets?|costs?|prices?|worth|value")
+
+
+def amount_noun(word: str) -> bool:
+    """Whether a (stemmed) focus word only names an amount of money, which any sum states."""
+    return bool(_AMOUNT_NOUN.fullmatch(word))
+
+
+def states_money(sentence: str) -> bool:
+    return bool(_MONEY_SAID.search(sentence))
+
+
 def has_answer_kind(p: QuestionProfile, sentence: str) -> bool:
     """Whether `sentence` holds the kind of answer asked for: a count for "how many jobs" must
     be a count of jobs, a date for "when", a name the question does not already use for "who",
@@ -227,7 +241,7 @@ def has_answer_kind(p: QuestionProfile, sentence: str) -> bool:
                 return False  # "how many jobs" is not answered by a count of buildings
             if p.percent and not re.search(r"%|percent", sentence):
                 return False
-            if p.money and not _MONEY_SAID.search(sentence):
+            if p.money and not states_money(sentence):
                 return False  # "What is Oracle's share price?" is not answered by "surged by 7%"
             amount = _YEAR.sub("", sentence)  # "In June 2023" states a date, not an amount
             return bool(re.search(r"\d", amount) or re.search(_NUMBER_WORDS, amount, re.I))

@@ -40,6 +40,11 @@ def evidence(text: str, relevance: float = 0.7, context: str = "", number: int =
      False),
     ("How many Oracle shares does Larry Ellison own?",
      ["Oracle Chairman Larry Ellison said 10 buildings are under way."], False),
+    # a noun that only names an amount ("budget") is stated by any sum; a flow ("revenue") is not
+    ("What is the Stargate budget?", ["Stargate aims to invest up to $500 billion."], True),
+    ("How much revenue does Microsoft earn?", ["Microsoft made a $1 billion investment."], False),
+    ("How much revenue does Microsoft earn from OpenAI's API?",
+     ["Microsoft’s revenue from OpenAI reached $1 billion."], False),  # "OpenAI's API": two names
     # a count is of what its sentence (or the one before) names: not of Abilene's buildings
     ("How many buildings are being built in Abilene?",
      ["Larry Ellison said 10 buildings are under development in Texas."], False),
