@@ -31,12 +31,16 @@ from assistant.settings import Settings
 from assistant.text import content_words, covers, sentence_spans
 from assistant.verify import (
     MARKER,
+    Cessation,
     CheckedSentence,
     Misbinding,
+    cessation,
     check_sentence,
+    contradicts_cessation,
     find_conflicts,
     misbound_names,
     normalise_markers,
+    states_cessation,
     support_scores,
 )
 
@@ -231,14 +235,24 @@ class AnswerPipeline:
         return replace(question, kind="other", subject="")
 
     def premise(self, asked: str, pool: list[Evidence], trace: Trace,
-                ) -> tuple[Misbinding, Evidence] | None:
-        """A question that gives a name words no evidence gives it ("What did Microsoft CEO
-        Sam Altman say?", where the evidence has "OpenAI CEO Sam Altman"): its premise is false,
-        and the most relevant sentence that puts a title before the name is the correction.
-        The verifier's own name-binding check, on the user's own words (`asked`), not on a
-        rewrite that carries an earlier question along. Nothing else about the premise is
-        decided here (an unknown name is the retrieve stage's, a premise echoed in the answer
-        the verifier's)."""
+                ) -> tuple[Misbinding | Cessation, Evidence] | None:
+        """A question whose premise the evidence contradicts, and the sentence that does:
+        - it gives a name words no evidence gives it ("What did Microsoft CEO Sam Altman
+          say?", where the evidence has "OpenAI CEO Sam Altman"); the most relevant sentence
+          that puts a title before the name is the correction (the verifier's own check);
+        - it asks why something stopped ("Why did OpenAI stop using Azure entirely?"), no
+          evidence says it did, and a sentence says it goes on ("OpenAI's AI models will
+          continue to run exclusively on Microsoft's Azure platform").
+        On the user's own words (`asked`), not on a rewrite that carries an earlier question
+        along. Nothing else about the premise is decided here (an unknown name is the retrieve
+        stage's, a premise echoed in the answer the verifier's)."""
+        stopped = cessation(asked)
+        if stopped and not any(states_cessation(stopped, e.text) for e in pool):
+            going_on = [e for e in pool if contradicts_cessation(stopped, e.text)]
+            if going_on:
+                trace.add("premise", "false", f"the question takes it that “{stopped}”; no evidence "
+                          "found says so, and this sentence says it goes on", sentence=going_on[0].text)
+                return stopped, going_on[0]
         for misbinding in misbound_names(asked, " ".join(e.text for e in pool)):
             naming = [e for e in pool if misbinding.name in e.text]
             titled = [e for e in naming if titles(misbinding.name, e.text)]
@@ -441,9 +455,11 @@ class AnswerPipeline:
             # paraphrase too loose for the support score ("The last until 2030"), or a misreading
             # ("Microsoft acts as a competitor"), or an answer to a neighbouring question ("...
             # sole supplier in the area of Copilot"). The picked evidence is the answer; it is
-            # quoted, as the extractive backend would. Not after a rescue: there the checks found
-            # nothing, and the picked sentence is the one the failed draft itself cited.
-            failed_wording = drafted is None and bool(lost_answer and verdict.picked)
+            # quoted, as the extractive backend would; so it is when no sentence of the draft
+            # stood. Not after a rescue: there the checks found nothing, and the picked sentence
+            # is the one the failed draft itself cited.
+            failed_wording = (drafted is None and bool(verdict.picked) and bool(lost_answer or not claims)
+                              and not isinstance(self.drafter, ExtractiveDrafter))
             if held or declined or failed_wording:
                 if held:  # no kept sentence rests on a sentence the judge picked as the answer
                     trace.add("verify", "replaced", "the draft is supported only by evidence the "
@@ -454,6 +470,11 @@ class AnswerPipeline:
                     trace.add("verify", "replaced", "the drafter said it does not know, but the "
                               "judge found the answer in the picked evidence, which is quoted "
                               "instead", sentences=[lost_answer[0].text], picked=list(verdict.picked))
+                elif not lost_answer:
+                    trace.add("verify", "replaced", "no sentence of the draft passed the checks, "
+                              "though the deterministic checks found the answer; the picked "
+                              "evidence is quoted instead", sentences=list(dropped),
+                              picked=list(verdict.picked))
                 else:
                     near = set(lost_closest) & set(verdict.picked)
                     trace.add("verify", "replaced", "the draft's answer failed " + (

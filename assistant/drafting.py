@@ -67,8 +67,10 @@ _ASKS_WHICH = re.compile(r"\W*(who|whom|which)\b", re.IGNORECASE)  # asks for a 
 
 
 def _about_names(question: str) -> bool:
-    """"Who is Satya Nadella?" asks about the name it gives, not for another one."""
-    return bool(re.match(r"\W*(?i:who|what) (?i:is|was|are|were) [A-Z]", question))
+    """"Who is Satya Nadella?" asks about the name it gives, not for another one, as "Who is
+    OpenAI's largest investor?" does."""
+    return bool(re.match(r"\W*(?i:who|what) (?i:is|was|are|were) (?:the )?[A-Z][\w-]*(?: [A-Z][\w-]*)*\W*$",
+                         question))
 
 
 def invented_names(standalone: str, question: str, history: History) -> list[str]:

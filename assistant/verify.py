@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.evidence import Evidence, SentenceVectors, lexical_overlap
-from assistant.question import profile
+from assistant.question import amount_noun, profile, states_money
 from assistant.roles import as_roles, name_runs
-from assistant.text import content_words, numbers, same_word, words
+from assistant.text import content_words, lemma, numbers, same_word, words
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
@@ -88,7 +88,8 @@ def echoed_premise(claim: str, question: str, evidence_text: str) -> set[str]:
     A claim opening with "Yes" to a yes/no question claims every word of the question. Only
     words of five letters or more, and not light verbs like "remain" or "mean"."""
     known = content_words(evidence_text)
-    asked = [w for w in content_words(question) if len(w) >= 5 and not _is_light(w)]
+    asked = [w for w in content_words(question) if len(w) >= 5 and not _is_light(w)
+             and not (amount_noun(w) and states_money(evidence_text))]  # a sum is a "budget"
     claimed = content_words(claim)
     if _AFFIRMED.match(claim) and profile(question).kind == "yesno":
         claimed |= set(asked)  # "Yes, ..." to "Did Microsoft override the clause?" claims it did
@@ -269,6 +270,59 @@ def makes_current(claim: str, sentence: str) -> bool:
     the exclusive host" from "Previously, Microsoft was the exclusive host". Every word but
     "previously" is in the sentence, so support scores rate it high."""
     return bool(_FORMERLY.search(sentence)) and not _PAST.search(claim)
+
+
+# Aspect verbs: a question that asks why something stopped presupposes that it did; a sentence
+# saying it continues contradicts that.
+_CESSATION = frozenset({"stop", "end", "cease", "quit", "abandon", "halt"})
+_CONTINUATION = frozenset(content_words("continue remain maintain keep still"))
+
+
+@dataclass(frozen=True)
+class Cessation:
+    """A question's presupposition that something stopped ("OpenAI stop using Azure entirely")."""
+
+    text: str  # the question's own words, from its subject on
+    ended: frozenset[str]  # what stopped, as content words: azure (light words like "use" left out)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def cessation(question: str) -> Cessation | None:
+    """What a "Why did X stop/end Y?" question takes as having stopped; None when it takes
+    nothing to have stopped."""
+    tokens = question.split()
+    for i, token in enumerate(tokens):
+        if lemma(re.sub(r"\W", "", token).lower()) in _CESSATION:
+            after = [t for t in tokens[i + 1: i + 5] if not t.lower().rstrip("?.!,").endswith("ly")]
+            ended = frozenset(w for w in content_words(" ".join(after))  # not "entirely"
+                              if not _is_light(w) and w not in _USE)
+            said = re.search(r"\b(?:did|does|do|has|have|had)\s+(.+?)[?.!]*$", question)
+            if ended and said:
+                return Cessation(said.group(1), ended)
+    return None
+
+
+_USE = frozenset(content_words("use using"))
+
+
+def contradicts_cessation(premise: Cessation, sentence: str) -> bool:
+    """The sentence says that what the premise has stopped goes on ("continuing to support
+    ... Azure", "maintain a close partnership"), without a negation of its own."""
+    found = content_words(sentence)
+    return (bool(found & _CONTINUATION) and premise.ended <= found
+            and not _NEGATION.search(sentence) and not _CONDITIONAL.search(sentence))
+
+
+def states_cessation(premise: Cessation, sentence: str) -> bool:
+    """The sentence itself says that it stopped, or denies it within a few words of a
+    negation ("OpenAI no longer uses Azure")."""
+    words = {lemma(w) for w in re.findall(r"[a-z]+", sentence.lower())}
+    if words & _CESSATION and premise.ended <= content_words(sentence):
+        return True
+    return any(premise.ended & content_words(" ".join(sentence[m.end():].split()[:4]))
+               for m in _NEGATION.finditer(sentence))
 
 
 def reverses(claim: str, sentence: str) -> bool:

@@ -152,6 +152,10 @@ class Case:
                 if quote:
                     text = text.replace(f"“{quote}”", "“…”")
 
+        return self._without_denials(text)
+
+    def _without_denials(self, text: str) -> str:
+        """The question's own words quoted after a denial ("never say “…”") left out."""
         def denied(match: re.Match[str]) -> str:
             quoted = match.group(2).strip()
             return match.group(1) + "“…”" if quoted and quoted in self.row.question else match.group()
@@ -160,7 +164,10 @@ class Case:
 
     @cached_property
     def sentences(self) -> list[tuple[str, list[int]]]:
-        return [(strip_markers(s), cited_numbers(s)) for s in split_sentences(self.answer.text)]
+        """Each answer sentence (what it claims: a denial of the question's words is not a
+        claim its citation must support) and the citation numbers it gives."""
+        return [(strip_markers(s), cited_numbers(s))
+                for s in split_sentences(self._without_denials(self.answer.text))]
 
     def supports(self, scorer: str, claim: str, numbers: list[int]) -> bool:
         quotes = {c.number: c.quote for c in self.answer.citations}

@@ -149,6 +149,18 @@ def test_quoted_words_of_the_question_or_a_source_are_not_claims(text: str, quot
     assert (score.value == 0) is forbidden, score.why
 
 
+def test_a_denial_of_the_questions_words_needs_no_support_from_the_citation() -> None:
+    """"never say “OpenAI end its partnership with Microsoft”" denies the question's words; the
+    citation must support what the sentence says instead, not the words it denies."""
+    quote = "While Microsoft and OpenAI maintain a close partnership, there have been signs of tension."
+    row = _row(question="Why did OpenAI end its partnership with Microsoft?", facts=[["maintain"]])
+    denial = (f"The sources found never say “OpenAI end its partnership with Microsoft”; they say: "
+              f"“{quote}” [1].")
+    for text, supported in ((denial, 1.0), (denial.replace("“OpenAI end", "“OpenAI ended"), 0.0)):
+        case = _case(row, _answer(text, citations=[_cite(1, quote)]), {"doc": quote})
+        assert CitationRecall("citation_recall", "lexical").compute(case).value == supported, text
+
+
 def test_refusals_count_right_on_unanswerable_and_as_over_refusal_on_answerable() -> None:
     unanswerable = _row(answerable=False, forbid=["^\\W*OpenAI is owned by Google\\W*$"])
     assert _score(CorrectRefusal(), unanswerable, _answer(REFUSAL, refused=True)).value == 1

@@ -14,7 +14,14 @@ from assistant.judge import LEAST_RELEVANCE, RuleJudge
 from assistant.question import profile
 from assistant.roles import bound_roles
 from assistant.text import content_words, covers, stem
-from assistant.verify import claim_and_citations, makes_current, misbound_roles
+from assistant.verify import (
+    cessation,
+    claim_and_citations,
+    contradicts_cessation,
+    makes_current,
+    misbound_roles,
+    states_cessation,
+)
 
 
 def evidence(text: str, relevance: float = 0.7, context: str = "", number: int = 1) -> Evidence:
@@ -584,3 +591,31 @@ PREVIOUSLY = "Previously, Microsoft was the exclusive host for OpenAI’s AI wor
 def test_a_claim_that_makes_the_past_current_is_caught(claim: str, sentence: str,
                                                        current: bool) -> None:
     assert makes_current(claim, sentence) is current
+
+
+@pytest.mark.parametrize("question,text,ended", [
+    ("Why did OpenAI stop using Azure entirely?", "OpenAI stop using Azure entirely", {"azure"}),
+    ("Why did OpenAI end its partnership with Microsoft?", "OpenAI end its partnership with Microsoft",
+     {"partnership", "microsoft"}),
+    ("When did Oracle buy CoreWeave?", None, None),  # nothing taken to have stopped
+])
+def test_a_question_that_takes_something_to_have_stopped(question: str, text: str | None,
+                                                         ended: set[str] | None) -> None:
+    stopped = cessation(question)
+    assert (stopped and stopped.text, stopped and set(stopped.ended)) == (text, ended)
+
+
+@pytest.mark.parametrize("sentence,goes_on,says_stopped", [
+    ("OpenAI’s AI models will continue to run exclusively on Microsoft’s Azure platform.", True, False),
+    ("OpenAI made a new large commitment to Azure, continuing to support OpenAI’s products.", True, False),
+    ("If OpenAI continues to use Azure, Microsoft keeps its rights.", False, False),  # a condition
+    ("OpenAI no longer uses Azure.", False, True),
+    ("OpenAI stopped using Azure for training.", False, True),
+    ("Microsoft’s collaboration with OpenAI remains strong.", False, False),  # not about Azure
+])
+def test_a_sentence_that_says_it_goes_on_contradicts_the_premise(sentence: str, goes_on: bool,
+                                                                 says_stopped: bool) -> None:
+    stopped = cessation("Why did OpenAI stop using Azure entirely?")
+    assert stopped is not None
+    assert contradicts_cessation(stopped, sentence) is goes_on
+    assert states_cessation(stopped, sentence) is says_stopped

@@ -128,12 +128,18 @@ def test_every_part_of_a_two_part_question_is_answered(local_bot: Assistant) -> 
 
 
 # A question that gives a person another's title is corrected, with the sentence that names them,
-# by both backends and before any LLM is asked (the verifier's name-binding check on the question).
+# by both backends and before any LLM is asked (the verifier's name-binding check on the question);
+# so is one that asks why something stopped that the evidence says goes on.
 PREMISES = [
     ("What did Microsoft CEO Sam Altman say about the change on the podcast?",
      "Microsoft CEO Sam Altman", r"Nadella.*OpenAI CEO Sam Altman"),
     ("What did Microsoft Chairman Larry Ellison confirm?", "Microsoft Chairman Larry Ellison",
      r"Oracle Chairman Larry Ellison confirmed that construction"),
+    # a question asking why something stopped that the evidence says goes on
+    ("Why did OpenAI stop using Azure entirely?", "OpenAI stop using Azure entirely",
+     r"commitment to Azure, continuing|continue to run exclusively on Microsoft’s Azure"),
+    ("Why did OpenAI end its partnership with Microsoft?", "OpenAI end its partnership with Microsoft",
+     r"maintain a close partnership"),
 ]
 
 
@@ -157,6 +163,7 @@ def test_a_false_title_in_the_question_is_corrected(request: pytest.FixtureReque
     "What did OpenAI CEO Sam Altman discuss on the podcast?",  # the title the evidence gives
     "Summarize Sam Altman's comments on the podcast.",  # a capitalised verb is not a title
     "Did the Texas Stargate Project start?",  # nor is a place the evidence puts before no name
+    "Why did Microsoft stop being OpenAI's exclusive cloud provider?",  # the evidence says it did
 ])
 def test_a_true_or_absent_title_is_not_a_false_premise(corpus_bot: Assistant, question: str) -> None:
     answer = corpus_bot.ask(question)
@@ -194,6 +201,9 @@ def test_compound_name_is_not_an_unknown_name(corpus_bot: Assistant) -> None:
      "When did Microsoft first invest?"),
     ("Which third-party provider supplemented Azure?", "CoreWeave [1].",
      "How many data centers does it run?", "How many data centers does CoreWeave run?"),
+    # "Who is OpenAI's largest investor?" asks for a name, not about OpenAI (a possessive)
+    ("Who is OpenAI's largest investor?", "Microsoft is OpenAI's largest investor [1].",
+     "How much did it put in at first?", "How much did Microsoft put in at first?"),
     # it asked about a name: that name is what "it" means, whatever names the answer gives
     ("What is the Stargate Project?", "A joint venture between OpenAI, Oracle and SoftBank.",
      "How much will it invest?", "How much will Stargate Project invest?"),
