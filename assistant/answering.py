@@ -235,7 +235,7 @@ class AnswerPipeline:
         return replace(question, kind="other", subject="")
 
     def premise(self, asked: str, pool: list[Evidence], trace: Trace,
-                ) -> tuple[Misbinding | Cessation, Evidence] | None:
+                ) -> tuple[Misbinding | Cessation, list[Evidence]] | None:
         """A question whose premise the evidence contradicts, and the sentence that does:
         - it gives a name words no evidence gives it ("What did Microsoft CEO Sam Altman
           say?", where the evidence has "OpenAI CEO Sam Altman"); the most relevant sentence
@@ -251,8 +251,9 @@ class AnswerPipeline:
             going_on = [e for e in pool if contradicts_cessation(stopped, e.text)]
             if going_on:
                 trace.add("premise", "false", f"the question takes it that “{stopped}”; no evidence "
-                          "found says so, and this sentence says it goes on", sentence=going_on[0].text)
-                return stopped, going_on[0]
+                          "found says so, and these sentences say it goes on",
+                          sentences=[e.text for e in going_on[:2]])
+                return stopped, going_on[:2]  # "maintain a close partnership", "will continue"
         for misbinding in misbound_names(asked, " ".join(e.text for e in pool)):
             naming = [e for e in pool if misbinding.name in e.text]
             titled = [e for e in naming if titles(misbinding.name, e.text)]
@@ -260,7 +261,7 @@ class AnswerPipeline:
                 sentence = (titled or naming)[0]
                 trace.add("premise", "false", f"the question says “{misbinding}”; no evidence found "
                           f"puts “{misbinding.words}” before {misbinding.name}", sentence=sentence.text)
-                return misbinding, sentence
+                return misbinding, [sentence]
         trace.add("premise", "not contradicted")
         return None
 
@@ -507,10 +508,9 @@ class AnswerPipeline:
         refused = not emitted and not false_premise
         conflicts: list[Conflict] = []
         if false_premise:
-            misbinding, said = false_premise
-            correction = prompts.PREMISE_CORRECTION.format(
-                premise=misbinding, quote=f"“{said.text}”",
-                n=citer.cite(said.number, said.relevance))
+            premise, said = false_premise
+            correction = prompts.PREMISE_CORRECTION.format(premise=premise, quotes=". They also say: ".join(
+                f"“{e.text}” [{citer.cite(e.number, e.relevance)}]" for e in said))
             trace.add("assemble", "corrected the premise", correction)
             yield from emit(correction)
         elif refused:

@@ -39,7 +39,7 @@ Standalone question:"""
 REFUSAL = "I can't answer that from the documents: none of them says it."
 REFUSAL_UNKNOWN_NAME = "I can't answer that from the documents: none of them mentions {names}."
 REFUSAL_CLOSE = "The documents do not answer that question. What they do say: {quote} [{n}]."
-PREMISE_CORRECTION = "The sources found never say “{premise}”; they say: {quote} [{n}]."
+PREMISE_CORRECTION = "The sources found never say “{premise}”; they say: {quotes}."
 CONFLICT_NOTE = "The sources differ on this: {first} [{a}], while {second} [{b}]."
 FALLBACK_NOTICE = "The LLM failed ({reason}); this answer was assembled extractively from the evidence."
 

@@ -295,9 +295,12 @@ def cessation(question: str) -> Cessation | None:
     tokens = question.split()
     for i, token in enumerate(tokens):
         if lemma(re.sub(r"\W", "", token).lower()) in _CESSATION:
-            after = [t for t in tokens[i + 1: i + 5] if not t.lower().rstrip("?.!,").endswith("ly")]
-            ended = frozenset(w for w in content_words(" ".join(after))  # not "entirely"
-                              if not _is_light(w) and w not in _USE)
+            after = [t for t in tokens[i + 1: i + 5]  # not "entirely", nor "OpenAI's" (a determiner)
+                     if not t.lower().rstrip("?.!,").endswith(("ly", "'s", "’s"))]
+            # what stopped: the first content word after the verb ("using" and "entirely" passed
+            # over), not its complements ("its partnership with Microsoft": partnership)
+            ended = frozenset(next(([w] for t in after for w in content_words(t)
+                                    if not _is_light(w) and w not in _USE), []))
             said = re.search(r"\b(?:did|does|do|has|have|had)\s+(.+?)[?.!]*$", question)
             if ended and said:
                 return Cessation(said.group(1), ended)

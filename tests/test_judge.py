@@ -596,7 +596,7 @@ def test_a_claim_that_makes_the_past_current_is_caught(claim: str, sentence: str
 @pytest.mark.parametrize("question,text,ended", [
     ("Why did OpenAI stop using Azure entirely?", "OpenAI stop using Azure entirely", {"azure"}),
     ("Why did OpenAI end its partnership with Microsoft?", "OpenAI end its partnership with Microsoft",
-     {"partnership", "microsoft"}),
+     {"partnership"}),  # what ended, not who it was with
     ("When did Oracle buy CoreWeave?", None, None),  # nothing taken to have stopped
 ])
 def test_a_question_that_takes_something_to_have_stopped(question: str, text: str | None,

@@ -152,9 +152,10 @@ def test_a_false_title_in_the_question_is_corrected(request: pytest.FixtureReque
     why = f"{answer.text}\n{answer.trace}"
     assert not answer.refused, why
     assert answer.text.startswith(f"The sources found never say “{premise}”; they say: “"), why
-    assert re.search(quote, answer.text) and len(answer.citations) == 1, why
-    c = answer.citations[0]
-    assert bot.document(c.doc_id).text[c.start:c.end] == c.quote and c.quote in answer.text
+    # one sentence that titles the person; up to two that say what "stopped" goes on
+    assert re.search(quote, answer.text) and 1 <= len(answer.citations) <= 2, why
+    for c in answer.citations:
+        assert bot.document(c.doc_id).text[c.start:c.end] == c.quote and c.quote in answer.text
     assert [s["decision"] for s in answer.trace if s["stage"] == "premise"] == ["false"], why
     assert "answerability" not in [s["stage"] for s in answer.trace], why  # no LLM was asked
 
