@@ -226,7 +226,7 @@ def check_sentence(sentence: str, evidence: list[Evidence], vectors: SentenceVec
     echo_is_form = judged and profile(question).asks_filler
     echoed = set() if echo_is_form else echoed_premise(claim, question, evidence_text)
     if echoed:
-        return CheckedSentence(claim, 0.0, False, (), f"premise in no evidence: {sorted(echoed)}")
+        return CheckedSentence(claim, 0.0, False, (), f"premise in no evidence: {sorted(echoed)}", True)
     misbound = misbound_names(claim, evidence_text)
     if misbound:
         return CheckedSentence(claim, 0.0, False, (), "gives a name words the evidence never gives "
