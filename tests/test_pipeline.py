@@ -74,11 +74,10 @@ def test_issue_examples_extractive(corpus_bot: Assistant, question: str, expect:
 
 
 # Where the local 1.5B model still fails (not strict: its wording varies with the evidence order):
-# "act as" is answered with a reversed role ("Microsoft acts as a competitor"), which shares the
-# evidence's words and passes the verifier; "Oracle-Microsoft" gets the announcement sentence
-# because the collaboration sentence ranks below it.
-LOCAL_LIMITS = {"What does Microsoft act as for OpenAI?",
-                "How has the Oracle-Microsoft relationship changed?"}
+# "Oracle-Microsoft" gets the announcement sentence because the collaboration sentence ranks below
+# it. ("What does Microsoft act as?" left this list: the role kind picks the sentences that give
+# Microsoft a role, and a failed wording of them gives way to them, quoted.)
+LOCAL_LIMITS = {"How has the Oracle-Microsoft relationship changed?"}
 
 
 @pytest.mark.slow
@@ -104,9 +103,8 @@ def test_issue_examples_local(local_bot: Assistant, question: str, expect: str,
      r"^Yes"),
     # a "Yes" claims the question itself: the documents never say Microsoft overrode a clause
     ("Did Microsoft override the exclusivity clause?", r"refuse|no longer", r"^Yes"),
-    # a failed answer closest to a sentence the judge did not pick ("... in the area of AI
-    # workloads") gives way to the picked sentence; one closest to the picked sentence itself
-    # ("Oracle is investing $500 billion") is still refused (EXAMPLES)
+    # a failed answer ("... in the area of AI workloads") gives way to the picked sentence ("How
+    # much is Oracle investing in Stargate?" is refused before any draft: EXAMPLES)
     ("In what area is Microsoft still OpenAI's sole compute supplier?", r"\bAPI", r"AI workloads"),
 ])
 def test_local_answers_rest_on_the_picked_evidence(local_bot: Assistant, question: str,
