@@ -233,10 +233,11 @@ def test_a_copy_of_a_tempting_sentence_is_not_taken_as_stated(question: str, cop
 @pytest.mark.slow
 @pytest.mark.parametrize("question,rescued", [
     # paraphrases the word checks miss: the draft's answer is stated by the sentence it cites
-    ("Which companies are behind the Stargate Project?", True),
+    # ("give up" is "relinquished")
+    ("What role did Microsoft give up in its relationship with OpenAI?", True),
     ("How did investors react to Oracle after the news?", True),
     # tempting evidence: the draft is not stated, or not the kind, or leaves out a name asked about
-    ("Why did OpenAI stop using Azure entirely?", False),
+    ("How many data centers does CoreWeave run for OpenAI?", False),
     ("In what year did Microsoft identify OpenAI as a competitor?", False),
     ("When did Oracle buy CoreWeave?", False),
 ])

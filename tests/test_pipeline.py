@@ -55,7 +55,8 @@ def check_example(bot: Assistant, answer: Answer, expect: str, forbid: str | Non
     for c in answer.citations:
         assert bot.document(c.doc_id).text[c.start:c.end] == c.quote
     stages = [s["stage"] for s in answer.trace]
-    assert stages[0] == "guard" and "retrieve" in stages and stages[-1] in ("assemble", "verify")
+    assert stages[0] == "guard" and "retrieve" in stages and stages[-1] in ("assemble", "verify",
+                                                                            "complete")
 
 
 # Where the deterministic judge cannot tell: "give up" is "relinquished" (MiniLM rates the two
@@ -114,7 +115,9 @@ def test_local_answers_rest_on_the_picked_evidence(local_bot: Assistant, questio
 
 # Found on the golden set: the 1.5B model answered one part of a two-part question (Oracle's role
 # now, not how it first came in). For a question of several parts, the evidence the judge picked
-# that the answer does not cite is quoted after it; the trace says so.
+# that the answer does not cite is quoted after it; the trace says so. (Since the seventh session
+# the model's draft here fails - it echoes "first", which no evidence says - and the picked
+# sentences, both parts, replace it, so the complete stage finds nothing to add.)
 @pytest.mark.slow
 def test_every_part_of_a_two_part_question_is_answered(local_bot: Assistant) -> None:
     answer = local_bot.ask("How did Oracle first come in as an OpenAI cloud partner, and what is "
@@ -122,7 +125,8 @@ def test_every_part_of_a_two_part_question_is_answered(local_bot: Assistant) -> 
     check_example(local_bot, answer, r"2023", None)
     assert re.search(r"key initial technology partner", answer.text), answer.text
     completed = [s for s in answer.trace if s["stage"] == "complete"]
-    assert completed and completed[0]["added"], answer.trace
+    assert completed and (completed[0]["added"] or completed[0]["decision"] == "nothing to add"), \
+        answer.trace
 
 
 # A question that gives a person another's title is corrected, with the sentence that names them,
