@@ -158,13 +158,14 @@ class RuleJudge:
         focus = _wanted(question)
         found = content_words(sentence)
         missing = [w for w in focus if w not in found and not any(same_word(w, f) for f in found)]
-        if question.money and states_money(sentence):  # "the Stargate budget": "to invest $500 billion"
-            missing = [w for w in missing if not amount_noun(w)]
         synonyms: list[str] = []
-        if missing and question.focus and self.words is not None:  # names have no synonyms
+        if question.money and states_money(sentence):  # "the Stargate budget": "to invest $500 billion"
+            synonyms = [f"{w}~a sum of money" for w in missing if amount_noun(w)]
+        unmatched = [w for w in missing if not (synonyms and amount_noun(w))]
+        if unmatched and question.focus and self.words is not None:  # names have no synonyms
             asked = content_forms(question.text)
             said = [w for s, w in content_forms(sentence).items() if s not in question.names]
-            wanted = [asked[w] for w in missing if w in asked]
+            wanted = [asked[w] for w in unmatched if w in asked]
             if wanted and said:
                 # the word as asked or its dictionary form ("wrote" ~ "writing" only as "write")
                 similar = np.maximum(self.words(wanted) @ self.words(said).T,
@@ -201,7 +202,11 @@ class RuleJudge:
             return Verdict(False, (), "no sentence with that kind of answer holds all the words "
                                       f"{sorted(focus)}, or a quarter of them and is relevant "
                                       f"enough (>= {LEAST_RELEVANCE})", scores)
-        synonyms = covered[picked[0]][1]
+        share, synonyms = covered[picked[0]]
+        if share < FOCUS_COVERAGE and focus:  # picked only as a percentage about the names asked
+            return Verdict(True, picked, f"sentence {picked[0]} states a percentage about "
+                                         f"{', '.join(sorted(question.names))}, the names asked about",
+                           scores)
         return Verdict(True, picked, f"sentence {picked[0]} has the kind of answer and the "
                                      "question's words" + (f" (synonyms: {', '.join(synonyms)})"
                                                            if synonyms else ""), scores)

@@ -276,6 +276,7 @@ def makes_current(claim: str, sentence: str) -> bool:
 # saying it continues contradicts that.
 _CESSATION = frozenset({"stop", "end", "cease", "quit", "abandon", "halt"})
 _CONTINUATION = frozenset(content_words("continue remain maintain keep still"))
+_USE = frozenset(content_words("use using"))  # "stop using Azure": what stopped is Azure
 
 
 @dataclass(frozen=True)
@@ -305,9 +306,6 @@ def cessation(question: str) -> Cessation | None:
             if ended and said:
                 return Cessation(said.group(1), ended)
     return None
-
-
-_USE = frozenset(content_words("use using"))
 
 
 def contradicts_cessation(premise: Cessation, sentence: str) -> bool:

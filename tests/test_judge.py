@@ -620,3 +620,15 @@ def test_a_sentence_that_says_it_goes_on_contradicts_the_premise(sentence: str, 
     assert stopped is not None
     assert contradicts_cessation(stopped, sentence) is goes_on
     assert states_cessation(stopped, sentence) is says_stopped
+
+
+@pytest.mark.parametrize("question,sentence,reason", [
+    # the rules that let a sentence answer without the question's words say so in the trace
+    ("What is the Stargate budget?", "Stargate aims to invest up to $500 billion.", "budget~a sum of money"),
+    ("By what percentage did Oracle shares climb?", "Oracle’s stock surged by 7% on the news.",
+     "a percentage about oracle"),
+])
+def test_the_rule_that_picked_a_sentence_shows_in_the_reason(question: str, sentence: str,
+                                                              reason: str) -> None:
+    verdict = RuleJudge().judge(profile(question), [evidence(sentence)])
+    assert verdict.answerable and reason in verdict.reason, verdict.reason
