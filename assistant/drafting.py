@@ -20,6 +20,7 @@ from assistant.evidence import Evidence
 from assistant.judge import Verdict, answer_messages
 from assistant.llm import Generator, Message, Usage, complete
 from assistant.question import QuestionProfile, has_answer_kind
+from assistant.roles import NameRun, modified_phrase
 from assistant.text import content_words
 from assistant.verify import MARKER, affirms, negated_stems
 
@@ -61,6 +62,16 @@ def _names_in(text: str) -> Iterator[str]:
         name = re.sub(r"['’]s$", "", match.group())
         if content_words(name):
             yield name
+
+
+def _referents_in(question: str) -> Iterator[str]:
+    """What a pronoun after the question may stand for: each name, or the noun phrase it is a
+    modifier in ("Where is the first Stargate site?": "it" is the site, not Stargate)."""
+    for match in _NAME.finditer(question):
+        name = re.sub(r"['’]s$", "", match.group())
+        if content_words(name):
+            run = NameRun(name.split(), match.start(), match.start() + len(name))
+            yield modified_phrase(question, run) or name
 
 
 _ASKS_WHICH = re.compile(r"\W*(who|whom|which)\b", re.IGNORECASE)  # asks for a name
@@ -192,7 +203,8 @@ class ExtractiveDrafter:
         name the last answer gave when the last question asked for one ("Who is the largest
         investor?" -> "Microsoft." -> "When did it first invest?" -> "When did Microsoft first
         invest?"), else the first name in the last question ("What is the Stargate Project?"
-        -> "How much will it invest?" -> "How much will Stargate Project invest?"), else in the
+        -> "How much will it invest?" -> "How much will Stargate Project invest?"), or the noun
+        phrase it is a modifier in ("the first Stargate site"), else the first name in the
         answer. A follow-up without a pronoun comes first, the last question after it in
         brackets, as context; the last answer too when the follow-up says "that" for what the
         answer gave ("Until when does that last?" after "Exclusivity on OpenAI's APIs ...")."""
@@ -202,7 +214,7 @@ class ExtractiveDrafter:
         asked_names = list(_names_in(asked))
         given = [n for n in _names_in(answered) if n not in asked_names]
         asked_for_a_name = bool(_ASKS_WHICH.match(asked)) and not _about_names(asked)
-        referents = (given if asked_for_a_name else []) + asked_names + given
+        referents = (given if asked_for_a_name else []) + list(_referents_in(asked)) + given
         if referents and _PRONOUN.search(question):
             return _PRONOUN.sub(partial(_put_name, referents[0]), question, count=1)
         context = f"{asked} {_gave(history)}" if _DEMONSTRATIVE.search(question) else asked

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from assistant.question import QuestionProfile, has_answer_kind
+from assistant.roles import role_phrases
 from assistant.store import Chunk
 from assistant.text import content_words, covers, sentence_spans
 
@@ -24,6 +25,7 @@ MIN_WORDS = 4  # headings and captions are too short to support anything
 # ... but a short "Label: value" line states its value ("Image Source: ChatGPT-4o")
 _FIELD = re.compile(r"[A-Z][\w’' -]{1,30}:\s+\S.*")
 ANSWER_TYPE_BONUS = 0.08  # a number for "how much", a date for "when"
+PART = 0.95  # a phrase says less than its sentence, as a sentence after its context says more
 
 
 @dataclass(frozen=True)
@@ -148,18 +150,25 @@ def select_evidence(
     limit: int,
     threshold: float,
 ) -> list[Evidence]:
-    """The `limit` most relevant sentences at or above `threshold`, numbered from 1."""
+    """The `limit` most relevant sentences at or above `threshold`, numbered from 1. A sentence
+    is as similar to the question as the closest of: itself, itself after its context, and its
+    appositives (`roles.role_phrases`): "Microsoft, the largest investor in
+    OpenAI, has relinquished its role ..." is about the role, but answers who backs OpenAI."""
     candidates = candidate_sentences(chunks)
     if not candidates:
         return []
     similarity = vectors([c.text for c in candidates]) @ question_vector
     typed = question.kind in ("quantity", "year", "date", "role")
     in_context = vectors([f"{c.context} {c.text}".strip() for c in candidates]) @ question_vector
+    phrases = [role_phrases(c.text) for c in candidates]
+    flat = [p for found in phrases for p in found]
+    by_phrase = dict(zip(flat, (vectors(flat) @ question_vector).tolist(), strict=True)) if flat else {}
     scored = []
-    for cand, cos, cos_ctx in zip(candidates, similarity, in_context, strict=True):
+    for cand, cos, cos_ctx, found in zip(candidates, similarity, in_context, phrases, strict=True):
         lexical = max(lexical_overlap(question.text, cand.text),
                       0.8 * lexical_overlap(question.text, f"{cand.context} {cand.text}"))
-        relevance = 0.7 * max(float(cos), 0.95 * float(cos_ctx)) + 0.3 * lexical
+        cos_part = max((by_phrase[p] for p in found), default=0.0)
+        relevance = 0.7 * max(float(cos), 0.95 * float(cos_ctx), PART * cos_part) + 0.3 * lexical
         if typed and has_answer_kind(question, cand.text):
             relevance += ANSWER_TYPE_BONUS
         if relevance >= threshold:

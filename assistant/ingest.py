@@ -30,6 +30,7 @@ from assistant.documents import (
     read_manifest,
 )
 from assistant.evidence import candidate_sentences
+from assistant.roles import role_phrases
 from assistant.store import Chunk, PreparedDocument, Store
 
 BATCH_CHUNKS = 1000  # chunks gathered before embedding and writing
@@ -109,13 +110,15 @@ def _fingerprint(text_sha: str, metadata: dict[str, str], *settings: object) -> 
 
 def stored_sentences(doc_id: str, chunks: list[ChunkSpan]) -> list[str]:
     """Every text `select_evidence` may ask vectors for when these chunks are retrieved:
-    each candidate sentence alone and after its context, whatever order chunks come in."""
+    each candidate sentence alone, after its context, and its appositives ("Microsoft, the
+    largest investor in OpenAI"), whatever order chunks come in."""
     texts: dict[str, None] = {}
     for span in chunks:
         chunk = Chunk(span.chunk_id(doc_id), doc_id, "", "", span.text, span.start, span.end)
         for cand in candidate_sentences([chunk]):
             texts[cand.text] = None
             texts[f"{cand.context} {cand.text}".strip()] = None
+            texts.update(dict.fromkeys(role_phrases(cand.text)))
     return list(texts)
 
 

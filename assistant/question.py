@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.roles import bound_roles, name_runs, titles
+from assistant.roles import bound_roles, modified_phrase, name_runs, titles
 from assistant.text import content_words, stem
 
 AnswerKind = Literal["quantity", "year", "date", "role", "entity", "advice", "yesno", "other"]
@@ -208,9 +208,10 @@ def profile(question: str) -> QuestionProfile:
 
 def _subject(question: str) -> str:
     """The first name after the question's first word ("What does *Microsoft* act as for
-    OpenAI?"), possessive dropped; "" when it names none."""
+    OpenAI?"), possessive dropped; "" when it names none, or only as a modifier ("What role is
+    the first Stargate site expected to play?" asks about a site)."""
     runs = [r for r in name_runs(question) if r.start > 0]
-    return " ".join(runs[0].words) if runs else ""
+    return " ".join(runs[0].words) if runs and not modified_phrase(question, runs[0]) else ""
 
 
 # Nouns that name an amount of money without saying which way it goes ("the Stargate budget"):

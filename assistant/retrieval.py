@@ -1,7 +1,7 @@
 """Hybrid retrieval: Chroma vector search plus BM25 over the same chunks, fused by reciprocal rank.
 
-The lexical side is a `bm25s` index (Lucene BM25, k1=1.5, b=0.75, over `text.words`),
-persisted under DATA_DIR/lexical and tied to the store's *generation* (see `store.py`):
+The lexical side is a `bm25s` index (Lucene BM25, k1=1.5, b=0.75, over `terms`: words with a
+possessive dropped), persisted under DATA_DIR/lexical and tied to the store's *generation* (see `store.py`):
 a process whose index is older than the store brings it up to date before searching,
 re-tokenising only chunks it has not seen (their token ids are kept next to the index).
 So several processes on one store, or on one Chroma server, rank alike. `BM25` is the
@@ -24,6 +24,13 @@ import numpy as np
 from assistant.store import Chunk, Store, _file_lock
 from assistant.text import words
 
+
+def terms(text: str) -> list[str]:
+    """The words BM25 indexes: `text.words` with a possessive dropped, as Lucene's English
+    analyser does, so "OpenAI's" in a question meets "OpenAI" in a chunk."""
+    return [w[:-2] if w.endswith("'s") and len(w) > 2 else w for w in words(text)]
+
+TOKENS = "words, possessive dropped"  # an index built by another tokenizer is rebuilt
 RRF_K = 60  # the constant of Cormack et al.; dampens the weight of the very first ranks
 K1, B = 1.5, 0.75
 
@@ -34,7 +41,7 @@ class BM25:
     def __init__(self, chunks: list[Chunk], k1: float = K1, b: float = B) -> None:
         self.chunks = chunks
         self.k1, self.b = k1, b
-        self.docs = [Counter(words(c.text)) for c in chunks]
+        self.docs = [Counter(terms(c.text)) for c in chunks]
         self.lengths = [sum(d.values()) for d in self.docs]
         self.avg = (sum(self.lengths) / len(self.lengths)) if chunks else 0.0
         df: Counter[str] = Counter()
@@ -44,11 +51,11 @@ class BM25:
         self.idf = {w: math.log(1 + (n - f + 0.5) / (f + 0.5)) for w, f in df.items()}
 
     def search(self, query: str, k: int) -> list[Chunk]:
-        terms = [t for t in set(words(query)) if t in self.idf]
+        asked = [t for t in set(terms(query)) if t in self.idf]
         scored = []
         for i, doc in enumerate(self.docs):
             score = 0.0
-            for term in terms:
+            for term in asked:
                 tf = doc.get(term, 0)
                 if tf:
                     norm = self.k1 * (1 - self.b + self.b * self.lengths[i] / (self.avg or 1))
@@ -126,7 +133,8 @@ class LexicalIndex:
 
     def _load(self, generation: str) -> bool:
         state = self._state()
-        if state.get("generation") != generation or not state.get("dir"):
+        if (state.get("generation") != generation or not state.get("dir")
+                or state.get("tokens") != TOKENS):
             return False
         import bm25s
 
@@ -144,7 +152,7 @@ class LexicalIndex:
         """Token ids of every chunk indexed last time, and the vocabulary they refer to."""
         state = self._state()
         path = self.folder / state.get("dir", "-") / "tokens.npz"
-        if not state.get("dir") or not path.is_file():
+        if not state.get("dir") or not path.is_file() or state.get("tokens") != TOKENS:
             return {}, []
         with np.load(path) as saved:
             ids, offsets, tokens = saved["ids"], saved["offsets"], saved["tokens"]
@@ -160,7 +168,7 @@ class LexicalIndex:
         new = [cid for cid in ids if cid not in cached]
         for page_ids, texts in self.store.iter_texts(new):
             for cid, text in zip(page_ids, texts, strict=True):
-                tokens = words(text)
+                tokens = terms(text)
                 for w in tokens:
                     if w not in index:
                         index[w] = len(index)
@@ -186,7 +194,7 @@ class LexicalIndex:
                  vocab=np.array(list(index), dtype=str))
         old = self._state().get("dir")
         tmp = self.folder / f"state.{name}.json"
-        tmp.write_text(json.dumps({"generation": generation, "dir": name}))
+        tmp.write_text(json.dumps({"generation": generation, "dir": name, "tokens": TOKENS}))
         tmp.replace(self.folder / "state.json")
         if old and old != name:
             shutil.rmtree(self.folder / old, ignore_errors=True)
@@ -204,21 +212,21 @@ class LexicalIndex:
         """`search` without checking the store's generation first (the caller just did)."""
         if self._bm25 is None:
             return []
-        terms = [self._vocab[t] for t in dict.fromkeys(words(query)) if t in self._vocab]
-        if not terms:
+        asked = [self._vocab[t] for t in dict.fromkeys(terms(query)) if t in self._vocab]
+        if not asked:
             return []
-        scores = self.scores(terms)
+        scores = self.scores(asked)
         best = top_k(scores, k)
         chunks = self.store.get_chunks([str(self._ids[i]) for i in best])
         by_id = {c.chunk_id: c for c in chunks}
         return [replace(by_id[str(self._ids[i])], score=float(scores[i]) * (K1 + 1))
                 for i in best if str(self._ids[i]) in by_id]
 
-    def scores(self, terms: list[int]) -> np.ndarray:
+    def scores(self, token_ids: list[int]) -> np.ndarray:
         """BM25 score of every chunk for these token ids (bm25s's matrix, summed by bincount)."""
         matrix = self._bm25.scores
         indptr, indices, data = matrix["indptr"], matrix["indices"], matrix["data"]
-        spans = [(int(indptr[t]), int(indptr[t + 1])) for t in terms]
+        spans = [(int(indptr[t]), int(indptr[t + 1])) for t in token_ids]
         docs = np.concatenate([indices[s:e] for s, e in spans])
         weights = np.concatenate([data[s:e] for s, e in spans])
         return np.bincount(docs, weights=weights, minlength=int(matrix["num_docs"]))

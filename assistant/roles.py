@@ -54,6 +54,14 @@ def as_roles(text: str) -> list[Role]:
     return _bound(_AS, text)
 
 
+def role_phrases(text: str) -> list[str]:
+    """The appositives of a text ("Microsoft, the largest investor in OpenAI"): each says what
+    its name is, inside a sentence that may be about something else. Not titled names
+    ("Microsoft CEO Satya Nadella"): a phrase that is mostly a name is as close to any question
+    naming it ("What did Satya Nadella say word for word?") as to one asking what it is."""
+    return [match.group(0)[:-1] for match in _APPOSITIVE.finditer(text)]
+
+
 def bound_roles(text: str) -> list[Role]:
     """Every role the text binds to a name, by any of the three constructions."""
     return [*_bound(_AS, text), *_bound(_APPOSITIVE, text), *_bound(_COPULA, text)]
@@ -76,6 +84,23 @@ def name_runs(text: str) -> list[NameRun]:
         else:
             runs.append(NameRun([word], match.start(), match.end()))
     return runs
+
+
+_THE_BEFORE = re.compile(r"\bthe(?:\s+[a-z][\w’'-]*){0,2}\s+$")  # "the first " before the name
+_WORD_AFTER = re.compile(r"\s+([a-z][\w’'-]*)")
+
+
+def modified_phrase(text: str, run: NameRun) -> str:
+    """The noun phrase the name is a modifier in ("the first Stargate site", "the Oracle-Microsoft
+    relationship"): "the", the name, then a lower-case content word; "" when the name stands
+    for itself ("the Stargate Project is ..."). Such a phrase is about the noun, not the name.
+    Words are not tagged, so any content word after the name is taken as its noun ("what is
+    the Stargate Project worth" gives "the Stargate Project worth")."""
+    before = _THE_BEFORE.search(text[: run.start])
+    after = _WORD_AFTER.match(text[run.end :])
+    if before and after and content_words(after.group(1)):
+        return text[before.start() : run.end + after.end()]
+    return ""
 
 
 def titles(name: str, sentence: str) -> bool:

@@ -12,7 +12,7 @@ from assistant import Assistant
 from assistant.evidence import Evidence
 from assistant.judge import LEAST_RELEVANCE, RuleJudge
 from assistant.question import profile
-from assistant.roles import bound_roles
+from assistant.roles import bound_roles, modified_phrase, name_runs, role_phrases
 from assistant.text import content_words, covers, stem
 from assistant.verify import (
     cessation,
@@ -574,6 +574,31 @@ def test_a_role_given_to_another_name_is_caught(claim: str, reversed_roles: list
 ])
 def test_the_roles_a_sentence_binds(sentence: str, roles: list[tuple[str, str]]) -> None:
     assert [(r.holder, r.role) for r in bound_roles(sentence)] == roles
+
+
+@pytest.mark.parametrize("sentence,phrases", [
+    ("Microsoft, the largest investor in OpenAI, has relinquished its role.",
+     ["Microsoft, the largest investor in OpenAI"]),
+    ("Oracle, a late entrant to the cloud market, grew.", ["Oracle, a late entrant to the cloud market"]),
+    ("Microsoft is OpenAI's largest investor.", []),  # a copula: the sentence says it alone
+    ("In June 2023, Microsoft, under shareholder pressure, allowed it.", []),  # no article: no role
+    ("Microsoft CEO Satya Nadella discussed it.", []),  # a title: mostly a name
+])
+def test_the_role_phrases_of_a_sentence(sentence: str, phrases: list[str]) -> None:
+    assert role_phrases(sentence) == phrases
+
+
+@pytest.mark.parametrize("question,phrase", [
+    ("Where is the first Stargate site?", "the first Stargate site"),
+    ("How has the Oracle-Microsoft relationship changed?", "the Oracle-Microsoft relationship"),
+    ("What is the Stargate Project?", ""),  # the name is the noun phrase
+    ("Is the Stargate Project in Texas?", ""),  # ... a function word follows
+    ("How much is Oracle investing in Stargate?", ""),  # no "the": the name stands alone
+    ("What does the Microsoft deal give?", "the Microsoft deal"),
+])
+def test_the_noun_phrase_a_name_modifies(question: str, phrase: str) -> None:
+    run = next(r for r in name_runs(question) if r.start > 0)
+    assert modified_phrase(question, run) == phrase
 
 
 PREVIOUSLY = "Previously, Microsoft was the exclusive host for OpenAI’s AI workloads."

@@ -212,6 +212,11 @@ def test_compound_name_is_not_an_unknown_name(corpus_bot: Assistant) -> None:
      "How much will it invest?", "How much will Stargate Project invest?"),
     ("Who is Satya Nadella?", "Microsoft's CEO.", "Who did he talk to?",
      "Who did Satya Nadella talk to?"),
+    # a name that modifies a noun: "it" is the thing the noun names
+    ("Where is the first Stargate site?", "In Abilene, Texas.", "What role is it expected to play?",
+     "What role is the first Stargate site expected to play?"),
+    ("How has the Oracle-Microsoft relationship changed?", "Oracle extends Azure [1].",
+     "When did it begin?", "When did the Oracle-Microsoft relationship begin?"),
     # no pronoun: the last question goes along, in brackets
     ("What does Microsoft keep under the new deal?", "Exclusivity on the APIs.",
      "Until when?", "Until when? (What does Microsoft keep under the new deal?)"),
@@ -233,12 +238,20 @@ def test_extractive_follow_up_resolves_the_pronoun(corpus_bot: Assistant) -> Non
 
 def test_a_role_question_about_a_name_the_evidence_gives_no_role_is_asked_openly(
         corpus_bot: Assistant) -> None:
-    """"What role is Stargate expected to play?" (a rewrite that took the site for Stargate):
-    no sentence gives Stargate a role, so the role is not required, and the trace says so."""
-    answer = corpus_bot.ask("What role is Stargate expected to play?")
+    """"What role is Abilene expected to play?": no sentence gives Abilene a role, so the role
+    is not required, and the trace says so."""
+    answer = corpus_bot.ask("What role is Abilene expected to play?")
     opened = [s for s in answer.trace if s["stage"] == "profile" and s["decision"] == "other"]
-    assert opened and "Stargate a role" in opened[0]["reason"], answer.trace
+    assert opened and "Abilene a role" in opened[0]["reason"], answer.trace
     assert not answer.refused and "central role" in answer.text, answer.text
+
+
+def test_a_role_the_evidence_gives_is_not_stretched_to_the_question(corpus_bot: Assistant) -> None:
+    """"Stargate, a major infrastructure deal between OpenAI, ..." says what Stargate is, not
+    what role it is expected to play; the site's role is not Stargate's. (The follow-up that
+    once asked this, after "Where is the first Stargate site?", now asks about the site.)"""
+    answer = corpus_bot.ask("What role is Stargate expected to play?")
+    assert answer.refused and "“The first site, in Abilene" in answer.text, answer.text
 
 
 def test_a_heading_is_never_evidence(corpus_bot: Assistant) -> None:

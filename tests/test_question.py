@@ -23,6 +23,7 @@ from assistant.question import as_question, has_answer_kind, profile
     ("What position does Satya Nadella hold?", "role", ""),
     ("What is Oracle's role in the Stargate Project?", "role", ""),
     ("What role is it expected to play?", "other", ""),  # no name to give a role to
+    ("What role is the first Stargate site expected to play?", "other", ""),  # a site's, not a name's
     ("How is Oracle described in relation to the Stargate Project?", "role", ""),
     ("By what percentage did Oracle shares climb?", "quantity", ""),  # a fronted preposition
     ("What is Oracle's share price after the jump?", "quantity", ""),  # a price is an amount

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from assistant import Assistant
+from assistant.answering import Trace
 from assistant.errors import QuestionError
+from assistant.question import profile
+from assistant.retrieval import terms
 
 AINEWS = "ainews-microsoft-loses-exclusive-cloud-role.txt"
 TECHCRUNCH = "techcrunch-microsoft-no-longer-exclusive-cloud-provider.txt"
@@ -50,3 +55,41 @@ def test_hits_carry_offsets_and_scores(corpus_bot: Assistant) -> None:
 def test_empty_or_huge_query_is_a_clear_error(corpus_bot: Assistant, question: str) -> None:
     with pytest.raises(QuestionError, match="empty|limit"):
         corpus_bot.search(question)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Who is OpenAI's biggest backer?", ["who", "is", "openai", "biggest", "backer"]),
+    ("Microsoft’s role", ["microsoft", "role"]),  # a curly apostrophe too
+    ("it's 2023's", ["it", "2023"]),  # any word
+])
+def test_bm25_drops_a_possessive(text: str, expected: list[str]) -> None:
+    assert terms(text) == expected
+
+
+def test_a_possessive_question_meets_the_bare_name(corpus_bot: Assistant) -> None:
+    """"OpenAI's" had been a word of its own, so BM25 ranked only chunks with "OpenAI's"."""
+    lexical = corpus_bot._pipeline().retriever.lexical
+    hits = lexical.search("Who is OpenAI's biggest financial backer?", 10)
+    assert any("the largest investor in OpenAI" in h.text for h in hits)
+
+
+def test_an_index_of_other_terms_is_rebuilt(corpus_bot: Assistant) -> None:
+    lexical = corpus_bot._pipeline().retriever.lexical
+    lexical.refresh()
+    state = lexical.folder / "state.json"
+    saved = json.loads(state.read_text())
+    state.write_text(json.dumps({**saved, "tokens": "words"}))  # as built before possessives
+    try:
+        assert not lexical._load(corpus_bot._store.generation())
+        assert lexical._cached_tokens() == ({}, [])
+    finally:
+        state.write_text(json.dumps(saved))
+
+
+def test_an_appositive_makes_its_sentence_relevant(corpus_bot: Assistant) -> None:
+    """"Microsoft, the largest investor in OpenAI, has relinquished its role ..." is about
+    the role; its appositive answers who backs OpenAI."""
+    pipeline = corpus_bot._pipeline(extractive=True)
+    question = profile("Which company is the top financial backer of OpenAI?")
+    pool = pipeline.gather(question, Trace())
+    assert pool[0].text.startswith("Microsoft, the largest investor in OpenAI")
