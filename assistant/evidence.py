@@ -152,7 +152,8 @@ def select_evidence(
 ) -> list[Evidence]:
     """The `limit` most relevant sentences at or above `threshold`, numbered from 1. A sentence
     is as similar to the question as the closest of: itself, itself after its context, and its
-    appositives (`roles.role_phrases`): "Microsoft, the largest investor in
+    phrases that say who or what a name is (`roles.role_phrases`; titled names only for a
+    question asking for a name or a role): "Microsoft, the largest investor in
     OpenAI, has relinquished its role ..." is about the role, but answers who backs OpenAI."""
     candidates = candidate_sentences(chunks)
     if not candidates:
@@ -160,7 +161,8 @@ def select_evidence(
     similarity = vectors([c.text for c in candidates]) @ question_vector
     typed = question.kind in ("quantity", "year", "date", "role")
     in_context = vectors([f"{c.context} {c.text}".strip() for c in candidates]) @ question_vector
-    phrases = [role_phrases(c.text) for c in candidates]
+    asks_who = question.kind in ("entity", "role")  # a titled name answers only "who"/"what role"
+    phrases = [role_phrases(c.text, titled=asks_who) for c in candidates]
     flat = [p for found in phrases for p in found]
     by_phrase = dict(zip(flat, (vectors(flat) @ question_vector).tolist(), strict=True)) if flat else {}
     scored = []

@@ -110,8 +110,8 @@ def _fingerprint(text_sha: str, metadata: dict[str, str], *settings: object) -> 
 
 def stored_sentences(doc_id: str, chunks: list[ChunkSpan]) -> list[str]:
     """Every text `select_evidence` may ask vectors for when these chunks are retrieved:
-    each candidate sentence alone, after its context, and its appositives ("Microsoft, the
-    largest investor in OpenAI"), whatever order chunks come in."""
+    each candidate sentence alone, after its context, and its phrases that say who or what a
+    name is ("Oracle Chairman Larry Ellison"), whatever order chunks come in."""
     texts: dict[str, None] = {}
     for span in chunks:
         chunk = Chunk(span.chunk_id(doc_id), doc_id, "", "", span.text, span.start, span.end)

@@ -20,7 +20,7 @@ from assistant import prompts
 from assistant.evidence import Evidence, SentenceVectors
 from assistant.llm import Generator, Message
 from assistant.question import QuestionProfile, amount_noun, has_answer_kind, states_money
-from assistant.roles import name_runs
+from assistant.roles import name_runs, role_phrases
 from assistant.text import content_forms, content_words, covers, lemma, same_word, words
 from assistant.verify import claim_and_citations, says_unknown
 
@@ -98,16 +98,22 @@ class LLMJudge:
         if copied:  # a sentence states itself; the yes/no once rated "Image Source: ChatGPT-4o" 0.22
             return Verdict(True, (copied.number,), f"the draft's answer is evidence sentence "
                                                    f"{copied.number}, word for word")
-        yes = stated(self.generator, claim, [e.text for e in quoted])
+        # an appositive goes first as a statement of its own ("Microsoft, the largest investor
+        # in OpenAI"): in a probe the 1.5B model gave "Microsoft is the top financial backer"
+        # 0.44 from the whole sentence, which is about a role given up, and 0.55 with it
+        apart = [p for e in quoted for p in role_phrases(e.text, titled=False)]
+        yes = stated(self.generator, claim, [*apart, *(e.text for e in quoted)])
         if yes is None:
             return None
         scores = {"p_stated": round(yes, 4)}
         if yes < STATED_AT:
             return Verdict(False, (), f"the judge finds the draft's answer ({claim!r}) not stated "
-                                      f"by its evidence (P(yes)={yes:.2f} < {STATED_AT})", scores)
+                                      f"by its evidence (P(yes)={yes:.2f} < {STATED_AT}"
+                                      f"{', its appositives set apart' if apart else ''})", scores)
         return Verdict(True, tuple(cited), f"judge: the evidence states the draft's answer "
-                                           f"(P(yes)={yes:.2f} >= {STATED_AT}), though the word "
-                                           "checks did not find it", scores)
+                                           f"(P(yes)={yes:.2f} >= {STATED_AT}"
+                                           f"{', its appositives set apart' if apart else ''}), "
+                                           "though the word checks did not find it", scores)
 
 
 def _wanted(question: QuestionProfile) -> frozenset[str]:

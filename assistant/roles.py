@@ -54,12 +54,17 @@ def as_roles(text: str) -> list[Role]:
     return _bound(_AS, text)
 
 
-def role_phrases(text: str) -> list[str]:
-    """The appositives of a text ("Microsoft, the largest investor in OpenAI"): each says what
-    its name is, inside a sentence that may be about something else. Not titled names
-    ("Microsoft CEO Satya Nadella"): a phrase that is mostly a name is as close to any question
-    naming it ("What did Satya Nadella say word for word?") as to one asking what it is."""
-    return [match.group(0)[:-1] for match in _APPOSITIVE.finditer(text)]
+def role_phrases(text: str, titled: bool = True) -> list[str]:
+    """The phrases of a text that say who or what a name is, inside a sentence that may be
+    about something else: appositives ("Microsoft, the largest investor in OpenAI") and, if
+    `titled`, titled names ("Oracle Chairman Larry Ellison": three capitalised words or more,
+    none a function word). A titled name is mostly a name: it is as close to any question
+    naming the person ("What did Satya Nadella say?") as to one asking who holds the title."""
+    found = [match.group(0)[:-1] for match in _APPOSITIVE.finditer(text)]
+    if titled:
+        found += [text[run.start:run.end] for run in name_runs(text)
+                  if len(run.words) >= 3 and all(content_words(w) for w in run.words)]
+    return found
 
 
 def bound_roles(text: str) -> list[Role]:

@@ -236,6 +236,8 @@ def test_a_copy_of_a_tempting_sentence_is_not_taken_as_stated(question: str, cop
     # ("give up" is "relinquished")
     ("What role did Microsoft give up in its relationship with OpenAI?", True),
     ("How did investors react to Oracle after the news?", True),
+    # the appositive set apart: "Microsoft, the largest investor in OpenAI" (P(yes) 0.44 -> 0.55)
+    ("Which company is the top financial backer of OpenAI?", True),
     # tempting evidence: the draft is not stated, or not the kind, or leaves out a name asked about
     ("How many data centers does CoreWeave run for OpenAI?", False),
     ("In what year did Microsoft identify OpenAI as a competitor?", False),
@@ -582,10 +584,18 @@ def test_the_roles_a_sentence_binds(sentence: str, roles: list[tuple[str, str]])
     ("Oracle, a late entrant to the cloud market, grew.", ["Oracle, a late entrant to the cloud market"]),
     ("Microsoft is OpenAI's largest investor.", []),  # a copula: the sentence says it alone
     ("In June 2023, Microsoft, under shareholder pressure, allowed it.", []),  # no article: no role
-    ("Microsoft CEO Satya Nadella discussed it.", []),  # a title: mostly a name
+    ("At a press conference, Oracle Chairman Larry Ellison confirmed it.", ["Oracle Chairman Larry Ellison"]),
+    ("Microsoft CEO Satya Nadella discussed it.", ["Microsoft CEO Satya Nadella"]),
+    ("The Stargate Project begins.", []),  # "The" is no name's word
+    ("At a White House press conference, it began.", []),  # two words: a name, not a title
 ])
 def test_the_role_phrases_of_a_sentence(sentence: str, phrases: list[str]) -> None:
     assert role_phrases(sentence) == phrases
+
+
+def test_titled_names_only_when_asked_for() -> None:
+    sentence = "Microsoft, the largest investor in OpenAI, hired Microsoft CEO Satya Nadella."
+    assert role_phrases(sentence, titled=False) == ["Microsoft, the largest investor in OpenAI"]
 
 
 @pytest.mark.parametrize("question,phrase", [

@@ -93,3 +93,9 @@ def test_an_appositive_makes_its_sentence_relevant(corpus_bot: Assistant) -> Non
     question = profile("Which company is the top financial backer of OpenAI?")
     pool = pipeline.gather(question, Trace())
     assert pool[0].text.startswith("Microsoft, the largest investor in OpenAI")
+
+
+def test_a_titled_name_makes_its_sentence_relevant_to_who(corpus_bot: Assistant) -> None:
+    pipeline = corpus_bot._pipeline(extractive=True)
+    pool = pipeline.gather(profile("Who heads Oracle's board?"), Trace())
+    assert "Oracle Chairman Larry Ellison" in pool[0].text
