@@ -153,8 +153,8 @@ def select_evidence(
     """The `limit` most relevant sentences at or above `threshold`, numbered from 1. A sentence
     is as similar to the question as the closest of: itself, itself after its context, and its
     phrases that say who or what a name is (`roles.role_phrases`; titled names only for a
-    question asking for a name or a role): "Microsoft, the largest investor in
-    OpenAI, has relinquished its role ..." is about the role, but answers who backs OpenAI."""
+    question asking for a name or a role): "Microsoft, the largest investor in OpenAI, has
+    relinquished its role ..." is about the role, but answers who backs OpenAI."""
     candidates = candidate_sentences(chunks)
     if not candidates:
         return []

@@ -1,8 +1,8 @@
 """Hybrid retrieval: Chroma vector search plus BM25 over the same chunks, fused by reciprocal rank.
 
 The lexical side is a `bm25s` index (Lucene BM25, k1=1.5, b=0.75, over `terms`: words with a
-possessive dropped), persisted under DATA_DIR/lexical and tied to the store's *generation* (see `store.py`):
-a process whose index is older than the store brings it up to date before searching,
+possessive dropped), persisted under DATA_DIR/lexical and tied to the store's *generation* (see
+`store.py`): a process whose index is older than the store brings it up to date before searching,
 re-tokenising only chunks it has not seen (their token ids are kept next to the index).
 So several processes on one store, or on one Chroma server, rank alike. `BM25` is the
 plain-Python reference the index must agree with. Not here: picking sentences.
@@ -24,15 +24,15 @@ import numpy as np
 from assistant.store import Chunk, Store, _file_lock
 from assistant.text import words
 
+TOKENS = "words, possessive dropped"  # what `terms` gives: an index built by other terms is rebuilt
+RRF_K = 60  # the constant of Cormack et al.; dampens the weight of the very first ranks
+K1, B = 1.5, 0.75
+
 
 def terms(text: str) -> list[str]:
     """The words BM25 indexes: `text.words` with a possessive dropped, as Lucene's English
     analyser does, so "OpenAI's" in a question meets "OpenAI" in a chunk."""
     return [w[:-2] if w.endswith("'s") and len(w) > 2 else w for w in words(text)]
-
-TOKENS = "words, possessive dropped"  # an index built by another tokenizer is rebuilt
-RRF_K = 60  # the constant of Cormack et al.; dampens the weight of the very first ranks
-K1, B = 1.5, 0.75
 
 
 class BM25:
