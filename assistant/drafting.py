@@ -55,23 +55,17 @@ class Drafter(Protocol):
     def usage(self) -> Usage: ...
 
 
-def _names_in(text: str) -> Iterator[str]:
+def _names_in(text: str, as_referents: bool = False) -> Iterator[str]:
     """Capitalised word runs that name something: not a pronoun or article that starts a
-    sentence ("It began ..."), without a possessive ("Oracle's chairman" -> "Oracle")."""
-    for match in _NAME.finditer(re.sub(r"\[\d+\]", "", text)):
-        name = re.sub(r"['’]s$", "", match.group())
-        if content_words(name):
-            yield name
-
-
-def _referents_in(question: str) -> Iterator[str]:
-    """What a pronoun after the question may stand for: each name, or the noun phrase it is a
-    modifier in ("Where is the first Stargate site?": "it" is the site, not Stargate)."""
-    for match in _NAME.finditer(question):
+    sentence ("It began ..."), without a possessive ("Oracle's chairman" -> "Oracle"). With
+    `as_referents`, what a pronoun after the text may stand for: a name that modifies a noun
+    gives the noun phrase ("Where is the first Stargate site?": "it" is the site, not Stargate)."""
+    text = re.sub(r"\[\d+\]", "", text)
+    for match in _NAME.finditer(text):
         name = re.sub(r"['’]s$", "", match.group())
         if content_words(name):
             run = NameRun(name.split(), match.start(), match.start() + len(name))
-            yield modified_phrase(question, run) or name
+            yield (as_referents and modified_phrase(text, run)) or name
 
 
 _ASKS_WHICH = re.compile(r"\W*(who|whom|which)\b", re.IGNORECASE)  # asks for a name
@@ -214,7 +208,7 @@ class ExtractiveDrafter:
         asked_names = list(_names_in(asked))
         given = [n for n in _names_in(answered) if n not in asked_names]
         asked_for_a_name = bool(_ASKS_WHICH.match(asked)) and not _about_names(asked)
-        referents = (given if asked_for_a_name else []) + list(_referents_in(asked)) + given
+        referents = (given if asked_for_a_name else []) + list(_names_in(asked, as_referents=True)) + given
         if referents and _PRONOUN.search(question):
             return _PRONOUN.sub(partial(_put_name, referents[0]), question, count=1)
         context = f"{asked} {_gave(history)}" if _DEMONSTRATIVE.search(question) else asked

@@ -225,6 +225,7 @@ def amount_noun(word: str) -> bool:
 
 
 def states_money(sentence: str) -> bool:
+    """Whether the sentence states a sum of money ("$500 billion")."""
     return bool(_MONEY_SAID.search(sentence))
 
 

@@ -188,8 +188,6 @@ def test_words_cut_from_a_claim_show_in_the_trace(corpus_bot: Assistant) -> None
     assert kept[0]["drafted"] == "The first Stargate site is in Abilene, as mentioned in evidence.", kept
 
 
-
-
 def assert_helpful_refusal(bot: Assistant, answer: Answer) -> None:
     """A refusal states no claim of its own; it may quote, cited, what the documents do say."""
     assert answer.refused and answer.text.startswith(("I can't answer", "The documents do not"))
