@@ -5,9 +5,9 @@
 """
 
 from assistant.api import Assistant, Chat
-from assistant.errors import AssistantError
-from assistant.models import Answer, Citation, Conflict, SearchHit
-from assistant.settings import Settings
+from assistant.core.errors import AssistantError
+from assistant.core.models import Answer, Citation, Conflict, SearchHit
+from assistant.core.settings import Settings
 
 __all__ = ["Answer", "Assistant", "AssistantError", "Chat", "Citation", "Conflict", "SearchHit",
            "Settings"]

@@ -4,7 +4,7 @@ server and the eval call, and nothing below it.
 It owns one `Settings`, and builds the store, the embedding model and the LLM lazily,
 once each, on first use; constructing it does no I/O. It checks its own inputs (wrong types
 and shapes raise `InputError`, never an AttributeError from deep inside), returns the
-package's own view models (`assistant.models`), and owns the generation slots: the local
+package's own view models (`assistant.core.models`), and owns the generation slots: the local
 model answers one question at a time (an `openai` endpoint ASSISTANT_LLM_PARALLEL at a time,
 when set), the others wait up to ASSISTANT_QUEUE_WAIT_S and then get `BusyError`; searches,
 ingests and extractive answers never wait for them.
@@ -20,21 +20,35 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import BusyError, ConfigError, DataDirError, InputError, QuestionError, UploadTooLarge
-from assistant.models import Answer, DocumentSummary, DocumentText, SearchHit
-from assistant.settings import Settings
+from assistant.core.errors import (
+    BusyError,
+    ConfigError,
+    DataDirError,
+    InputError,
+    QuestionError,
+    UploadTooLarge,
+)
+from assistant.core.models import (
+    Answer,
+    AnswerStream,
+    DocumentSummary,
+    DocumentText,
+    Event,
+    FinalEvent,
+    History,
+    SearchHit,
+)
+from assistant.core.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: they load llama-index, and `import assistant` must not
     from llama_index.core.base.base_query_engine import BaseQueryEngine
     from llama_index.core.base.base_retriever import BaseRetriever
     from llama_index.core.chat_engine.types import BaseChatEngine
 
-    from assistant.answering import AnswerPipeline, AnswerStream
-    from assistant.claims import ClaimCheck
-    from assistant.ingest import FileResult, IngestReport
-    from assistant.models import Event
+    from assistant.answer.claims import ClaimCheck
+    from assistant.answer.pipeline import AnswerPipeline
+    from assistant.index.ingest import FileResult, IngestReport
 
-History = list[dict[str, str]]
 EXTRACTIVE = "extractive"  # the model name of extractive answers (no LLM)
 
 
@@ -47,9 +61,6 @@ class Chat:
 
     def stream(self, question: str, *, extractive: bool = False) -> AnswerStream:
         """Like `Assistant.stream`; the turn joins the history when the answer is complete."""
-        from assistant.answering import AnswerStream
-        from assistant.models import FinalEvent
-
         inner = self.assistant.stream(question, self.history, extractive=extractive)
 
         def events() -> Iterator[Event]:
@@ -78,7 +89,7 @@ def _drain(stream: AnswerStream) -> Answer:
 class Assistant:
     def __init__(self, settings: Settings | None = None, *, generator: Any = None,
                  **overrides: Any) -> None:
-        """`generator`: an `assistant.llm.Generator` to use instead of the configured LLM."""
+        """`generator`: an `assistant.llm.generators.Generator` to use instead of the configured LLM."""
         self.settings = settings or Settings(**overrides)
         if settings is not None and overrides:
             self.settings = settings.model_copy(update=overrides)
@@ -101,7 +112,7 @@ class Assistant:
     def _embedder(self) -> Any:
         with self._parts_lock:
             if self._embedder_obj is None:
-                from assistant.embedding import MiniLMEmbedding, OpenAIEmbedding
+                from assistant.index.embedding import MiniLMEmbedding, OpenAIEmbedding
 
                 settings = self.settings
                 match settings.embedding:
@@ -120,7 +131,7 @@ class Assistant:
 
     def _embedding_id(self) -> str:
         """The model id the store records, known without loading the model."""
-        from assistant.embedding import MODEL_ID
+        from assistant.index.embedding import MODEL_ID
 
         return MODEL_ID if self.settings.embedding == "local" else f"openai:{self.settings.embedding_model}"
 
@@ -128,8 +139,8 @@ class Assistant:
     def _store(self) -> Any:
         with self._parts_lock:
             if self._store_obj is None:
-                from assistant.embedding import DIMENSIONS
-                from assistant.store import Store
+                from assistant.index.embedding import DIMENSIONS
+                from assistant.index.store import Store
 
                 if not self.settings.chroma_url:
                     self._writable_dir(self.settings.data_dir)
@@ -168,12 +179,12 @@ class Assistant:
         return self.settings.data_dir / "lexical" / f"{self.settings.collection}-{tag}"
 
     def _pipeline(self, extractive: bool = False) -> AnswerPipeline:
-        from assistant.answering import AnswerPipeline
+        from assistant.answer.pipeline import AnswerPipeline
 
         with self._parts_lock:
             if self._retriever is None:
-                from assistant.evidence import SentenceVectors
-                from assistant.retrieval import HybridRetriever
+                from assistant.answer.evidence import SentenceVectors
+                from assistant.index.retrieval import HybridRetriever
 
                 self._retriever = HybridRetriever(self._store, self._lexical_dir())
                 self._vectors = SentenceVectors(self._embedder, self._store)
@@ -187,8 +198,8 @@ class Assistant:
     def _backend(self, llm: str) -> tuple[Any, Any]:
         """The drafter and the LLM judge for the backend `llm` (None: the pipeline's
         deterministic checks decide alone)."""
-        from assistant.drafting import ExtractiveDrafter, LLMDrafter
-        from assistant.judge import LLMJudge
+        from assistant.answer.drafting import ExtractiveDrafter, LLMDrafter
+        from assistant.answer.judge import LLMJudge
 
         match llm:
             case "none":
@@ -208,8 +219,8 @@ class Assistant:
         pipeline.retriever.warm_up()
         pipeline.retriever.retrieve("warm up", self._embedder.embed(["warm up"])[0], 1)
         if self.settings.llm == "local":  # llama.cpp keeps the system prompt's KV state from now on
-            from assistant import prompts
-            from assistant.llm import Message
+            from assistant.core import prompts
+            from assistant.llm.generators import Message
 
             with self._generation_slot():
                 self.generator().choose([Message("system", prompts.ANSWER_SYSTEM),
@@ -221,7 +232,7 @@ class Assistant:
         """The LLM, loaded on first call (the pipeline calls it only when it must generate)."""
         with self._llm_lock:
             if self._generator is None:
-                from assistant.llm import build_generator
+                from assistant.llm.generators import build_generator
 
                 self._generator = build_generator(self.settings)
             return self._generator
@@ -261,14 +272,16 @@ class Assistant:
                progress: bool | None = False,
                on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Ingest files and folders (default: the corpus folder); unchanged files cost nothing."""
-        from assistant.ingest import ingest_paths
+        from assistant.answer.evidence import stored_sentences
+        from assistant.index.ingest import ingest_paths
 
         if isinstance(paths, str | Path):
             paths = [paths]
         targets = [Path(p) for p in paths] if paths is not None else [self.settings.corpus_dir]
         with self._ingest_lock:
             return ingest_paths(targets, self._store, self._embedder, self.settings.chunk_tokens,
-                                self.settings.chunk_overlap_tokens, prune, progress, on_file)
+                                self.settings.chunk_overlap_tokens, prune, progress, on_file,
+                                stored_sentences)
 
     def upload(self, files: Iterable[tuple[str, bytes]],
                on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
@@ -277,7 +290,7 @@ class Assistant:
         UploadTooLarge when together they exceed ASSISTANT_MAX_UPLOAD_MB (nothing is saved);
         otherwise one result per file, and a bad file never stops the others.
         """
-        from assistant.ingest import FileResult, IngestReport
+        from assistant.index.ingest import FileResult, IngestReport
 
         files = list(files)
         for item in files:
@@ -355,7 +368,7 @@ class Assistant:
         """An empty store is an error that says how to fill it, not a refusal of everything."""
         if not self._has_documents:
             if self._store.chunk_count() == 0:
-                from assistant.errors import EmptyStoreError
+                from assistant.core.errors import EmptyStoreError
 
                 raise EmptyStoreError(
                     f"The store ({self.settings.chroma_url or self.settings.data_dir}) holds no "
@@ -382,7 +395,6 @@ class Assistant:
         `extractive=True` answers without the LLM (and without waiting for it) even when
         one is configured. With the local LLM, iteration waits for the generation slot.
         """
-        from assistant.answering import AnswerStream
 
         question = self._check(question)
         turns = self.check_history(history)
@@ -398,7 +410,7 @@ class Assistant:
 
     def support_score(self, claim: str, quote: str) -> float:
         """The verifier's support score of `quote` for `claim` (0..1); the eval uses it too."""
-        from assistant.verify import MARKER, excerpt_of, support_scores
+        from assistant.answer.verify import MARKER, excerpt_of, support_scores
 
         self._pipeline(extractive=True)
         claim = MARKER.sub("", claim).strip()
@@ -429,19 +441,19 @@ class Assistant:
     # --- llama-index (imported only here, so `import assistant` does not load it) -------
     def as_retriever(self, k: int | None = None) -> BaseRetriever:
         """A llama-index retriever over `search` (k defaults to ASSISTANT_TOP_K)."""
-        from assistant.llamaindex import AssistantRetriever
+        from assistant.adapters.llamaindex import AssistantRetriever
 
         return AssistantRetriever(self, k)
 
     def as_query_engine(self, streaming: bool = False) -> BaseQueryEngine:
         """A llama-index query engine answering with `ask` (or `stream`) and its citations."""
-        from assistant.llamaindex import AssistantQueryEngine
+        from assistant.adapters.llamaindex import AssistantQueryEngine
 
         return AssistantQueryEngine(self, streaming)
 
     def as_chat_engine(self) -> BaseChatEngine:
         """A llama-index chat engine over a `Chat`'s history."""
-        from assistant.llamaindex import AssistantChatEngine
+        from assistant.adapters.llamaindex import AssistantChatEngine
 
         return AssistantChatEngine(self)
 
@@ -449,7 +461,7 @@ class Assistant:
     def check(self, statement: str) -> ClaimCheck:
         """Each claim of `statement`: supported, contradicted, partly supported or not in the
         documents, with the exact spans that decide it."""
-        from assistant.claims import ClaimChecker
+        from assistant.answer.claims import ClaimChecker
 
         statement = self._check(statement, "statement", "paste the claim(s) to check")
         self._require_documents()

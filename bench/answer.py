@@ -42,7 +42,7 @@ from typing import Any
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from assistant import Assistant, Settings  # noqa: E402
-from assistant.models import EvidenceEvent, TextDelta  # noqa: E402
+from assistant.core.models import EvidenceEvent, TextDelta  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "evals" / "datasets" / "golden.jsonl"
@@ -87,8 +87,8 @@ class Rates:
 def raw_llama(settings: Settings) -> Any:
     from llama_cpp import Llama
 
-    from assistant.llm import CONTEXT_TOKENS
-    from assistant.local_model import MODELS, ensure_model
+    from assistant.llm.generators import CONTEXT_TOKENS
+    from assistant.llm.local_model import MODELS, ensure_model
 
     path = ensure_model(MODELS[settings.local_model], settings.resolved_model_dir)
     return Llama(model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=settings.llm_threads,
@@ -203,7 +203,7 @@ def print_summary(name: str, s: dict[str, float | None]) -> None:
 def assistant_command() -> list[str]:
     script = Path(sys.executable).parent / "assistant"
     return [str(script)] if script.exists() else [sys.executable, "-c",
-                                                  "from assistant.cli import main; main()"]
+                                                  "from assistant.surfaces.cli import main; main()"]
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:

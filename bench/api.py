@@ -27,7 +27,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import httpx  # noqa: E402
 
 from assistant import Assistant, Settings  # noqa: E402
-from assistant.http_api import serve  # noqa: E402
+from assistant.surfaces.serve import serve  # noqa: E402
 
 QUESTIONS = ["Where is the first Stargate site?", "How much will the Stargate Project invest?",
              "What does Microsoft keep under the new arrangement?",

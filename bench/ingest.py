@@ -22,8 +22,8 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from assistant import Assistant, Settings  # noqa: E402
-from assistant.chunking import ChunkSpan  # noqa: E402
-from assistant.ingest import stored_sentences  # noqa: E402
+from assistant.answer.evidence import stored_sentences  # noqa: E402
+from assistant.index.chunking import ChunkSpan  # noqa: E402
 
 WORDS = """
 cloud capacity contract data center investment partner exclusive provider model training

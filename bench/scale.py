@@ -49,7 +49,7 @@ def pool_sentences(limit: int = 4000) -> list[str]:
     import importlib.metadata
     import pydoc_data.topics
 
-    from assistant.text import sentence_spans
+    from assistant.core.text import sentence_spans
 
     texts = [pydoc_data.topics.topics[k] for k in sorted(pydoc_data.topics.topics)]
     for dist in sorted(importlib.metadata.distributions(), key=lambda d: d.metadata["Name"] or ""):
@@ -68,7 +68,7 @@ def pool_sentences(limit: int = 4000) -> list[str]:
 
 def pool_vectors(sentences: list[str], cache: Path) -> np.ndarray:
     """MiniLM vectors of the pool, embedded once and kept in `cache`."""
-    from assistant.embedding import MODEL_ID, MiniLMEmbedding
+    from assistant.index.embedding import MODEL_ID, MiniLMEmbedding
 
     key = hashlib.sha256(repr((MODEL_ID, sentences)).encode()).hexdigest()[:12]
     path = cache / f"pool-{key}.npy"
@@ -87,10 +87,10 @@ def _unit(v: np.ndarray) -> np.ndarray:
 def synthetic_documents(count: int, sentences: list[str], vectors: np.ndarray,
                         seed: int = 11) -> Iterator[object]:
     """`PreparedDocument`s holding `count` chunks in all, CHUNKS_PER_DOC each."""
-    from assistant.chunking import ChunkSpan
-    from assistant.documents import Document, doc_id_for
-    from assistant.ingest import stored_sentences
-    from assistant.store import PreparedDocument
+    from assistant.answer.evidence import stored_sentences
+    from assistant.index.chunking import ChunkSpan
+    from assistant.index.documents import Document, doc_id_for
+    from assistant.index.store import PreparedDocument
 
     rng = random.Random(seed)
     made = 0

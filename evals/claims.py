@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant import Assistant, AssistantError, Settings
-from assistant.claims import VERDICTS, ClaimVerdict, holds
+from assistant.answer.claims import holds
+from assistant.core.models import VERDICTS, ClaimVerdict
 from evals.runner import gate_exit_code
 
 DATASET = Path(__file__).resolve().parent / "datasets" / "claims.jsonl"

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.models import Answer
+from assistant.core.models import Answer
 from evals.dataset import Row
 
 Support = Callable[[str, list[str]], bool]  # (claim, cited quotes) -> do they support it?

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from assistant import Assistant, Settings
-from assistant.llm import Generator, Message, Usage
+from assistant.llm.generators import Generator, Message, Usage
 from evals.dataset import DEFAULT_DATASET, load_dataset
 from evals.runner import run_eval
 

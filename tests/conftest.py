@@ -107,7 +107,7 @@ def local_server(argv: list[str], health_path: str, seconds: float,
 @contextmanager
 def running_ui(data_dir: Path, **overrides: object) -> Iterator[tuple[str, Assistant]]:
     """The real web UI over an ingested corpus, on a free localhost port."""
-    from assistant.ui import serve
+    from assistant.surfaces.serve import serve
 
     bot = Assistant(make_settings(data_dir, **overrides))
     assert bot.ingest().ok

@@ -10,14 +10,14 @@ import pytest
 from conftest import MODEL_DIR, free_port, local_server, make_settings
 
 from assistant import Answer, Assistant
-from assistant.answering import AnswerPipeline, Trace
-from assistant.drafting import LLMDrafter
-from assistant.errors import LLMError, QuestionError
-from assistant.judge import LLMJudge
-from assistant.llm import Usage
-from assistant.local_model import MODELS
-from assistant.question import profile
-from assistant.verify import MARKER
+from assistant.answer.drafting import LLMDrafter
+from assistant.answer.judge import LLMJudge
+from assistant.answer.pipeline import AnswerPipeline, Trace
+from assistant.answer.question import profile
+from assistant.answer.verify import MARKER
+from assistant.core.errors import LLMError, QuestionError
+from assistant.llm.generators import Usage
+from assistant.llm.local_model import MODELS
 
 CORPUS_QUESTIONS = [
     "How much will the Stargate Project invest?",
@@ -209,7 +209,7 @@ def test_failing_llm_is_a_clear_error_or_a_declared_fallback(tmp_path: Path) -> 
 
 def test_missing_model_parts_error_says_how_to_install(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import local_model
+    from assistant.llm import local_model
 
     spec = MODELS["qwen2.5-coder-1.5b"]
     fake = spec.__class__(**{**spec.__dict__, "package": "no_such_model_part"})
@@ -255,7 +255,7 @@ def test_follow_up_is_condensed_and_answered(local_bot: Assistant) -> None:
 @pytest.fixture(scope="module")
 def openai_server() -> Iterator[str]:
     """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1, serving the same GGUF."""
-    from assistant.local_model import ensure_model
+    from assistant.llm.local_model import ensure_model
 
     model = ensure_model(MODELS["qwen2.5-coder-1.5b"], MODEL_DIR)
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host",

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from conftest import ROOT, make_settings
 
 from assistant import Assistant
-from assistant.cli import main
-from assistant.errors import DataDirError, InputError, QuestionError, UploadTooLarge
-from assistant.models import DocumentSummary, DocumentText
+from assistant.core.errors import DataDirError, InputError, QuestionError, UploadTooLarge
+from assistant.core.models import DocumentSummary, DocumentText
+from assistant.surfaces.cli import main
 
 ASSISTANT_EXE = str(Path(sys.executable).parent / "assistant")
 
@@ -129,7 +129,8 @@ def test_the_package_does_not_import_evals() -> None:
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not [n for n in names if n.split(".")[0] == "evals"], path
-    probe = ("import sys, assistant.cli, assistant.ui, assistant.http_api, assistant.mcp_server; "
+    probe = ("import sys, assistant.surfaces.cli, assistant.surfaces.ui, assistant.surfaces.http, "
+             "assistant.surfaces.mcp; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] == 'evals'))")
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "[]", run.stderr

@@ -19,7 +19,7 @@ from conftest import free_port, make_settings, running_ui
 from playwright.sync_api import expect
 
 from assistant import Assistant
-from assistant.ui import serve
+from assistant.surfaces.serve import serve
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.chunking import split_into_chunks
-from assistant.embedding import MiniLMEmbedding
-from assistant.text import sentence_spans
+from assistant.core.text import sentence_spans
+from assistant.index.chunking import split_into_chunks
+from assistant.index.embedding import MiniLMEmbedding
 
 EMBEDDER = MiniLMEmbedding()
 

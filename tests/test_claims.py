@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import CORPUS, running_ui
 
 from assistant import Assistant
-from assistant.claims import (
+from assistant.answer.claims import (
     ClaimChecker,
     _Decision,
     claim_text,
@@ -26,8 +26,8 @@ from assistant.claims import (
     split_claims,
     stated_numbers,
 )
-from assistant.errors import QuestionError
-from assistant.evidence import Evidence
+from assistant.answer.evidence import Evidence
+from assistant.core.errors import QuestionError
 from evals.claims import DATASET, load_claims, main
 
 
@@ -241,7 +241,7 @@ def test_bad_statements_are_clear_errors(corpus_bot: Assistant, statement: objec
 
 
 def test_cli_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant.cli import main as cli
+    from assistant.surfaces.cli import main as cli
 
     runner = CliRunner()
     assert runner.invoke(cli, ["ingest"]).exit_code == 0

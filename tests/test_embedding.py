@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from conftest import MODEL_DIR, ROOT, free_port, local_server, make_settings
 
-from assistant import embedding
-from assistant.embedding import MiniLMEmbedding
-from assistant.errors import EmbeddingError, ModelMissingError, StoreError
+from assistant.core.errors import EmbeddingError, ModelMissingError, StoreError
+from assistant.index import embedding
+from assistant.index.embedding import MiniLMEmbedding
 
 
 def test_vectors_are_unit_length_and_meaningful() -> None:
@@ -35,8 +35,8 @@ def test_batching_does_not_change_vectors() -> None:
 
 
 def test_importing_the_module_loads_no_runtime() -> None:
-    """`import assistant.embedding` stays cheap: no llama-index, onnxruntime or tokenizers."""
-    code = ("import sys, assistant.embedding; "
+    """`import assistant.index.embedding` stays cheap: no llama-index, onnxruntime or tokenizers."""
+    code = ("import sys, assistant.index.embedding; "
             "print(sorted(m for m in ('llama_index', 'onnxruntime', 'tokenizers', 'openai') "
             "if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
@@ -68,7 +68,7 @@ def test_unreachable_embeddings_server_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def embeddings_server() -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server in embedding mode, on the project's GGUF."""
-    from assistant.local_model import MODELS, ensure_model
+    from assistant.llm.local_model import MODELS, ensure_model
 
     model = ensure_model(MODELS["qwen2.5-coder-1.5b"], MODEL_DIR)
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",

@@ -18,7 +18,7 @@ import pytest
 from conftest import CORPUS
 
 from assistant import Answer, Assistant, Citation
-from assistant.answering import AnswerStream
+from assistant.core.models import AnswerStream
 from evals.dataset import DEFAULT_DATASET, Row, load_dataset
 from evals.metrics import (
     Case,

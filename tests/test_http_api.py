@@ -23,7 +23,7 @@ import pytest
 from conftest import CORPUS, free_port, make_settings
 
 from assistant import Assistant
-from assistant.http_api import Server, serve
+from assistant.surfaces.serve import Server, serve
 
 QUESTIONS = ["Where is the first Stargate site?", "How much will the Stargate Project invest?",
              "What does Microsoft keep under the new arrangement?",

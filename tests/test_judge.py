@@ -9,12 +9,11 @@ from __future__ import annotations
 import pytest
 
 from assistant import Assistant
-from assistant.evidence import Evidence
-from assistant.judge import LEAST_RELEVANCE, RuleJudge
-from assistant.question import profile
-from assistant.roles import bound_roles, modified_phrase, name_runs, role_phrases
-from assistant.text import content_words, covers, stem
-from assistant.verify import (
+from assistant.answer.evidence import Evidence
+from assistant.answer.judge import LEAST_RELEVANCE, RuleJudge
+from assistant.answer.question import profile
+from assistant.answer.roles import bound_roles, modified_phrase, name_runs, role_phrases
+from assistant.answer.verify import (
     cessation,
     claim_and_citations,
     contradicts_cessation,
@@ -22,6 +21,7 @@ from assistant.verify import (
     misbound_roles,
     states_cessation,
 )
+from assistant.core.text import content_words, covers, stem
 
 
 def evidence(text: str, relevance: float = 0.7, context: str = "", number: int = 1) -> Evidence:
@@ -87,8 +87,8 @@ def test_rule_judge(question: str, sentences: list[str], answerable: bool) -> No
 ])
 def test_rule_judge_counts_synonyms_by_word_vectors(question: str, sentence: str,
                                                     synonyms: list[str]) -> None:
-    from assistant.embedding import MiniLMEmbedding
-    from assistant.evidence import SentenceVectors
+    from assistant.answer.evidence import SentenceVectors
+    from assistant.index.embedding import MiniLMEmbedding
 
     words = SentenceVectors(MiniLMEmbedding())
     _, counted = RuleJudge(words).coverage(profile(question), sentence)
@@ -149,8 +149,8 @@ def test_rule_judge_needs_relevance_when_words_are_missing() -> None:
     ("The first site is expected to play a central role.", (3,), False),
 ])
 def test_off_point_sentences(sentence: str, supporting: tuple[int, ...], off: bool) -> None:
-    from assistant.answering import off_point
-    from assistant.judge import Verdict
+    from assistant.answer.judge import Verdict
+    from assistant.answer.pipeline import off_point
 
     question = profile("Where is the first Stargate site?")
     assert off_point(sentence, supporting, Verdict(True, (1,), "picked"), question) is off
@@ -182,7 +182,7 @@ class _NoLogits:
 ])
 def test_llm_judge_refuses_drafts_that_cannot_be_the_answer(question: str, draft: str,
                                                            sentences: list[str], why: str) -> None:
-    from assistant.judge import LLMJudge
+    from assistant.answer.judge import LLMJudge
 
     judge = LLMJudge(_NoLogits())  # type: ignore[arg-type]
     verdict = judge.rescue(profile(question), draft,
@@ -195,7 +195,7 @@ def test_llm_judge_refuses_drafts_that_cannot_be_the_answer(question: str, draft
 def test_a_draft_that_copies_an_evidence_sentence_is_stated_by_it(draft: str) -> None:
     """A sentence states itself: no yes/no is asked (it once rated this copy 0.22), and the
     copy is cited to the sentence it copies, whatever marker the draft gave."""
-    from assistant.judge import LLMJudge
+    from assistant.answer.judge import LLMJudge
 
     sentences = [evidence("SOURCE: TECHCRUNCH | PHOTO: GETTYIMAGES", number=1),
                  Evidence(2, *AINEWS, "Image Source: ChatGPT-4o", 0, 24, 0.4)]  # AiNews: its name
@@ -223,7 +223,7 @@ AINEWS = ("ainews", "Microsoft Loses Exclusive Cloud Role for OpenAI", "ainews-m
     ("When was the AiNews article published?", "Microsoft’s growth with OpenAI began in 2019."),
 ])
 def test_a_copy_of_a_tempting_sentence_is_not_taken_as_stated(question: str, copy: str) -> None:
-    from assistant.judge import LLMJudge
+    from assistant.answer.judge import LLMJudge
 
     sentence = Evidence(1, *AINEWS, copy, 0, len(copy), 0.4)
     verdict = LLMJudge(_NoLogitsBackend()).rescue(profile(question), copy, [sentence])  # type: ignore[arg-type]
@@ -255,7 +255,7 @@ def test_llm_judge_rescues_paraphrases_with_the_real_model(local_bot: Assistant,
 
 @pytest.mark.slow
 def test_stated_ranks_a_stated_claim_above_an_unstated_one(local_bot: Assistant) -> None:
-    from assistant.judge import STATED_AT, stated
+    from assistant.answer.judge import STATED_AT, stated
 
     quote = ["The initiative aims to invest up to $500 billion in AI infrastructure across the "
              "United States over the next four years."]
@@ -272,7 +272,7 @@ def test_stated_ranks_a_stated_claim_above_an_unstated_one(local_bot: Assistant)
     ("Microsoft will retain a right of first refusal, and a right of first refusal only.", False),
 ])
 def test_a_sentence_that_repeats_itself_is_degenerate(sentence: str, repeats: bool) -> None:
-    from assistant.verify import repeats_itself
+    from assistant.answer.verify import repeats_itself
 
     assert repeats_itself(sentence) is repeats
 
@@ -303,7 +303,7 @@ def test_a_sentence_that_repeats_itself_is_degenerate(sentence: str, repeats: bo
 ])
 def test_a_premise_echoed_as_fact_is_caught(claim: str, question: str, evidence_text: str,
                                             echoed: set[str]) -> None:
-    from assistant.verify import echoed_premise
+    from assistant.answer.verify import echoed_premise
 
     assert echoed_premise(claim, question, evidence_text) == echoed
 
@@ -328,7 +328,7 @@ NAMED = ("Microsoft CEO Satya Nadella discussed the dynamic with OpenAI CEO Sam 
     ("In June 2023, Oracle joined.", []),
 ])
 def test_a_name_keeps_the_words_the_evidence_gives_it(claim: str, misbound: list[str]) -> None:
-    from assistant.verify import misbound_names
+    from assistant.answer.verify import misbound_names
 
     assert [str(m) for m in misbound_names(claim, NAMED)] == misbound
 
@@ -344,8 +344,8 @@ def test_a_name_keeps_the_words_the_evidence_gives_it(claim: str, misbound: list
      "Oracle’s stock surged by 7% following the announcement.", False),
 ])
 def test_headings_are_not_evidence(text: str, line: str, heading: bool) -> None:
-    from assistant.evidence import is_heading
-    from assistant.store import Chunk
+    from assistant.answer.evidence import is_heading
+    from assistant.index.store import Chunk
 
     start = text.index(line)
     chunk = Chunk("c", "d", "T", "s", text, 0, len(text))
@@ -355,8 +355,8 @@ def test_headings_are_not_evidence(text: str, line: str, heading: bool) -> None:
 def test_short_label_lines_are_evidence_but_not_links_or_headings() -> None:
     """A "Label: value" line states its value though it is under four words; a heading, a link
     and a short clause inside a paragraph stay out."""
-    from assistant.evidence import candidate_sentences
-    from assistant.store import Chunk
+    from assistant.answer.evidence import candidate_sentences
+    from assistant.index.store import Chunk
 
     text = ("Image Source: ChatGPT-4o\n\nMicrosoft Loses Exclusive Cloud Role for OpenAI\n\n"
             "Read more: https://example.com/story\n\nBottom line: yes. The deal was signed in June.")
@@ -372,7 +372,7 @@ def test_short_label_lines_are_evidence_but_not_links_or_headings() -> None:
     ("OpenAI's models will continue to run exclusively on Azure.", set()),
 ])
 def test_negated_stems(sentence: str, negated: set[str]) -> None:
-    from assistant.verify import negated_stems
+    from assistant.answer.verify import negated_stems
 
     assert negated_stems(sentence) == negated
 
@@ -402,7 +402,7 @@ POOL = ["Oracle’s stock surged by 7% following the announcement.",
 ])
 def test_conflicts_are_two_statements_that_disagree_on_the_point(question: str, first: str,
                                                                  second: str, conflict: bool) -> None:
-    from assistant.verify import find_conflicts
+    from assistant.answer.verify import find_conflicts
 
     sentences = [evidence(first, number=1), Evidence(2, "other", "Other", "other.txt", second, 0,
                                                      len(second), 0.7)]
@@ -425,7 +425,7 @@ EXCERPT_QUOTES = ["Additionally, Microsoft identified OpenAI as a competitor in 
     ("September", None), ("in", None),
 ])
 def test_a_bare_answer_cut_from_a_sentence_is_an_excerpt(claim: str, quote: int | None) -> None:
-    from assistant.verify import excerpt_of
+    from assistant.answer.verify import excerpt_of
 
     assert excerpt_of(claim, EXCERPT_QUOTES) == quote
 
@@ -446,9 +446,9 @@ def test_a_bare_answer_cut_from_a_sentence_is_an_excerpt(claim: str, quote: int 
 ])
 def test_a_judged_sentence_keeps_the_hard_checks(draft: str, question: str, kept: bool,
                                                  why: str) -> None:
-    from assistant.embedding import MiniLMEmbedding
-    from assistant.evidence import SentenceVectors
-    from assistant.verify import check_sentence
+    from assistant.answer.evidence import SentenceVectors
+    from assistant.answer.verify import check_sentence
+    from assistant.index.embedding import MiniLMEmbedding
 
     sentences = [evidence("The Stargate Project is a joint venture between OpenAI, Oracle, SoftBank "
                           "and others, announced in June 2023.", number=1),
@@ -480,7 +480,7 @@ def test_a_judged_sentence_keeps_the_hard_checks(draft: str, question: str, kept
 ])
 def test_a_claim_that_drops_its_evidence_negation_is_caught(claim: str, sentence: str,
                                                             reversed_: bool) -> None:
-    from assistant.verify import reverses
+    from assistant.answer.verify import reverses
 
     assert reverses(claim, sentence) is reversed_
 

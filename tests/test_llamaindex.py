@@ -28,7 +28,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.tools import QueryEngineTool, ToolOutput
 
 from assistant import Answer, Assistant
-from assistant.errors import ConfigError, QuestionError
+from assistant.core.errors import ConfigError, QuestionError
 from evals.crosscheck import disagreements
 from evals.dataset import DEFAULT_DATASET, load_dataset
 from evals.metrics import cited_numbers
@@ -61,7 +61,7 @@ def assert_cites(bot: Assistant, nodes: list[NodeWithScore], answer: Answer) -> 
 # --- laziness --------------------------------------------------------------------------------
 def test_import_assistant_does_not_load_llama_index() -> None:
     probe = ("import sys, assistant; print(sorted(m for m in sys.modules if "
-             "m.startswith('llama_index'))); import assistant.llamaindex; "
+             "m.startswith('llama_index'))); import assistant.adapters.llamaindex; "
              "print('llama_index.core' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout.splitlines()

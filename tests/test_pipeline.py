@@ -15,8 +15,8 @@ import pytest
 from conftest import make_settings
 
 from assistant import Answer, Assistant
-from assistant.errors import EmptyStoreError
-from assistant.models import Citation
+from assistant.core.errors import EmptyStoreError
+from assistant.core.models import Citation
 
 HEADING = "Oracle’s Role and Growing Cloud Partnerships"
 
@@ -222,7 +222,7 @@ def test_compound_name_is_not_an_unknown_name(corpus_bot: Assistant) -> None:
      "Until when?", "Until when? (What does Microsoft keep under the new deal?)"),
 ])
 def test_extractive_condense(asked: str, answered: str, follow_up: str, standalone: str) -> None:
-    from assistant.drafting import ExtractiveDrafter
+    from assistant.answer.drafting import ExtractiveDrafter
 
     history = [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
     assert ExtractiveDrafter().condense(follow_up, history) == standalone
@@ -306,7 +306,7 @@ def test_an_empty_store_is_a_clear_error(tmp_path: Path) -> None:
 def test_llm_condense_may_not_invent_names(asked: str, answered: str, follow_up: str, rewrite: str,
                                            invented: list[str]) -> None:
     """A rewrite with an invented name is not used; the deterministic condense takes over."""
-    from assistant.drafting import invented_names
+    from assistant.answer.drafting import invented_names
 
     history = [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
     assert invented_names(rewrite, follow_up, history) == invented
@@ -317,7 +317,7 @@ def test_llm_condense_may_not_invent_names(asked: str, answered: str, follow_up:
     ("How much did Microsoft invest in 2019?", False),
 ])
 def test_llm_condense_must_name_what_the_last_turn_named(rewrite: str, unresolved: bool) -> None:
-    from assistant import drafting
+    from assistant.answer import drafting
 
     history = [{"role": "user", "content": "How did Microsoft's role in OpenAI's growth begin?"},
                {"role": "assistant", "content": "It began in 2019 with an investment."}]
@@ -346,7 +346,7 @@ KEEPS = ("What does Microsoft keep under the new deal?", "Exclusivity on OpenAI'
 ])
 def test_llm_condense_must_keep_what_that_stands_for(asked: str, answered: str, follow_up: str,
                                                      rewrite: str, dropped: bool) -> None:
-    from assistant.drafting import ExtractiveDrafter, drops_the_answer
+    from assistant.answer.drafting import ExtractiveDrafter, drops_the_answer
 
     history = [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
     assert drops_the_answer(rewrite, follow_up, history) is dropped
@@ -357,9 +357,9 @@ def test_llm_condense_must_keep_what_that_stands_for(asked: str, answered: str, 
 def test_the_sentence_holding_the_question_is_promoted_into_the_prompt(corpus_bot: Assistant) -> None:
     """Four sentences about "the changes" outrank, by relevance, the one saying when the change
     was revealed; it holds more of the question's words, so it takes the last shown place."""
-    from assistant.answering import Trace
-    from assistant.evidence import Evidence
-    from assistant.question import profile
+    from assistant.answer.evidence import Evidence
+    from assistant.answer.pipeline import Trace
+    from assistant.answer.question import profile
 
     def sentence(number: int, text: str, relevance: float) -> Evidence:
         return Evidence(number, "doc", "Title", "doc.txt", text, 0, len(text), relevance)
@@ -393,7 +393,7 @@ def test_the_sentence_holding_the_question_is_promoted_into_the_prompt(corpus_bo
 ])
 def test_the_rescue_draft_stops_after_its_first_sentence(deltas: list[str], first: str,
                                                          pulled: int) -> None:
-    from assistant.answering import first_sentence
+    from assistant.answer.pipeline import first_sentence
 
     seen: list[str] = []
 
@@ -411,7 +411,7 @@ def test_the_rescue_draft_releases_the_model_it_stops() -> None:
     next, so the unfinished draft must let go of it, on an error too."""
     import threading
 
-    from assistant.answering import first_sentence
+    from assistant.answer.pipeline import first_sentence
 
     lock = threading.Lock()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
-from assistant.llm import LocalGenerator, Message, build_generator
+from assistant.llm.generators import LocalGenerator, Message, build_generator
 
 EVIDENCE = ("[1] The first site, in Abilene, Texas, is expected to play a central role in the "
             "Stargate Project, which will invest $500 billion over four years.")

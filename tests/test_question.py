@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.guards import asserted_claims, instructions, is_interrogative
-from assistant.question import as_question, has_answer_kind, profile
+from assistant.answer.guards import asserted_claims, instructions, is_interrogative
+from assistant.answer.question import as_question, has_answer_kind, profile
 
 
 @pytest.mark.parametrize("question,kind,unit", [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import ROOT, local_server
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -19,8 +19,8 @@ from conftest import CORPUS, ROOT, make_settings
 from test_store import chroma_server  # noqa: F401  (the real `chroma run` fixture)
 
 from assistant import Assistant
-from assistant import store as store_module
-from assistant.retrieval import BM25
+from assistant.index import store as store_module
+from assistant.index.retrieval import BM25
 
 sys.path.insert(0, str(ROOT / "bench"))
 import scale  # noqa: E402
@@ -49,7 +49,7 @@ def fill(bot: Assistant, chunks: int, pool: int = 400) -> None:
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_CORPUS_DIR": str(CORPUS),
            "ASSISTANT_LLM": "none", "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "assistant.surfaces.cli", *args], env=env,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from assistant import Assistant
-from assistant.answering import Trace
-from assistant.errors import QuestionError
-from assistant.question import profile
-from assistant.retrieval import terms
+from assistant.answer.pipeline import Trace
+from assistant.answer.question import profile
+from assistant.core.errors import QuestionError
+from assistant.index.retrieval import terms
 
 AINEWS = "ainews-microsoft-loses-exclusive-cloud-role.txt"
 TECHCRUNCH = "techcrunch-microsoft-no-longer-exclusive-cloud-provider.txt"

@@ -13,9 +13,9 @@ import pytest
 from conftest import CORPUS, ROOT, free_port, local_server, make_settings
 
 from assistant import Assistant
-from assistant.embedding import DIMENSIONS
-from assistant.errors import StoreError
-from assistant.store import Store
+from assistant.core.errors import StoreError
+from assistant.index.embedding import DIMENSIONS
+from assistant.index.store import Store
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -16,7 +16,8 @@ from conftest import free_port, make_settings, running_ui
 from gradio_client import Client, handle_file
 
 from assistant import Answer, Assistant, Citation, Conflict
-from assistant.ui import answer_html, document_html, serve
+from assistant.surfaces.serve import serve
+from assistant.surfaces.ui import answer_html, document_html
 
 
 @pytest.fixture(scope="module")

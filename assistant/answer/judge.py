@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant import prompts
-from assistant.evidence import Evidence, SentenceVectors
-from assistant.llm import Generator, Message
-from assistant.question import QuestionProfile, amount_noun, has_answer_kind, states_money
-from assistant.roles import name_runs, role_phrases
-from assistant.text import content_forms, content_words, covers, lemma, same_word, words
-from assistant.verify import claim_and_citations, says_unknown
+from assistant.answer.evidence import Evidence, SentenceVectors
+from assistant.answer.question import QuestionProfile, amount_noun, has_answer_kind, states_money
+from assistant.answer.roles import name_runs, role_phrases
+from assistant.answer.verify import claim_and_citations, says_unknown
+from assistant.core import prompts
+from assistant.core.text import content_forms, content_words, covers, lemma, same_word, words
+from assistant.llm.generators import Generator, Message
 
 STATED_AT = 0.5  # the LLM's least P("yes") that the evidence states a claim
 FOCUS_COVERAGE = 0.25  # deterministic: least share of the question's focus words a sentence holds

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.text import content_words, stem, words
+from assistant.core.text import content_words, stem, words
 
 _HOLDER = r"(?P<holder>[A-Z][\w’'&-]*)"
 _ROLE_END = (r"(?=[“”\"]?\s+(?:in|of|for|to|with|by|at|on|from|and|that|which|who)\b"

@@ -17,19 +17,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from assistant import prompts
-from assistant.drafting import Drafter, ExtractiveDrafter, quoted
-from assistant.errors import LLMError
-from assistant.evidence import Evidence, SentenceVectors, generic_words, select_evidence
-from assistant.guards import asserted_claims, instructions
-from assistant.judge import LLMJudge, RuleJudge, Verdict
-from assistant.models import Answer, Citation, Conflict, Event, EvidenceEvent, FinalEvent, TextDelta
-from assistant.question import QuestionProfile, as_question, has_answer_kind, profile
-from assistant.retrieval import HybridRetriever
-from assistant.roles import titles
-from assistant.settings import Settings
-from assistant.text import content_words, covers, sentence_spans
-from assistant.verify import (
+from assistant.answer.drafting import Drafter, ExtractiveDrafter, quoted
+from assistant.answer.evidence import Evidence, SentenceVectors, generic_words, select_evidence
+from assistant.answer.guards import asserted_claims, instructions
+from assistant.answer.judge import LLMJudge, RuleJudge, Verdict
+from assistant.answer.question import QuestionProfile, as_question, has_answer_kind, profile
+from assistant.answer.roles import titles
+from assistant.answer.verify import (
     MARKER,
     Cessation,
     CheckedSentence,
@@ -43,33 +37,25 @@ from assistant.verify import (
     states_cessation,
     support_scores,
 )
+from assistant.core import prompts
+from assistant.core.errors import LLMError
+from assistant.core.models import (
+    Answer,
+    AnswerStream,
+    Citation,
+    Conflict,
+    Event,
+    EvidenceEvent,
+    FinalEvent,
+    TextDelta,
+)
+from assistant.core.settings import Settings
+from assistant.core.text import content_words, covers, sentence_spans
+from assistant.index.retrieval import HybridRetriever
 
 CONFLICT_POOL = 16  # relevant sentences searched for disagreements, beyond the prompt's few
 REPEAT_OVERLAP = 0.8  # a sentence sharing this much of an emitted one's words is a repeat
 PROMOTE_SHARE = 0.5  # least share of the question's focus words a promoted sentence holds
-
-
-class AnswerStream:
-    """`for text in stream` gives text deltas; `stream.events()` gives every event.
-    `evidence` and `answer` are set as their events pass."""
-
-    def __init__(self, events: Iterator[Event]) -> None:
-        self._events = events
-        self.evidence: list[Citation] = []
-        self.answer: Answer | None = None
-
-    def events(self) -> Iterator[Event]:
-        for event in self._events:
-            if isinstance(event, EvidenceEvent):
-                self.evidence = event.evidence
-            elif isinstance(event, FinalEvent):
-                self.answer = event.answer
-            yield event
-
-    def __iter__(self) -> Iterator[str]:
-        for event in self.events():
-            if isinstance(event, TextDelta):
-                yield event.text
 
 
 # --- small helpers --------------------------------------------------------------------------

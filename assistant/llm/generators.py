@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from assistant.errors import LLMError
-from assistant.local_model import MODELS, ensure_model
-from assistant.settings import Settings
+from assistant.core.errors import LLMError
+from assistant.core.settings import Settings
+from assistant.llm.local_model import MODELS, ensure_model
 
 STOP = ["<|im_end|>", "<|endoftext|>"]
 CONTEXT_TOKENS = 4096

@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Protocol
 
-from assistant import prompts
-from assistant.evidence import Evidence
-from assistant.judge import Verdict, answer_messages
-from assistant.llm import Generator, Message, Usage, complete
-from assistant.question import QuestionProfile, has_answer_kind
-from assistant.roles import NameRun, modified_phrase
-from assistant.text import content_words
-from assistant.verify import MARKER, affirms, negated_stems
+from assistant.answer.evidence import Evidence
+from assistant.answer.judge import Verdict, answer_messages
+from assistant.answer.question import QuestionProfile, has_answer_kind
+from assistant.answer.roles import NameRun, modified_phrase
+from assistant.answer.verify import MARKER, affirms, negated_stems
+from assistant.core import prompts
+from assistant.core.text import content_words
+from assistant.llm.generators import Generator, Message, Usage, complete
 
 EXTRACTIVE_MARGIN = 0.08  # an extractive answer also quotes sentences this close to the best
 _PRONOUN = re.compile(r"\b(it|its|they|their|them|he|his|she|her|the company)\b", re.IGNORECASE)

@@ -4,10 +4,10 @@ A document whose text, metadata and chunking settings are unchanged is skipped w
 embedding anything; a changed one has all its chunks replaced; when a folder is ingested,
 documents that came from that folder and are gone from it are removed (unless
 `prune=False`). A file that cannot be read is reported with its reason and the others go on.
-Changed documents are gathered until they hold `BATCH_CHUNKS` chunks; then their chunks and
-evidence sentences (each alone and after its context, as `evidence.py` scores them) are
-embedded in one call, in full model batches across files, and written in one request per
-collection. Not here: parsing formats (`documents.py`) or talking to Chroma (`store.py`).
+Changed documents are gathered until they hold `BATCH_CHUNKS` chunks; then their chunks, and
+the extra texts the caller's `sentences_for` names for each document (the answer layer's
+evidence sentences), are embedded in one call, in full model batches across files, and written
+in one request per collection. Not here: parsing formats (`documents.py`) or talking to Chroma (`store.py`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from assistant.chunking import ChunkSpan, split_into_chunks
-from assistant.documents import (
+from assistant.index.chunking import ChunkSpan, split_into_chunks
+from assistant.index.documents import (
     MANIFEST,
     SUPPORTED,
     Document,
@@ -29,9 +29,7 @@ from assistant.documents import (
     load_document,
     read_manifest,
 )
-from assistant.evidence import candidate_sentences
-from assistant.roles import role_phrases
-from assistant.store import Chunk, PreparedDocument, Store
+from assistant.index.store import PreparedDocument, Store
 
 BATCH_CHUNKS = 1000  # chunks gathered before embedding and writing
 FORMAT = "sentence-vectors-1"  # in every fingerprint: stores written before it are re-ingested once
@@ -108,20 +106,6 @@ def _fingerprint(text_sha: str, metadata: dict[str, str], *settings: object) -> 
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def stored_sentences(doc_id: str, chunks: list[ChunkSpan]) -> list[str]:
-    """Every text `select_evidence` may ask vectors for when these chunks are retrieved:
-    each candidate sentence alone, after its context, and its phrases that say who or what a
-    name is ("Oracle Chairman Larry Ellison"), whatever order chunks come in."""
-    texts: dict[str, None] = {}
-    for span in chunks:
-        chunk = Chunk(span.chunk_id(doc_id), doc_id, "", "", span.text, span.start, span.end)
-        for cand in candidate_sentences([chunk]):
-            texts[cand.text] = None
-            texts[f"{cand.context} {cand.text}".strip()] = None
-            texts.update(dict.fromkeys(role_phrases(cand.text)))
-    return list(texts)
-
-
 @dataclass
 class _Pending:
     """Documents chunked and waiting to be embedded and written together."""
@@ -130,14 +114,19 @@ class _Pending:
     chunks: int = 0
 
 
-def write_batch(pending: _Pending, store: Store, embedder: Any) -> list[FileResult]:
-    """Embed every chunk and sentence of the pending documents at once and write them."""
+SentencesFor = Callable[[str, list[ChunkSpan]], list[str]]
+
+
+def write_batch(pending: _Pending, store: Store, embedder: Any,
+                sentences_for: SentencesFor | None = None) -> list[FileResult]:
+    """Embed every chunk of the pending documents, and the texts `sentences_for` names for
+    each (the answer layer's choice), at once, and write them."""
     if not pending.items:
         return []
     texts: dict[str, int] = {}
     plans = []
     for doc, chunks, _, _, _ in pending.items:
-        sentences = stored_sentences(doc.doc_id, chunks)
+        sentences = sentences_for(doc.doc_id, chunks) if sentences_for else []
         plans.append(sentences)
         for text in [c.text for c in chunks] + sentences:
             texts.setdefault(text, len(texts))
@@ -162,6 +151,7 @@ def ingest_paths(
     prune: bool = True,
     progress: bool | None = None,
     on_file: Callable[[FileResult], None] | None = None,
+    sentences_for: SentencesFor | None = None,
 ) -> IngestReport:
     """Bring the store in line with `paths`; see the module docstring for the rules."""
     from tqdm import tqdm
@@ -205,8 +195,8 @@ def ingest_paths(
         pending.items.append((doc, chunks, cand.root, fingerprint, result))
         pending.chunks += len(chunks)
         if pending.chunks >= BATCH_CHUNKS:
-            done(write_batch(pending, store, embedder))
-    done(write_batch(pending, store, embedder))
+            done(write_batch(pending, store, embedder, sentences_for))
+    done(write_batch(pending, store, embedder, sentences_for))
     if prune:
         gone = [(doc_id, info) for doc_id, info in known.items()
                 if info.root and info.root in roots and doc_id not in seen]

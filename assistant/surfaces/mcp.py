@@ -20,7 +20,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp_types import Resource
 
 from assistant.api import Assistant
-from assistant.errors import AssistantError, DocumentNotFound
+from assistant.core.errors import AssistantError, DocumentNotFound
 
 INSTRUCTIONS = ("Answers questions about the stored documents with verbatim citations. Call `ask` "
                 "for an answer (each [n] in its text is a citation with the exact quote and its "

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.store import Chunk, Store, _file_lock
-from assistant.text import words
+from assistant.core.text import words
+from assistant.index.store import Chunk, Store, _file_lock
 
 TOKENS = "words, possessive dropped"  # what `terms` gives: an index built by other terms is rebuilt
 RRF_K = 60  # the constant of Cormack et al.; dampens the weight of the very first ranks

@@ -6,8 +6,11 @@ dataclasses are the contract (see the README's Python API section).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+History = list[dict[str, str]]  # earlier turns: {"role": "user"|"assistant", "content": ...}
 
 
 @dataclass(frozen=True)
@@ -108,3 +111,58 @@ class FinalEvent:
 
 
 Event = EvidenceEvent | TextDelta | FinalEvent
+
+
+class AnswerStream:
+    """`for text in stream` gives text deltas; `stream.events()` gives every event.
+    `evidence` and `answer` are set as their events pass."""
+
+    def __init__(self, events: Iterator[Event]) -> None:
+        self._events = events
+        self.evidence: list[Citation] = []
+        self.answer: Answer | None = None
+
+    def events(self) -> Iterator[Event]:
+        for event in self._events:
+            if isinstance(event, EvidenceEvent):
+                self.evidence = event.evidence
+            elif isinstance(event, FinalEvent):
+                self.answer = event.answer
+            yield event
+
+    def __iter__(self) -> Iterator[str]:
+        for event in self.events():
+            if isinstance(event, TextDelta):
+                yield event.text
+
+
+# --- the claim check (`Assistant.check`) ----------------------------------------------------
+VerdictName = Literal["supported", "contradicted", "partly supported", "not in the documents"]
+VERDICTS: tuple[VerdictName, ...] = ("supported", "contradicted", "partly supported",
+                                     "not in the documents")
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """One claim of a statement and what the documents say about it."""
+
+    claim: str  # statement[start:end]
+    start: int
+    end: int
+    verdict: VerdictName
+    reason: str
+    citations: list[Citation]  # the spans that decide it (supporting first)
+    contradiction: Citation | None = None  # for contradicted / partly: the sentence saying otherwise
+    supported_part: str = ""  # for partly supported: what the documents do bear out
+    conflict: tuple[Citation, Citation] | None = None  # two sources disagreeing on its point
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    statement: str
+    claims: list[ClaimVerdict]
+    backend: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

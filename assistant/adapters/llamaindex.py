@@ -6,15 +6,16 @@ evaluators) can compose our verified retrieval and answers. Nothing is re-ranked
 re-worded on the way: a node's text is exactly `document.text[start_char_idx:end_char_idx]`.
 No adapter needs a llama-index LLM or embedding model (answers come from the assistant), so
 llama-index never reaches for OpenAI. The async methods run the sync ones (the local model
-generates one answer at a time anyway). This module is imported only by `Assistant.as_*`, so
-`import assistant` does not load llama-index. Not here: retrieval or answering logic.
+generates one answer at a time anyway). The adapters take the assistant as an argument (any
+object with the `Answering` methods), and this module is imported only by `Assistant.as_*`,
+so `import assistant` does not load llama-index. Not here: retrieval or answering logic.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -34,11 +35,20 @@ from llama_index.core.schema import (
     TextNode,
 )
 
-from assistant.errors import ConfigError
-from assistant.models import Answer, Citation, SearchHit
+from assistant.core.errors import ConfigError
+from assistant.core.models import Answer, AnswerStream, Citation, History, SearchHit
 
-if TYPE_CHECKING:
-    from assistant.api import Assistant, History
+
+class Answering(Protocol):
+    """What the adapters use of `assistant.Assistant`."""
+
+    def search(self, query: str, k: int | None = None) -> list[SearchHit]: ...
+
+    def ask(self, question: str, history: History | None = None) -> Answer: ...
+
+    def stream(self, question: str, history: History | None = None) -> AnswerStream: ...
+
+    def chat(self, history: History | None = None) -> Any: ...
 
 
 def node_id(doc_id: str, start: int, end: int) -> str:
@@ -77,7 +87,7 @@ def answer_metadata(answer: Answer) -> dict[str, Any]:
 class AssistantRetriever(BaseRetriever):
     """`Assistant.search` as a llama-index retriever: one node per chunk, best first."""
 
-    def __init__(self, assistant: Assistant, k: int | None = None,
+    def __init__(self, assistant: Answering, k: int | None = None,
                  callback_manager: CallbackManager | None = None) -> None:
         if k is not None and k < 1:
             raise ConfigError(f"k must be at least 1, got {k}.")
@@ -98,7 +108,7 @@ class AssistantQueryEngine(BaseQueryEngine):
     source nodes and metadata are filled in when the stream ends.
     """
 
-    def __init__(self, assistant: Assistant, streaming: bool = False,
+    def __init__(self, assistant: Answering, streaming: bool = False,
                  callback_manager: CallbackManager | None = None) -> None:
         super().__init__(callback_manager=callback_manager)
         self.assistant = assistant
@@ -152,7 +162,7 @@ class AssistantChatEngine(BaseChatEngine):
     llama-index's own engines. A streamed turn joins the history when its stream ends.
     """
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Answering) -> None:
         self.conversation = assistant.chat()
 
     @property

@@ -1,7 +1,7 @@
 """The web UI's "Check a claim" tab: paste a statement, see each claim marked by its verdict.
 
 Each claim is highlighted in the colour of its verdict; it and each of its quotes are clickable
-and open the source viewer beside it with the deciding span marked (`ui.document_html`, the
+and open the source viewer beside it with the deciding span marked (`viewer.document_html`, the
 chat's viewer). A click on anything with a class "check-<doc_id>-<start>-<end>" goes to this
 tab's own hidden button, so the chat's citation listener and viewer are left alone. Every
 statement, quote and reason is HTML-escaped. Not here: deciding verdicts (`claims.py`).
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from assistant.errors import AssistantError
-from assistant.models import Citation
+from assistant.core.errors import AssistantError
+from assistant.core.models import Citation, ClaimCheck, ClaimVerdict
+from assistant.surfaces.viewer import document_html
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
-    from assistant.claims import ClaimCheck, ClaimVerdict
 
 esc = html.escape
 COLOURS = {"supported": "#d3f2d9", "contradicted": "#f8d0d0", "partly supported": "#fbecc2",
@@ -77,7 +77,6 @@ def check_html(result: ClaimCheck) -> str:
 
 def build_check_tab(bot: Assistant, demo: gr.Blocks, busy: dict[str, Any] | None = None) -> None:
     """Add the "Check a claim" tab to `demo` (call inside its `with gr.Blocks()` block)."""
-    from assistant.ui import document_html
 
     def check(statement: str) -> str:
         try:

@@ -17,7 +17,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -35,7 +35,7 @@ def settings_error(exc: ValidationError) -> str:
 
 def _assistant(llm: str | None = None) -> Any:
     from assistant.api import Assistant
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     try:
         settings = Settings() if llm is None else Settings(llm=llm)
@@ -128,7 +128,7 @@ def _print_trace(answer: Any) -> None:
 
 def _answer(chat: Any, question: str, as_json: bool, stream: bool = True,
             explain: bool = False) -> None:
-    from assistant.models import EvidenceEvent, TextDelta
+    from assistant.core.models import EvidenceEvent, TextDelta
 
     answer_stream = chat.stream(question)
     for event in answer_stream.events():
@@ -227,7 +227,7 @@ INGEST = click.option("--ingest/--no-ingest", default=True, help="Ingest the cor
 
 
 def _serve(host: str | None, port: int | None, llm: str | None, ingest: bool, ui: bool) -> None:
-    from assistant.http_api import serve as serve_http
+    from assistant.surfaces.serve import serve as serve_http
 
     bot = _assistant(llm)
     if ingest:
@@ -269,7 +269,7 @@ def api(host: str | None, port: int | None, llm: str | None, ingest: bool) -> No
 @_guard
 def mcp(llm: str | None, ingest: bool, http: bool, host: str | None, port: int) -> None:
     """Run the MCP server (stdio by default: stdout carries the protocol, messages go to stderr)."""
-    from assistant.mcp_server import run
+    from assistant.surfaces.mcp import run
 
     bot = _assistant(llm)
     if ingest:

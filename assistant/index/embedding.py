@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import EmbeddingError, ModelMissingError
+from assistant.core.errors import EmbeddingError, ModelMissingError
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"

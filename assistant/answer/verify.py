@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.evidence import Evidence, SentenceVectors, lexical_overlap
-from assistant.question import amount_noun, profile, states_money
-from assistant.roles import as_roles, name_runs
-from assistant.text import content_words, lemma, numbers, same_word, words
+from assistant.answer.evidence import Evidence, SentenceVectors, lexical_overlap
+from assistant.answer.question import amount_noun, profile, states_money
+from assistant.answer.roles import as_roles, name_runs
+from assistant.core.text import content_words, lemma, numbers, same_word, words
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from assistant.question import QuestionProfile, has_answer_kind
-from assistant.roles import role_phrases
-from assistant.store import Chunk
-from assistant.text import content_words, covers, sentence_spans
+from assistant.answer.question import QuestionProfile, has_answer_kind
+from assistant.answer.roles import role_phrases
+from assistant.core.text import content_words, covers, sentence_spans
+from assistant.index.chunking import ChunkSpan
+from assistant.index.store import Chunk
 
 MIN_WORDS = 4  # headings and captions are too short to support anything
 # ... but a short "Label: value" line states its value ("Image Source: ChatGPT-4o")
@@ -180,3 +181,17 @@ def select_evidence(
         Evidence(i, c.doc_id, c.title, c.source, c.text, c.start, c.end, round(rel, 4), c.context)
         for i, (rel, c) in enumerate(scored[:limit], start=1)
     ]
+
+
+def stored_sentences(doc_id: str, chunks: list[ChunkSpan]) -> list[str]:
+    """Every text `select_evidence` may ask vectors for when these chunks are retrieved:
+    each candidate sentence alone, after its context, and its phrases that say who or what a
+    name is ("Oracle Chairman Larry Ellison"), whatever order chunks come in."""
+    texts: dict[str, None] = {}
+    for span in chunks:
+        chunk = Chunk(span.chunk_id(doc_id), doc_id, "", "", span.text, span.start, span.end)
+        for cand in candidate_sentences([chunk]):
+            texts[cand.text] = None
+            texts[f"{cand.context} {cand.text}".strip()] = None
+            texts.update(dict.fromkeys(role_phrases(cand.text)))
+    return list(texts)

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.api import Assistant, Chat
-from assistant.errors import AssistantError, ConfigError
-from assistant.models import Answer, Citation, EvidenceEvent, TextDelta
+from assistant.core.errors import AssistantError, ConfigError
+from assistant.core.models import Answer, Citation, EvidenceEvent, TextDelta
+from assistant.surfaces.viewer import document_html
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no phoning home
 
@@ -118,19 +119,6 @@ def answer_html(bot: Assistant, answer: Answer) -> str:
         parts.append(f'<div class="sources"><div class="label">Sources</div><ol>{lines}</ol></div>')
     parts.append(trace_html(answer))
     return "".join(parts)  # one line: markdown must not re-wrap the HTML
-
-
-def document_html(bot: Assistant, doc_id: str, start: int | None = None,
-                  end: int | None = None) -> str:
-    """The whole document as escaped text, the span [start:end] in <mark id="cited">."""
-    doc = bot.document(doc_id)
-    meta = " · ".join(esc(x) for x in (doc.publisher, doc.source) if x)
-    text, body = doc.text, esc(doc.text)
-    if start is not None and end is not None:
-        body = (f'{esc(text[:start])}<mark id="cited">{esc(text[start:end])}</mark>'
-                f"{esc(text[end:])}")
-    return (f'<div class="doc"><div class="doc-title">{esc(doc.title)}</div>'
-            f'<div class="doc-meta">{meta}</div><pre class="doc-text">{body}</pre></div>')
 
 
 def build_ui(bot: Assistant) -> gr.Blocks:
@@ -287,7 +275,7 @@ def build_ui(bot: Assistant) -> gr.Blocks:
 
         # one model, one job at a time: chat, ingest, remove and eval share a queue
         busy: dict[str, Any] = {"concurrency_id": "assistant", "concurrency_limit": 1}
-        from assistant.ui_check import build_check_tab  # the "Check a claim" tab
+        from assistant.surfaces.ui_claims import build_check_tab  # the "Check a claim" tab
 
         build_check_tab(bot, demo, busy)
         ask_args: dict[str, Any] = {"fn": respond, "inputs": [question, chatbot, history],
@@ -340,11 +328,3 @@ def mount_ui(app: Any, bot: Assistant, host: str, port: int) -> Any:
         theme=THEME, css=CSS, head=HEAD, footer_links=[], ssr_mode=False, pwa=False,
         mcp_server=False, enable_monitoring=False,
         max_file_size=int(bot.settings.max_upload_mb * 1e6))
-
-
-def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True) -> Any:
-    """Serve the UI and the HTTP API on one port; block=False returns once it listens (tests),
-    with an object whose `close()` stops the server."""
-    from assistant.http_api import serve as serve_http
-
-    return serve_http(bot, host, port, ui=True, block=block)

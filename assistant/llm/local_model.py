@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import ModelMissingError
+from assistant.core.errors import ModelMissingError
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.roles import bound_roles, modified_phrase, name_runs, titles
-from assistant.text import content_words, stem
+from assistant.answer.roles import bound_roles, modified_phrase, name_runs, titles
+from assistant.core.text import content_words, stem
 
 AnswerKind = Literal["quantity", "year", "date", "role", "entity", "advice", "yesno", "other"]
 

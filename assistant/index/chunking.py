@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.text import Span, sentence_spans
+from assistant.core.text import Span, sentence_spans
 
 
 @dataclass(frozen=True)

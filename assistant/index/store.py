@@ -27,9 +27,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.chunking import ChunkSpan
-from assistant.documents import Document
-from assistant.errors import DocumentNotFound, StoreError
+from assistant.core.errors import DocumentNotFound, StoreError
+from assistant.index.chunking import ChunkSpan
+from assistant.index.documents import Document
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 

@@ -27,22 +27,19 @@ Not here: answering questions (`answering.py`), formatting for people (CLI, UI).
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from assistant.evidence import Evidence
-from assistant.judge import STATED_AT, stated
-from assistant.models import Citation
-from assistant.question import profile
-from assistant.text import content_words, covers, numbers, same_word, sentence_spans
+from assistant.answer.evidence import Evidence
+from assistant.answer.judge import STATED_AT, stated
+from assistant.answer.question import profile
+from assistant.core.models import Citation, ClaimCheck, ClaimVerdict, VerdictName
+from assistant.core.text import content_words, covers, numbers, same_word, sentence_spans
 
 if TYPE_CHECKING:
-    from assistant.answering import AnswerPipeline
-    from assistant.llm import Generator
+    from assistant.answer.pipeline import AnswerPipeline
+    from assistant.llm.generators import Generator
 
-VerdictName = Literal["supported", "contradicted", "partly supported", "not in the documents"]
-VERDICTS: tuple[VerdictName, ...] = ("supported", "contradicted", "partly supported",
-                                     "not in the documents")
 CANDIDATES = 5  # evidence sentences a claim is weighed against
 LLM_CANDIDATES = 3  # of which the LLM sees the best: a short prompt, a few seconds a claim
 # The LLM decides claims whose best match score falls in this band; above it the words and
@@ -70,32 +67,6 @@ _DOWN = re.compile(r"\b(f[ae]ll\w*|drop\w*|declin\w*|decreas\w*|shr[aiu]nk\w*|pl
                    r"slump\w*|tumbl\w*)\b", re.IGNORECASE)
 _TOKEN = re.compile(r"[\w’'&-]+")
 _LEAD_NAME = re.compile(r"^\W*([A-Z][\w’'&-]*)")
-
-
-@dataclass(frozen=True)
-class ClaimVerdict:
-    """One claim of a statement and what the documents say about it."""
-
-    claim: str  # statement[start:end]
-    start: int
-    end: int
-    verdict: VerdictName
-    reason: str
-    citations: list[Citation]  # the spans that decide it (supporting first)
-    contradiction: Citation | None = None  # for contradicted / partly: the sentence saying otherwise
-    supported_part: str = ""  # for partly supported: what the documents do bear out
-    conflict: tuple[Citation, Citation] | None = None  # two sources disagreeing on its point
-
-
-@dataclass(frozen=True)
-class ClaimCheck:
-    statement: str
-    claims: list[ClaimVerdict]
-    backend: str = ""
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 # --- splitting ------------------------------------------------------------------------------
@@ -273,7 +244,7 @@ class ClaimChecker:
     def check(self, statement: str, backend: str = "") -> ClaimCheck:
         import time
 
-        from assistant.answering import Trace
+        from assistant.answer.pipeline import Trace
 
         t0 = time.perf_counter()
         verdicts = []

@@ -21,7 +21,6 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -36,9 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.answering import AnswerStream
 from assistant.api import EXTRACTIVE, Assistant
-from assistant.errors import (
+from assistant.core.errors import (
     AssistantError,
     BusyError,
     DocumentNotFound,
@@ -49,7 +47,7 @@ from assistant.errors import (
     StoreError,
     UploadTooLarge,
 )
-from assistant.models import Answer, Event, FinalEvent, TextDelta
+from assistant.core.models import Answer, AnswerStream, Event, FinalEvent, TextDelta
 
 THREADS = 200  # worker threads: requests waiting for the LLM must not starve searches of threads
 # (error class, HTTP status, OpenAI error type); the first match wins
@@ -301,40 +299,3 @@ def create_app(bot: Assistant) -> FastAPI:
         return {"status": "ok", **bot.status()}
 
     return app
-
-
-class Server:
-    """A running uvicorn server (see `serve`); `close()` stops it."""
-
-    def __init__(self, server: Any, thread: threading.Thread | None, url: str) -> None:
-        self._server, self._thread, self.url = server, thread, url
-
-    def close(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-
-def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ui: bool = True,
-          block: bool = True) -> Server:
-    """Serve the API (and the web UI at /, when `ui`); block=False returns once it listens."""
-    import uvicorn
-
-    app = create_app(bot)
-    if ui:
-        from assistant.ui import mount_ui
-
-        app = mount_ui(app, bot, host, port)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           timeout_graceful_shutdown=2))
-    if block:
-        server.run()
-        return Server(server, None, f"http://{host}:{port}")
-    thread = threading.Thread(target=server.run, name="assistant-http", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise AssistantError(f"The server could not start on {host}:{port} (is the port in use?).")
-        time.sleep(0.05)
-    return Server(server, thread, f"http://{host}:{port}")
