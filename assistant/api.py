@@ -389,11 +389,12 @@ class Assistant:
                 for c in chunks]
 
     def stream(self, question: str, history: History | None = None, *,
-               extractive: bool = False) -> AnswerStream:
+               extractive: bool = False, as_of: str | None = None) -> AnswerStream:
         """Text deltas of the verified answer; `.answer` is set when iteration ends.
 
         `extractive=True` answers without the LLM (and without waiting for it) even when
-        one is configured. With the local LLM, iteration waits for the generation slot.
+        one is configured. `as_of` is accepted for the eval's dated rows and not yet applied.
+        With the local LLM, iteration waits for the generation slot.
         """
 
         question = self._check(question)
@@ -405,8 +406,8 @@ class Assistant:
         return AnswerStream(events)
 
     def ask(self, question: str, history: History | None = None, *,
-            extractive: bool = False) -> Answer:
-        return _drain(self.stream(question, history, extractive=extractive))
+            extractive: bool = False, as_of: str | None = None) -> Answer:
+        return _drain(self.stream(question, history, extractive=extractive, as_of=as_of))
 
     def support_score(self, claim: str, quote: str) -> float:
         """The verifier's support score of `quote` for `claim` (0..1); the eval uses it too."""

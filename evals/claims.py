@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import time
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from assistant import Assistant, AssistantError, Settings
-from assistant.answer.claims import holds
 from assistant.core.models import VERDICTS, ClaimVerdict
 from evals.runner import gate_exit_code
 
@@ -52,6 +52,16 @@ def load_claims(path: Path = DATASET) -> list[dict[str, Any]]:
                                  f"{', '.join(VERDICTS)}")
         rows.append(row)
     return rows
+
+
+def holds(claim: str, quote: str) -> bool:
+    """Whether `quote` holds every number and capitalised name of the claim (a `supported`
+    verdict must cite such a span); written apart from the assistant's own checks."""
+    said = quote.lower()
+    figures = re.findall(r"\d[\d,.]*\d|\d", claim)
+    names = [w for w in re.findall(r"(?<!^)(?<![.!?] )\b[A-Z][\w-]+", claim)]
+    return all(f.replace(",", "") in said.replace(",", "") for f in figures) and all(
+        n.lower().removesuffix("'s") in said for n in names)
 
 
 def _cited(v: ClaimVerdict) -> list[str]:

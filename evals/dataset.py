@@ -3,7 +3,8 @@
 One JSON object per line (see `datasets/README.md`): the question, its chat history, whether
 the documents answer it, regex groups for the facts a right answer states, verbatim evidence
 quotes, regexes for claims it must not make, and tags. Only `id`, `question` and `answerable`
-are required; the rest default to empty. Not here: checking that evidence is verbatim in some
+are required; the rest default to empty (`as_of`, `current` and `superseded` are for rows
+about dated documents: see `corpora/FORMAT.md`). Not here: checking that evidence is verbatim in some
 corpus (a dataset may target any documents; the tests check the golden set against ours).
 """
 
@@ -18,8 +19,10 @@ from typing import Any
 DEFAULT_DATASET = Path(__file__).resolve().parent / "datasets" / "golden.jsonl"
 
 _REQUIRED = ("id", "question", "answerable")
-_OPTIONAL = ("history", "reference", "facts", "evidence", "forbid", "tags")
+_OPTIONAL = ("history", "reference", "facts", "evidence", "forbid", "tags", "as_of", "current",
+             "superseded")
 _ROLES = ("user", "assistant")
+_ISO_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class Row:
     evidence: list[str] = field(default_factory=list)  # exact quotes of the documents
     forbid: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    as_of: str = ""  # ISO date: only documents published on or before it count
+    current: list[str] = field(default_factory=list)  # update rows: quotes of the newest value
+    superseded: list[str] = field(default_factory=list)  # ... and of the value it replaced
 
 
 def _strings(value: Any, what: str, allow_empty_list: bool = True) -> list[str]:
@@ -90,6 +96,11 @@ def parse_row(data: Any) -> Row:
     forbid = _strings(data.get("forbid", []), "forbid")
     _patterns(forbid, "forbid")
     tags = _strings(data.get("tags", []), "tags")
+    as_of = data.get("as_of", "")
+    if not isinstance(as_of, str) or (as_of and not _ISO_DATE.fullmatch(as_of)):
+        raise ValueError(f"as_of must be an ISO date (YYYY, YYYY-MM or YYYY-MM-DD), got {as_of!r}")
+    current = _strings(data.get("current", []), "current")
+    superseded = _strings(data.get("superseded", []), "superseded")
     if data["answerable"] and (not facts or not evidence):
         raise ValueError("an answerable row needs at least one facts group and one evidence "
                          "quote (they are what its answer and retrieval are scored against)")
@@ -98,7 +109,8 @@ def parse_row(data: Any) -> Row:
                          "(only forbid is checked on it)")
     return Row(id=data["id"], question=data["question"], answerable=data["answerable"],
                history=_history(data.get("history", [])), reference=data.get("reference", ""),
-               facts=facts, evidence=evidence, forbid=forbid, tags=tags)
+               facts=facts, evidence=evidence, forbid=forbid, tags=tags, as_of=as_of,
+               current=current, superseded=superseded)
 
 
 def load_dataset(path: Path) -> list[Row]:

@@ -8,7 +8,8 @@ fact accuracy on an unanswerable question). Citation recall and precision follow
 it shares no code with the assistant, so it is evidence about the assistant. The same two
 measures with the assistant's own scorer at its own threshold are only a consistency check of
 the verifier (`verifier_consistency_*`): they cannot fail for a reason the verifier misses.
-Unlike ALCE, sentences and citations are pooled over answers rather than averaged per answer.
+Unlike ALCE,
+sentences and citations are pooled over answers rather than averaged per answer.
 The one non-deterministic metric, `Judge`, runs only when ASSISTANT_JUDGE_BASE_URL names an
 OpenAI-compatible endpoint. Not here: running the assistant (`runner.py`), files and charts.
 """
@@ -96,6 +97,24 @@ def _content(text: str) -> tuple[set[str], set[str]]:
     return words, numbers
 
 
+# Words that name a source rather than claim anything ("Newest, <title>, <date>: <quote>").
+_ATTRIBUTION = _content("newest earlier source sources differ say says said no undated given "
+                        "january february march april may june july august september october "
+                        "november december")[0]
+
+
+def attributed(claim: str, quote: str, title: str, published: str) -> bool:
+    """The sentence is the quote, word for word, with nothing around it but its source's title,
+    date and words that attribute it: what it claims is what the quote says."""
+    quote = quote.strip().rstrip(".!?")
+    if not quote or quote not in claim:
+        return False
+    words, numbers = _content(claim.replace(quote, " "))
+    title_words, title_numbers = _content(f"{title} {published.replace('-', ' ')}")
+    return words <= title_words | _ATTRIBUTION and numbers <= title_numbers | {
+        n.lstrip("0") for n in title_numbers}
+
+
 def lexical_support(claim: str, quotes: list[str], share: float = LEXICAL_SHARE) -> bool:
     """Every number of the claim and `share` of its content words are in the quotes' union."""
     words, numbers = _content(strip_markers(claim))
@@ -134,6 +153,7 @@ class Case:
     document_text: Callable[[str], str | None]  # None when the document is gone
     hits: list[str]  # texts of the retrieved chunks, best first
     scorers: dict[str, Support]  # "assistant" and "lexical"
+    published: Callable[[str], str] = lambda _doc_id: ""  # a document's ISO date, "" if undated
     _support: dict[tuple[str, str, tuple[str, ...]], bool] = field(default_factory=dict)
 
     @cached_property
@@ -170,11 +190,17 @@ class Case:
                 for s in split_sentences(self._without_denials(self.answer.text))]
 
     def supports(self, scorer: str, claim: str, numbers: list[int]) -> bool:
-        quotes = {c.number: c.quote for c in self.answer.citations}
-        cited = tuple(quotes.get(n, "") for n in numbers)
+        """Whether the cited quotes support the sentence; a sentence that is one of its cited
+        quotes whole with only its source named around it ("Newest, <title>, 1 May 2024:
+        <quote>") is that quote."""
+        cites = {c.number: c for c in self.answer.citations}
+        cited = tuple(cites[n].quote if n in cites else "" for n in numbers)
         key = (scorer, claim, cited)
         if key not in self._support:
-            self._support[key] = any(cited) and self.scorers[scorer](claim, list(cited))
+            whole = any(attributed(claim, cites[n].quote, cites[n].title,
+                                   getattr(cites[n], "published", None) or "")
+                        for n in numbers if n in cites)
+            self._support[key] = any(cited) and (whole or self.scorers[scorer](claim, list(cited)))
         return self._support[key]
 
 
@@ -338,13 +364,120 @@ class MeanReciprocalRank:
         return Score(1.0 / rank if rank else 0.0, 1)
 
 
+def _overlaps(quote: str, wanted: list[str]) -> bool:
+    """A cited quote and an expected one are the same passage: one holds the other."""
+    return any(w in quote or quote in w for w in wanted)
+
+
+@dataclass(frozen=True)
+class UpdateLead:
+    """On a question about a point a later document changed (`current` quotes on the row): the
+    answer's first citation is the newest value."""
+
+    name: str = "update_lead"
+    higher_is_better: bool = True
+
+    def compute(self, case: Case) -> Score | None:
+        if not case.row.current or case.answer.refused:
+            return None
+        first = min(case.answer.citations, key=lambda c: c.number, default=None)
+        ok = first is not None and _overlaps(first.quote, case.row.current)
+        return Score(float(ok), 1, () if ok else ("the first citation is not the newest value",))
+
+
+@dataclass(frozen=True)
+class UpdateBoth:
+    """... and it cites both the newest value and the one it replaced."""
+
+    name: str = "update_both"
+    higher_is_better: bool = True
+
+    def compute(self, case: Case) -> Score | None:
+        if not case.row.current or not case.row.superseded or case.answer.refused:
+            return None
+        quotes = [c.quote for c in case.answer.citations]
+        new = any(_overlaps(q, case.row.current) for q in quotes)
+        old = any(_overlaps(q, case.row.superseded) for q in quotes)
+        why = [w for w, missing in (("the newest value is not cited", not new),
+                                    ("the value it replaced is not cited", not old)) if missing]
+        return Score(float(not why), 1, tuple(why))
+
+
+def _period(date: str, end: bool) -> str:
+    """The first (or last) day an ISO date of any precision covers, as YYYY-MM-DD."""
+    parts = date.split("-")
+    fill = ["12", "31"] if end else ["01", "01"]
+    return "-".join([*parts, *fill[len(parts) - 1:]])
+
+
+@dataclass(frozen=True)
+class AsOfRespected:
+    """On a question asked as of a date: no citation comes from a document published after it
+    (an undated document may be cited)."""
+
+    name: str = "as_of_respected"
+    higher_is_better: bool = True
+
+    def compute(self, case: Case) -> Score | None:
+        if not case.row.as_of:
+            return None
+        limit = _period(case.row.as_of, end=True)
+        late = sorted({c.title for c in case.answer.citations
+                       if (d := case.published(c.doc_id)) and _period(d, end=False) > limit})
+        return Score(float(not late), 1, tuple(f"cites a document published after "
+                                                f"{case.row.as_of}: {t}" for t in late))
+
+
+_NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without|cannot|no longer|"
+                       r"exclud\w*|\w+n['’]t)\b", re.IGNORECASE)
+
+
+def _negated_words(text: str) -> set[str]:
+    """Content words within three words after a negation ("does not cover water damage")."""
+    found: set[str] = set()
+    for match in _NEGATION.finditer(text):
+        after = _TOKEN.findall(text[match.end():].lower())[:3]
+        found |= {w for w in after if w not in _STOPWORDS}
+    return found
+
+
+@dataclass(frozen=True)
+class OppositeOfQuote:
+    """Answer sentences that state the opposite of their own quote: the quote negates a word
+    the sentence affirms without any negation ("Yes, water damage is covered" from "does not
+    cover water damage"), or the sentence negates what the quote affirms. Lower is better;
+    a sentence that is its quote word for word cannot count."""
+
+    name: str = "opposite_of_quote"
+    higher_is_better: bool = False
+
+    def compute(self, case: Case) -> Score | None:
+        if case.answer.refused or not case.sentences:
+            return None
+        quotes = {c.number: c.quote for c in case.answer.citations}
+        why = []
+        for i, (claim, numbers) in enumerate(case.sentences, 1):
+            cited = " ".join(quotes.get(n, "") for n in numbers)
+            if not cited or claim.strip(" .“”") in cited:
+                continue
+            words = set(_TOKEN.findall(claim.lower())) - _STOPWORDS
+            claim_negates = bool(_NEGATION.search(claim))
+            flipped = (not claim_negates and _negated_words(cited) & words) or (
+                claim_negates and not _NEGATION.search(cited) and _negated_words(claim)
+                & set(_TOKEN.findall(cited.lower())))
+            if flipped:
+                why.append(f"sentence {i} states the opposite of its quote")
+        return Score(float(len(why)), len(case.sentences), tuple(why))
+
+
 METRICS: list[Metric] = [
     FactAccuracy(), CorrectRefusal(), OverRefusal(), CitationValidity(),
     CitationRecall("citation_recall", "lexical"),
     CitationPrecision("citation_precision", "lexical"),
     CitationRecall("verifier_consistency_recall", "assistant"),
     CitationPrecision("verifier_consistency_precision", "assistant"),
-    AnswerRelevance(), HitAtK(), MeanReciprocalRank(),
+    AnswerRelevance(), HitAtK(), MeanReciprocalRank(), UpdateLead(), UpdateBoth(),
+    AsOfRespected(), OppositeOfQuote(),
 ]
 
 

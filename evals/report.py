@@ -253,3 +253,64 @@ def compare_runs(old_dir: Path, summary: dict[str, Any], records: list[dict[str,
             delta += " better" if good else " worse"
         out.append(f"{name:<32}{_fmt(prev):>8}{_fmt(value):>8}{delta:>16}")
     return "\n".join(out)
+
+
+# --- a run over several suites ---------------------------------------------------------------
+SUITE_COLUMNS = ["fact_accuracy", "correct_refusal", "over_refusal", "citation_precision",
+                 "answer_relevance", "update_lead", "update_both", "as_of_respected",
+                 "opposite_of_quote", "latency_total_s_median"]
+
+
+def _suite_table(combined: dict[str, Any]) -> list[list[str]]:
+    """Header and one row per suite: its split, questions and main metrics."""
+    rows = [["suite", "split", "n", *SUITE_COLUMNS]]
+    for name, s in combined["suites"].items():
+        rows.append([name, s["split"], str(s["questions"]),
+                     *(_fmt(s["metrics"].get(m)) for m in SUITE_COLUMNS)])
+    return rows
+
+
+def format_combined(combined: dict[str, Any]) -> str:
+    """One row per suite (backend in the title), then each suite's main metrics by tag."""
+    short = ["fact_accuracy", "correct_refusal", "hit_at_k"]
+    lines = [f"Eval, backend {combined['backend']} ({combined['model']})"]
+    table = _suite_table(combined)
+    widths = [max(len(r[i]) for r in table) + 2 for i in range(len(table[0]))]
+    lines += ["".join(cell.rjust(w) if i > 1 else cell.ljust(w) for i, (cell, w)
+                      in enumerate(zip(row, widths, strict=True))) for row in table]
+    for name, s in combined["suites"].items():
+        lines += ["", f"{name} by tag{'':<14}{'n':>4}" + "".join(f"{m[:14]:>16}" for m in short)]
+        for tag, values in s["by_tag"].items():
+            lines.append(f"  {tag:<28}{values['questions']:>4}"
+                         + "".join(f"{_fmt(values.get(m)):>16}" for m in short))
+    return "\n".join(lines)
+
+
+def write_combined(out_dir: Path, combined: dict[str, Any]) -> None:
+    """summary.json (every suite's figures) and report.md (the suite table) of a whole run."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").write_text(json.dumps(combined, indent=2, ensure_ascii=False,
+                                                     default=str) + "\n", encoding="utf-8")
+    table = _suite_table(combined)
+    lines = [f"# Eval — {combined['backend']} ({combined['model']}), {combined['created']}", "",
+             "| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
+    lines += ["| " + " | ".join(r) + " |" for r in table[1:]]
+    lines += ["", "Each suite's report: `<suite>/report.html`."]
+    (out_dir / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def compare_combined(old_dir: Path, out_dir: Path, combined: dict[str, Any]) -> str:
+    """`compare_runs` for each suite in both runs; question by question only on dev suites
+    (test suites are reported, never read row by row)."""
+    out = []
+    for name, s in combined["suites"].items():
+        old = old_dir / name
+        if not (old / "summary.json").is_file():
+            continue
+        lines = (out_dir / name / "rows.jsonl").read_text(encoding="utf-8").splitlines()
+        records = [json.loads(line) for line in lines if line.strip()]
+        text = compare_runs(old, {**s, "backend": combined["backend"]}, records)
+        if s["split"] != "dev":
+            text = text[text.index("\n\n") + 2:] if "\n\n" in text else ""
+        out.append(f"== {name} ({s['split']})\n{text}")
+    return "\n\n".join(out) or f"Nothing to compare: {old_dir} holds none of these suites."

@@ -1,7 +1,13 @@
-"""Run the eval: ask every row, score it, write the report, compare runs, apply the gate.
+"""Run the eval: ask every row of every suite, score it, write the reports, apply the gate.
 
-    python -m evals [--dataset FILE ...] [--llm local|openai|none] [--limit N] [--every K] [--out DIR]
-                    [--compare OLD_DIR] [--gate] [--thresholds FILE]
+    python -m evals [--suite NAME ...] [--llm local|openai|none] [--limit N] [--every K]
+                    [--out DIR] [--compare OLD_DIR] [--gate] [--thresholds FILE]
+    python -m evals --dataset FILE [...]   # your own rows, on the configured corpus folder
+
+Each suite (`suites.py`: golden-dev, golden-test and every corpus under `corpora/`) is
+ingested into its own store under DATA_DIR/eval-stores (once: later runs find it unchanged)
+and asked with one shared LLM. A run folder holds one report folder per suite and a
+summary.json with a row per suite; the gate applies `[<backend>.<suite>]` of thresholds.toml.
 
 Exit codes: 0 done (and the gate passed), 1 the gate failed, 2 the run could not happen (bad
 dataset, thresholds or settings, or an assistant error such as a missing model). An error of
@@ -38,6 +44,7 @@ from evals.metrics import (
     latency,
     lexical_support,
 )
+from evals.suites import Suite, all_suites, select
 
 DEFAULT_THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
 Progress = Callable[[int, int], None]
@@ -74,10 +81,24 @@ def _document_texts(bot: Assistant) -> Callable[[str], str | None]:
     return text
 
 
+def _document_dates(bot: Assistant) -> Callable[[str], str]:
+    dates: dict[str, str] = {}
+
+    def published(doc_id: str) -> str:
+        if doc_id not in dates:
+            try:
+                dates[doc_id] = bot.document(doc_id).published or ""
+            except AssistantError:
+                dates[doc_id] = ""
+        return dates[doc_id]
+
+    return published
+
+
 def _ask(bot: Assistant, row: Row) -> tuple[Answer, list[str], str]:
     """The answer, the retrieved chunk texts (answerable rows only) and any error."""
     try:
-        answer = bot.ask(row.question, history=row.history)
+        answer = bot.ask(row.question, history=row.history, as_of=row.as_of or None)
     except AssistantError as exc:
         empty = Answer(question=row.question, text="", citations=[], refused=False)
         return empty, [], f"{type(exc).__name__}: {exc}"
@@ -132,11 +153,12 @@ def evaluate(bot: Assistant, rows: list[Row], progress: Progress | None = None,
     if judge is not None:
         metrics.append(judge)
     document_text = _document_texts(bot)
+    published = _document_dates(bot)
     all_scores, records = [], []
     started = time.perf_counter()
     for done, row in enumerate(rows, 1):
         answer, hits, error = _ask(bot, row)
-        case = Case(row, answer, document_text, hits, scorers)
+        case = Case(row, answer, document_text, hits, scorers, published)
         scores = {m.name: m.compute(case) for m in metrics}
         all_scores.append(scores)
         records.append(_record(case, scores, error))
@@ -188,29 +210,33 @@ def run_eval(bot: Assistant, rows: list[Row], out_dir: Path | None = None,
     return summary
 
 
-def load_thresholds(backend: str, path: Path = DEFAULT_THRESHOLDS) -> dict[str, float]:
-    """The [backend] table of a thresholds file; ValueError for anything unusable in it."""
+def load_thresholds(section: str, path: Path = DEFAULT_THRESHOLDS) -> dict[str, float]:
+    """The `[section]` table of a thresholds file (`backend.suite`, e.g. `none.golden-dev`, or
+    a plain name); ValueError for anything unusable in it."""
     try:
-        table = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        table: Any = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"{path}: cannot read thresholds ({exc})") from None
-    if not isinstance(table.get(backend), dict):
-        raise ValueError(f"{path}: no [{backend}] section; add one with a minimum per metric")
+    for part in section.split("."):
+        table = table.get(part) if isinstance(table, dict) else None
+    if not isinstance(table, dict) or not table:
+        raise ValueError(f"{path}: no [{section}] section; add one with a minimum per metric")
     known = metric_names()
-    for key, limit in table[backend].items():
+    limits = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    for key, limit in limits.items():
         if key.removesuffix("_max") not in known:
-            raise ValueError(f"{path} [{backend}] {key}: no such metric; known: "
+            raise ValueError(f"{path} [{section}] {key}: no such metric; known: "
                              f"{', '.join(known)} (append _max for a maximum)")
         if isinstance(limit, bool) or not isinstance(limit, int | float):
-            raise ValueError(f"{path} [{backend}] {key}: the limit must be a number, got {limit!r}")
-    return {k: float(v) for k, v in table[backend].items()}
+            raise ValueError(f"{path} [{section}] {key}: the limit must be a number, got {limit!r}")
+    return {k: float(v) for k, v in limits.items()}
 
 
-def check_gate(summary: dict[str, Any], backend: str,
+def check_gate(summary: dict[str, Any], section: str,
                thresholds_path: Path = DEFAULT_THRESHOLDS) -> list[str]:
     """Each metric under its minimum (key `name`) or over its maximum (key `name_max`)."""
     failures = []
-    for key, limit in load_thresholds(backend, thresholds_path).items():
+    for key, limit in load_thresholds(section, thresholds_path).items():
         name = key.removesuffix("_max")
         value, is_max = summary["metrics"].get(name), key.endswith("_max")
         if value is None:
@@ -234,11 +260,14 @@ def gate_exit_code(failures: list[str], section: str, gated: bool) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m evals", description=__doc__.split("\n")[0])
+    p.add_argument("--suite", action="append", metavar="NAME",
+                   help="a suite to run, repeatable (default: all; see evals/suites.py)")
     p.add_argument("--dataset", type=Path, action="append", metavar="FILE",
-                   help=f"JSONL dataset, repeatable (default: {DEFAULT_DATASET.name})")
+                   help=f"your own JSONL rows instead of the suites, repeatable (e.g. "
+                        f"{DEFAULT_DATASET.name}), asked about ASSISTANT_CORPUS_DIR")
     p.add_argument("--llm", choices=["local", "openai", "none"],
                    help="answer generator (default: ASSISTANT_LLM, else local)")
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N rows")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N rows of each suite")
     p.add_argument("--every", type=int, metavar="K", default=1,
                    help="only every K-th row (1st, K+1-th, ...): a fixed sample across all tags")
     p.add_argument("--out", type=Path, metavar="DIR",
@@ -246,10 +275,65 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", type=Path, metavar="OLD_DIR",
                    help="print what got better or worse since the run in OLD_DIR")
     p.add_argument("--gate", action="store_true",
-                   help="exit 1 when a metric misses its threshold for this backend")
+                   help="exit 1 when a metric misses its threshold for this backend and suite")
     p.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS, metavar="FILE",
                    help="thresholds file for --gate (default: evals/thresholds.toml)")
     return p
+
+
+def _own_suites(datasets: list[Path], settings: Settings) -> list[Suite]:
+    rows = [row for path in datasets for row in load_dataset(path)]
+    seen: set[str] = set()
+    for row in rows:
+        if row.id in seen:
+            raise ValueError(f"id {row.id!r} is in more than one dataset; ids must be unique")
+        seen.add(row.id)
+    return [Suite("dataset", "dev", settings.corpus_dir, rows)]
+
+
+def suite_assistant(settings: Settings, suite: Suite, generator: Any = None,
+                    own_store: bool = True) -> Assistant:
+    """An assistant whose store holds the suite's documents (ingested now if need be). With
+    `own_store`, the store lives under DATA_DIR/eval-stores/<suite's documents>; the model
+    files stay where the settings put them."""
+    if own_store:
+        settings = settings.model_copy(update={
+            "data_dir": settings.data_dir / "eval-stores" / suite.store_key,
+            "model_dir": settings.resolved_model_dir})
+    bot = Assistant(settings, generator=generator)
+    ingested = bot.ingest([suite.docs])
+    if not ingested.ok:
+        print(f"warning: {suite.name}: ingest: {ingested.summary()}", file=sys.stderr)
+    return bot
+
+
+def run_suites(suites: list[Suite], settings: Settings, out_dir: Path, every: int = 1,
+               limit: int | None = None, own_stores: bool = True) -> dict[str, Any]:
+    """Run each suite into out_dir/<suite>/; the combined summary (also out_dir/summary.json)."""
+    from tqdm import tqdm
+
+    generator = None
+    combined: dict[str, Any] = {"created": datetime.now(UTC).isoformat(timespec="seconds"),
+                                "backend": settings.llm, "model": _model(settings), "suites": {}}
+    for suite in suites:
+        rows = suite.rows[::every][:limit] if limit else suite.rows[::every]
+        if not rows:
+            continue
+        bot = suite_assistant(settings, suite, generator, own_stores)
+        if settings.llm != "none":
+            generator = bot.generator()  # loaded once, shared by every suite
+        with tqdm(total=len(rows), desc=f"{suite.name} ({settings.llm})", unit="q",
+                  file=sys.stderr) as bar:
+            summary, records = evaluate(bot, rows, lambda done, _: bar.update(done - bar.n))
+        summary.update(suite=suite.name, split=suite.split, docs=str(suite.docs))
+        save_run(out_dir / suite.name, summary, records, settings.data_dir)
+        combined["suites"][suite.name] = {k: summary[k] for k in (
+            "split", "questions", "failed_questions", "errors", "wall_s", "metrics", "counts",
+            "by_tag")}
+    report.write_combined(out_dir, combined)
+    if out_dir.resolve().parent == (settings.data_dir / "eval").resolve():
+        report.link_latest(out_dir)
+    return combined
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,35 +342,26 @@ def main(argv: list[str] | None = None) -> int:
         _parser().error("--limit must be at least 1")
     if args.every < 1:
         _parser().error("--every must be at least 1")
-    from tqdm import tqdm
-
     try:
-        datasets = args.dataset or [DEFAULT_DATASET]
-        rows = [row for path in datasets for row in load_dataset(path)]
-        seen: set[str] = set()
-        for row in rows:
-            if row.id in seen:
-                raise ValueError(f"id {row.id!r} is in more than one dataset; ids must be unique")
-            seen.add(row.id)
-        rows = rows[:: args.every][: args.limit] if args.limit else rows[:: args.every]
         overrides: dict[str, Any] = {"llm": args.llm} if args.llm else {}
         settings = Settings(**overrides)
-        if args.gate:
-            load_thresholds(settings.llm, args.thresholds)  # fail now, not after the run
-        bot = Assistant(settings)
-        ingested = bot.ingest()
-        if not ingested.ok:
-            print(f"warning: ingest: {ingested.summary()}", file=sys.stderr)
+        suites = (_own_suites(args.dataset, settings) if args.dataset
+                  else select(all_suites(), args.suite))
+        sections = {s.name: (settings.llm if args.dataset else f"{settings.llm}.{s.name}")
+                    for s in suites}
+        if args.gate:  # fail now, not after the run
+            for section in sections.values():
+                load_thresholds(section, args.thresholds)
         out_dir = args.out or default_out_dir(settings)
-        with tqdm(total=len(rows), desc=f"eval ({settings.llm})", unit="q", file=sys.stderr) as bar:
-            summary, records = evaluate(bot, rows, lambda done, _: bar.update(done - bar.n))
-        summary["datasets"] = [str(p) for p in datasets]
-        save_run(out_dir, summary, records, settings.data_dir)
-        print(report.format_summary(summary))
-        print(f"\nReport: {out_dir / 'report.html'}")
+        combined = run_suites(suites, settings, out_dir, args.every, args.limit,
+                              own_stores=not args.dataset)
+        print(report.format_combined(combined))
+        print(f"\nReports: {out_dir}/<suite>/report.html")
         if args.compare:
-            print("\n" + report.compare_runs(args.compare, summary, records))
-        failures = check_gate(summary, settings.llm, args.thresholds) if args.gate else []
+            print("\n" + report.compare_combined(args.compare, out_dir, combined))
+        failures = [f"{name}: {f}" for name, section in sections.items() if args.gate
+                    and name in combined["suites"]
+                    for f in check_gate(combined["suites"][name], section, args.thresholds)]
     except (ValueError, AssistantError) as exc:  # pydantic's ValidationError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -33,6 +33,7 @@ from evals.metrics import (
     split_sentences,
 )
 from evals.runner import DEFAULT_THRESHOLDS, check_gate, main, run_eval
+from evals.suites import golden_split
 
 GOLDEN = load_dataset(DEFAULT_DATASET)
 REFUSAL = "I can't answer that from the documents: none of them says it."
@@ -259,8 +260,9 @@ class ShiftedCitations:
         cites = [dataclasses.replace(c, start=c.start + 1, end=c.end + 1) for c in answer.citations]
         return dataclasses.replace(answer, citations=cites)
 
-    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
-        return self.shift(self.bot.ask(question, history))
+    def ask(self, question: str, history: list[dict[str, str]] | None = None,
+            as_of: str | None = None) -> Answer:
+        return self.shift(self.bot.ask(question, history, as_of=as_of))
 
     def stream(self, question: str, history: list[dict[str, str]] | None = None) -> AnswerStream:
         inner = self.bot.stream(question, history)
@@ -283,10 +285,10 @@ def test_gate_fails_when_citations_are_shifted_by_one_character(corpus_bot: Assi
     rows = [r for r in GOLDEN if "single-fact" in r.tags][:6]
     healthy = run_eval(corpus_bot, rows)
     assert healthy["metrics"]["citation_validity"] == 1.0 and healthy["counts"]["citation_validity"]
-    assert not _failing(check_gate(healthy, "none", DEFAULT_THRESHOLDS), "citation_validity")
+    assert not _failing(check_gate(healthy, "none.golden-dev", DEFAULT_THRESHOLDS), "citation_validity")
     broken = run_eval(ShiftedCitations(corpus_bot), rows)  # type: ignore[arg-type]
     assert broken["metrics"]["citation_validity"] < 1.0
-    assert _failing(check_gate(broken, "none", DEFAULT_THRESHOLDS), "citation_validity")
+    assert _failing(check_gate(broken, "none.golden-dev", DEFAULT_THRESHOLDS), "citation_validity")
 
 
 class NeverRefuses(ShiftedCitations):
@@ -297,8 +299,9 @@ class NeverRefuses(ShiftedCitations):
     def shift(answer: Answer) -> Answer:
         return answer
 
-    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
-        answer = self.bot.ask(question, history)
+    def ask(self, question: str, history: list[dict[str, str]] | None = None,
+            as_of: str | None = None) -> Answer:
+        answer = self.bot.ask(question, history, as_of=as_of)
         if not answer.refused:
             return answer
         hit = self.bot.search(question, k=1)[0]
@@ -318,32 +321,35 @@ class NeverRefuses(ShiftedCitations):
 def test_gate_fails_when_refusal_is_taken_out(corpus_bot: Assistant) -> None:
     rows = [r for r in GOLDEN if not r.answerable]  # correct_refusal counts only these rows
     healthy = run_eval(corpus_bot, rows)
-    assert not _failing(check_gate(healthy, "none", DEFAULT_THRESHOLDS), "correct_refusal"), (
-        "the real assistant misses the [none] correct_refusal minimum")
+    assert not _failing(check_gate(healthy, "none.golden-dev", DEFAULT_THRESHOLDS), "correct_refusal"), (
+        "the real assistant misses the [none.golden-dev] correct_refusal minimum")
     broken = run_eval(NeverRefuses(corpus_bot), rows)  # type: ignore[arg-type]
     assert broken["metrics"]["correct_refusal"] == 0.0
     assert broken["metrics"]["citation_validity"] == 1.0  # only the refusals are broken
-    assert _failing(check_gate(broken, "none", DEFAULT_THRESHOLDS), "correct_refusal")
+    assert _failing(check_gate(broken, "none.golden-dev", DEFAULT_THRESHOLDS), "correct_refusal")
 
 
 # --- the command, end to end --------------------------------------------------------------
 def test_eval_command_writes_the_report_links_latest_and_compares(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = tmp_path / "first"
-    assert main(["--llm", "none", "--limit", "3", "--out", str(first)]) == 0
+    dev = [r for r in GOLDEN if golden_split(r.id) == "dev"]
+    assert main(["--llm", "none", "--suite", "golden-dev", "--limit", "3", "--out", str(first)]) == 0
     for name in ("summary.json", "rows.jsonl", "report.html", "report.md", "metrics.png",
                  "latency.png"):
-        assert (first / name).stat().st_size > 0, name
-    page = (first / "report.html").read_text(encoding="utf-8")
-    assert all(html.escape(r.question) in page for r in GOLDEN[:3])
+        assert (first / "golden-dev" / name).stat().st_size > 0, name
+    page = (first / "golden-dev" / "report.html").read_text(encoding="utf-8")
+    assert all(html.escape(r.question) in page for r in dev[:3])
     assert "data:image/png;base64," in page
-    rows = [json.loads(line) for line in (first / "rows.jsonl").read_text().splitlines()]
-    assert [r["id"] for r in rows] == [r.id for r in GOLDEN[:3]]
-    assert json.loads((first / "summary.json").read_text())["questions"] == 3
+    rows = [json.loads(line) for line in (first / "golden-dev" / "rows.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == [r.id for r in dev[:3]]
+    combined = json.loads((first / "summary.json").read_text())
+    assert combined["suites"]["golden-dev"]["questions"] == 3 and list(combined["suites"]) == ["golden-dev"]
     capsys.readouterr()
     # the default folder is linked as latest; three answerable rows measure no refusals,
-    # so the [none] gate fails on correct_refusal ("not measured") and exits 1
-    assert main(["--llm", "none", "--limit", "3", "--compare", str(first), "--gate"]) == 1
+    # so the [none.golden-dev] gate fails on correct_refusal ("not measured") and exits 1
+    assert main(["--llm", "none", "--suite", "golden-dev", "--limit", "3", "--compare", str(first),
+                 "--gate"]) == 1
     out = capsys.readouterr().out
-    assert f"Compared with {first}" in out and "correct_refusal: not measured" in out
+    assert f"Compared with {first / 'golden-dev'}" in out and "correct_refusal: not measured" in out
     assert (tmp_path / "data" / "eval" / "latest" / "summary.json").exists()

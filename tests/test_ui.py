@@ -145,8 +145,8 @@ def test_login_is_required_when_ui_auth_is_set(tmp_path: Path) -> None:
 
 def test_evaluation_runs_and_shows_its_report(ui: tuple[str, Assistant]) -> None:
     url, bot = ui
-    summary, chart, failing = _client(url).predict(2, api_name="/evaluate")
-    assert "2 questions" in summary and "| metric | value |" in summary
+    summary, chart, failing = _client(url).predict(1, api_name="/evaluate")
+    assert "| golden-dev | dev | 1 |" in summary and "| golden-test | test | 1 |" in summary
     assert chart is not None and isinstance(failing, dict)
     out = bot.settings.data_dir / "eval" / "ui-latest"
-    assert (out / "summary.json").is_file() and (out / "report.html").is_file()
+    assert (out / "summary.json").is_file() and (out / "golden-dev" / "report.html").is_file()

@@ -203,24 +203,34 @@ def build_ui(bot: Assistant) -> gr.Blocks:
     eval_root = bot.settings.data_dir / "eval"
 
     def eval_report() -> tuple[str, str | None, list[list[Any]]]:
-        """The latest report (eval/latest, else the UI's own run): summary, chart, failures."""
+        """The latest run (eval/latest, else the UI's own): a row per suite, the first suite's
+        chart, and every failing question."""
         out = next((d for d in (eval_root / "latest", eval_root / "ui-latest")
                     if (d / "summary.json").is_file()), None)
         if out is None:
             return "No evaluation report yet: run the evaluation.", None, []
         s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-        lines = [f"**{s.get('questions')} questions, {s.get('failed_questions')} failing, "
-                 f"{s.get('errors')} errors** · {s.get('backend')} ({s.get('model')}) · "
-                 f"{s.get('wall_s')} s · {s.get('created')} · {out}", "",
-                 "| metric | value |", "|---|---|"]
-        lines += [f"| {k} | {'—' if v is None else f'{v:.3g}'} |"
-                  for k, v in s.get("metrics", {}).items()]
-        records = [json.loads(line) for line in
-                   (out / "rows.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-        failing = [[r.get("id"), r.get("question"), r.get("answer"), "; ".join(r["failures"])]
-                   for r in records if r.get("failures")]
-        chart = out / "metrics.png"
-        return esc("\n".join(lines), quote=False), str(chart) if chart.is_file() else None, failing
+        suites = s.get("suites", {})
+        shown = ["fact_accuracy", "correct_refusal", "over_refusal", "citation_precision",
+                 "update_lead", "as_of_respected"]
+        lines = [f"**{sum(v['questions'] for v in suites.values())} questions in {len(suites)} "
+                 f"suites, {sum(v['failed_questions'] for v in suites.values())} failing** · "
+                 f"{s.get('backend')} ({s.get('model')}) · {s.get('created')} · {out}", "",
+                 "| suite | split | questions | " + " | ".join(shown) + " |",
+                 "|---|---|---|" + "---|" * len(shown)]
+        for name, v in suites.items():
+            values = [v["metrics"].get(m) for m in shown]
+            lines.append(f"| {name} | {v['split']} | {v['questions']} | " + " | ".join(
+                "—" if x is None else f"{x:.3g}" for x in values) + " |")
+        failing = []
+        for name in suites:
+            rows = (out / name / "rows.jsonl").read_text(encoding="utf-8").splitlines()
+            failing += [[f"{name}: {r.get('id')}", r.get("question"), r.get("answer"),
+                         "; ".join(r["failures"])]
+                        for r in map(json.loads, filter(str.strip, rows)) if r.get("failures")]
+        chart = next((out / n / "metrics.png" for n in suites if (out / n / "metrics.png").is_file()),
+                     None)
+        return esc("\n".join(lines), quote=False), str(chart) if chart else None, failing
 
     def run_evaluation(limit: float | None, progress: gr.Progress = gr.Progress(),  # noqa: B008
                        ) -> tuple[str, str | None, list[list[Any]]]:

@@ -1,0 +1,55 @@
+"""The gate's limits from measured runs: one `[backend.suite]` table per suite of each run.
+
+    python -m evals.thresholds RUN_DIR [RUN_DIR ...] > section.toml
+
+Minimums are the measured rates rounded down to three places, maximums rounded up: the gate
+holds the figures a run reached, with no slack. Paste the output into thresholds.toml after a
+run that should become the new floor; never lower a limit to make a run pass. Not here: applying
+the gate (`runner.check_gate`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+MINIMUMS = ["citation_validity", "fact_accuracy", "correct_refusal", "citation_recall",
+            "citation_precision", "answer_relevance", "hit_at_k", "mrr", "update_lead",
+            "update_both", "as_of_respected"]
+MAXIMUMS = ["over_refusal", "opposite_of_quote"]
+
+
+def sections(combined: dict[str, Any]) -> str:
+    """TOML tables `[backend.suite]` holding each suite's measured limits."""
+    out = []
+    for name, suite in combined["suites"].items():
+        metrics, counts = suite["metrics"], suite["counts"]
+        lines = [f"[{combined['backend']}.{name}]  # {suite['questions']} questions, "
+                 f"{suite['split']}, measured {combined['created'][:10]}"]
+        for metric in MINIMUMS:
+            if metrics.get(metric) is not None:
+                value = math.floor(metrics[metric] * 1000) / 1000
+                lines.append(f"{metric} = {value:.3f}  # n={counts.get(metric, '')}")
+        for metric in MAXIMUMS:
+            if metrics.get(metric) is not None:
+                value = math.ceil(metrics[metric] * 1000) / 1000
+                lines.append(f"{metric}_max = {value:.3f}  # n={counts.get(metric, '')}")
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    runs = argv if argv is not None else sys.argv[1:]
+    if not runs:
+        print(__doc__, file=sys.stderr)
+        return 2
+    for run in runs:
+        print(sections(json.loads((Path(run) / "summary.json").read_text(encoding="utf-8"))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
