@@ -17,6 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -288,9 +289,15 @@ class Assistant:
         """Save `(file name, content)` pairs under DATA_DIR/uploads and ingest them.
 
         UploadTooLarge when together they exceed ASSISTANT_MAX_UPLOAD_MB (nothing is saved);
-        otherwise one result per file, and a bad file never stops the others.
+        otherwise one result per file, in their order, and a bad file or name never stops the
+        others. Names are made safe and unique (`assistant.index.uploads`); an upload's source
+        is "uploads/<name>", so it never replaces a corpus document. Files are parsed before
+        the ingest lock is taken, so a slow one holds up no other upload's storing.
         """
-        from assistant.index.ingest import FileResult, IngestReport
+        from assistant.answer.evidence import stored_sentences
+        from assistant.index.documents import UnreadableFile, load_document
+        from assistant.index.ingest import FileResult, IngestReport, ingest_documents
+        from assistant.index.uploads import save_uploads, shown
 
         files = list(files)
         for item in files:
@@ -302,19 +309,24 @@ class Assistant:
         if total > limit:
             raise UploadTooLarge(f"The upload is {total / 1e6:.1f} MB; the limit is "
                                  f"{self.settings.max_upload_mb:g} MB (ASSISTANT_MAX_UPLOAD_MB).")
-        folder = self._writable_dir(self.settings.data_dir / "uploads")
-        rejected, paths = [], []
-        for name, data in files:
-            safe = Path(name.replace("\\", "/")).name.strip()
-            if not safe or safe.startswith("."):
-                rejected.append(FileResult(name or "(no name)", "failed",
-                                           reason="the file needs a name such as report.pdf"))
-                continue
-            paths.append(folder / safe)
-            paths[-1].write_bytes(bytes(data))
-        report = self.ingest(paths, prune=False, on_file=on_file) if paths else IngestReport()
-        report.results[:0] = rejected
-        return report
+        saved = save_uploads(self._writable_dir(self.settings.data_dir / "uploads"), files)
+        loaded: list[tuple[str, Any]] = []
+        for upload, (_, data) in zip(saved, files, strict=True):
+            if upload.path is not None:
+                try:
+                    loaded.append((upload.source, load_document(upload.path, upload.source,
+                                                                data=bytes(data))))
+                except UnreadableFile as exc:
+                    loaded.append((upload.source, exc))
+        with self._ingest_lock:
+            stored = ingest_documents(loaded, self._store, self._embedder,
+                                      self.settings.chunk_tokens,
+                                      self.settings.chunk_overlap_tokens, on_file,
+                                      stored_sentences) if loaded else IngestReport()
+        by_source = {r.source: r for r in stored.results}
+        return IngestReport([
+            FileResult(shown(u.name), "failed", reason=u.refused, name=u.name) if u.refused
+            else replace(by_source[u.source], name=u.name) for u in saved])
 
     def documents(self) -> list[DocumentSummary]:
         return [DocumentSummary(d.doc_id, d.title, d.source, d.publisher, d.chunks, d.ingested_at)

@@ -77,12 +77,12 @@ def test_upload_keeps_names_inside_the_uploads_folder(tmp_path: Path) -> None:
     report = bot.upload([("../../escape.txt", b"The Wren memo sets the budget at 4 dollars."),
                          (".env", b"SECRET=1")])
     results = {r.source: r for r in report.results}
-    assert results["escape.txt"].status == "added" and results[".env"].status == "failed"
+    assert results["uploads/escape.txt"].status == "added" and results[".env"].status == "failed"
     assert (tmp_path / "data" / "uploads" / "escape.txt").is_file()
     assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "data" / "uploads" / ".env").exists()
     with pytest.raises(UploadTooLarge, match="ASSISTANT_MAX_UPLOAD_MB"):
         bot.upload([("big.txt", b"x" * 2000)])
-    assert [d.source for d in bot.documents()] == ["escape.txt"]
+    assert [d.source for d in bot.documents()] == ["uploads/escape.txt"]
 
 
 def test_unusable_data_dir_is_a_clear_error(tmp_path: Path) -> None:

@@ -162,11 +162,12 @@ def test_upload_ingests_each_file_and_delete_removes(api: tuple[str, Assistant])
     response = httpx.post(f"{url}/v1/documents", files=files)
     assert response.status_code == 200, response.text
     results = {r["source"]: r for r in response.json()["data"]}
-    assert results["kestrel-memo.txt"]["status"] == "added" and results["kestrel-memo.txt"]["chunks"]
-    assert results["empty.txt"]["status"] == "failed" and "empty" in results["empty.txt"]["reason"]
+    kestrel, empty = results["uploads/kestrel-memo.txt"], results["uploads/empty.txt"]
+    assert kestrel["status"] == "added" and kestrel["chunks"] and kestrel["name"] == "kestrel-memo.txt"
+    assert empty["status"] == "failed" and "empty" in empty["reason"]
     assert results["tool.exe"]["status"] == "failed" and "unsupported" in results["tool.exe"]["reason"]
     assert response.json()["ok"] is False
-    doc_id = results["kestrel-memo.txt"]["doc_id"]
+    doc_id = kestrel["doc_id"]
     reply = client(url).chat.completions.create(
         model="extractive", messages=[{"role": "user", "content": "What does the Kestrel memo "
                                        "put the Red Cliff campus at?"}])
@@ -277,10 +278,10 @@ def test_twenty_concurrent_clients(tmp_path: Path) -> None:
             if kind == "ask-stream":
                 assert text.endswith("data: [DONE]\n\n") and '"finish_reason": "stop"' in text
         sources = sorted(d.source for d in bot.documents())
-        assert sources == sorted([*(p.name for p in CORPUS.glob("*.txt")), "osprey.txt"])
+        assert sources == sorted([*(p.name for p in CORPUS.glob("*.txt")), "uploads/osprey.txt"])
         listed = httpx.get(f"{url}/v1/documents").json()["data"]
         assert sum(d["chunks"] for d in listed) == bot.status()["chunks"]
-        osprey = next(d for d in listed if d["source"] == "osprey.txt")
+        osprey = next(d for d in listed if d["source"] == "uploads/osprey.txt")
         assert httpx.get(f"{url}/v1/documents/{osprey['doc_id']}").json()["text"] == upload.decode()
     finally:
         server.close()
@@ -385,6 +386,7 @@ def test_assistant_api_command_serves_the_api_alone(tmp_path: Path) -> None:
                       180, env={"ASSISTANT_DATA_DIR": str(data), "ASSISTANT_API_KEY": "k"}) as url:
         assert os.environ.get("ASSISTANT_API_KEY") is None
         assert [m.id for m in client(url, "k").models.list()] == ["extractive"]
-        assert httpx.get(f"{url}/").status_code == 404  # no UI
+        assert httpx.get(f"{url}/").status_code == 401  # the key guards every path
+        assert httpx.get(f"{url}/", headers={"Authorization": "Bearer k"}).status_code == 404  # no UI
         unknown = httpx.get(f"{url}/v1/nothing", headers={"Authorization": "Bearer k"})
         assert unknown.status_code == 404 and "No such endpoint" in unknown.json()["error"]["message"]

@@ -63,8 +63,9 @@ def test_http_api_examples_work_as_written(tmp_path: Path) -> None:
         assert "Abilene" in answer["choices"][0]["message"]["content"]
         assert answer["choices"][0]["message"]["citations"][0]["quote"] in answer_text(url, answer)
         assert "Abilene" in search["data"][0]["text"]
-        assert upload["data"][0]["status"] == "added" and upload["data"][0]["source"] == "heron-memo.txt"
-        assert "heron-memo.txt" in [d["source"] for d in listing["data"]]
+        assert upload["data"][0]["status"] == "added"
+        assert upload["data"][0]["source"] == "uploads/heron-memo.txt"
+        assert "uploads/heron-memo.txt" in [d["source"] for d in listing["data"]]
         python, = _blocks(_section("HTTP API"), "python")
         run = subprocess.run([sys.executable, "-c", python.replace("http://127.0.0.1:7860", url)],
                              cwd=tmp_path, capture_output=True, text=True, timeout=120)

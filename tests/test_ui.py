@@ -93,15 +93,15 @@ def test_upload_ingests_good_files_and_reports_bad_ones(ui: tuple[str, Assistant
     results, docs, _pick, status = client.predict([handle_file(good), handle_file(empty)],
                                                   api_name="/ingest")
     by_source = {row[0]: row for row in results["data"]}
-    assert by_source["heron-memo.txt"][1] == "added"
-    assert by_source["empty.txt"][1] == "failed" and "empty" in by_source["empty.txt"][3]
+    assert by_source["uploads/heron-memo.txt"][1] == "added"
+    assert by_source["uploads/empty.txt"][1] == "failed" and "empty" in by_source["uploads/empty.txt"][3]
     assert (bot.settings.data_dir / "uploads" / "heron-memo.txt").is_file()
-    doc_id = next(d.doc_id for d in bot.documents() if d.source == "heron-memo.txt")
+    doc_id = next(d.doc_id for d in bot.documents() if d.source == "uploads/heron-memo.txt")
     assert "3 documents" in status
     messages, _ = client.predict("What budget does the Heron memo set?", [], api_name="/ask")
     assert "7 billion" in _reply(messages) and "heron memo" in _reply(messages)
     client.predict(doc_id, api_name="/remove")
-    assert all(d.source != "heron-memo.txt" for d in bot.documents())
+    assert all(d.source != "uploads/heron-memo.txt" for d in bot.documents())
 
 
 def test_html_in_answers_and_documents_is_escaped(ui: tuple[str, Assistant]) -> None:

@@ -8,10 +8,10 @@ read too. Not here: loading anything; this module only describes configuration.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LLMBackend = Literal["local", "openai", "none"]
 EmbeddingBackend = Literal["local", "openai"]
@@ -113,10 +113,17 @@ class Settings(BaseSettings):
     ui_host: str = Field("127.0.0.1", description="Address `assistant serve` and `api` bind.")
     ui_port: int = Field(7860, description="Port `assistant serve` and `api` bind.")
     ui_auth: str | None = Field(
-        None, description="`user:password` to require a login in the web UI."
+        None, description="`user:password`: the login the served app (UI, /v1, /mcp) requires "
+        "of browsers; see the README's Security section."
     )
     api_key: str | None = Field(
-        None, description="Bearer token the HTTP API requires (`Authorization: Bearer ...`)."
+        None, description="Bearer token every route of the served app but /healthz requires "
+        "(`Authorization: Bearer ...`); also a password the login page accepts."
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        [], description="Comma-separated host names, besides localhost and the bound address, "
+        "by which clients may reach the served app (other `Host` headers get 421: DNS "
+        "rebinding); `*.example.com` matches subdomains, `*` any name."
     )
     max_upload_mb: float = Field(
         50.0, gt=0, description="Most megabytes of files one upload may carry."
@@ -128,6 +135,13 @@ class Settings(BaseSettings):
         None, ge=1, description="Questions an `openai` endpoint answers at once; unset = no "
         "limit. The local model always answers one at a time."
     )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip().lower() for name in value.split(",") if name.strip()]
+        return value
 
     @property
     def resolved_model_dir(self) -> Path:

@@ -3,25 +3,27 @@
 .txt and .md are kept byte-for-byte (decoded as UTF-8); .html, .pdf and .docx are reduced
 to their visible text once, and that text is what is stored and cited. Metadata comes from
 a `manifest.toml` beside the files (see corpus/manifest.toml), else from the file itself.
-Not here: chunking or storage. A file that cannot be read raises `UnreadableFile` with
-the reason, so the caller can report it and carry on.
+HTML, PDF and DOCX are parsed from their bytes in a bounded worker process (`safe_parse`:
+memory, time, expanded size and page limits). Not here: chunking or storage. A file that
+cannot be read raises `UnreadableFile` with the reason (never a server path), so the caller
+can report it and carry on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.index.safe_parse import MAX_HTML_BYTES, MAX_PDF_PAGES, check_zip, pdf_limits, run_limited
+from assistant.index.safe_parse import UnreadableFile as UnreadableFile  # raised here, caught above
+
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 MANIFEST = "manifest.toml"
-
-
-class UnreadableFile(Exception):
-    """This file cannot be ingested; the message is the reason shown to the user."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ def _decode(data: bytes) -> str:
 def _html_text(data: bytes) -> tuple[str, str]:
     from bs4 import BeautifulSoup
 
+    if len(data) > MAX_HTML_BYTES:
+        raise UnreadableFile(f"the HTML is {len(data) / 2**20:.1f} MiB; the limit is "
+                             f"{MAX_HTML_BYTES / 2**20:.0f} MiB, so the file is refused")
     soup = BeautifulSoup(_decode(data), "html.parser")
     title = soup.title.get_text(strip=True) if soup.title else ""
     for tag in soup(["script", "style", "noscript", "template"]):
@@ -69,29 +74,36 @@ def _html_text(data: bytes) -> tuple[str, str]:
     return "\n".join(line for line in lines if line), title
 
 
-def _pdf_text(path: Path) -> str:
+def _pdf_text(data: bytes) -> tuple[str, str]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
     try:
-        reader = PdfReader(path)
-        pages = [page.extract_text() or "" for page in reader.pages]
+        with pdf_limits():
+            reader = PdfReader(io.BytesIO(data))
+            if len(reader.pages) > MAX_PDF_PAGES:
+                raise UnreadableFile(f"the PDF has {len(reader.pages):,} pages; the limit is "
+                                     f"{MAX_PDF_PAGES:,}, so the file is refused")
+            pages = [page.extract_text() or "" for page in reader.pages]
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
         raise UnreadableFile(f"corrupt or unreadable PDF ({exc})") from exc
-    return "\n\n".join(p.strip() for p in pages if p.strip())
+    return "\n\n".join(p.strip() for p in pages if p.strip()), ""
 
 
-def _docx_text(path: Path) -> str:
+def _docx_text(data: bytes) -> tuple[str, str]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    check_zip(data, ".docx")
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
         raise UnreadableFile(f"corrupt or unreadable .docx ({exc})") from exc
+    except MemoryError:  # the worker's cap: reported as such by safe_parse
+        raise
     except Exception as exc:  # zipfile.BadZipFile and lxml errors have no common base
         raise UnreadableFile(f"corrupt or unreadable .docx ({exc})") from exc
-    return "\n".join(p.text for p in document.paragraphs)
+    return "\n".join(p.text for p in document.paragraphs), ""
 
 
 def _default_title(path: Path, text: str) -> str:
@@ -113,24 +125,22 @@ def read_manifest(folder: Path) -> dict[str, dict[str, Any]]:
         raise UnreadableFile(f"{path}: invalid TOML ({exc}); fix or delete the manifest") from exc
 
 
-def load_document(path: Path, source: str, meta: dict[str, Any] | None = None) -> Document:
-    """Read one file into a Document; raises UnreadableFile with the reason."""
+def load_document(path: Path, source: str, meta: dict[str, Any] | None = None,
+                  data: bytes | None = None) -> Document:
+    """Read one file (or its `data`, already read) into a Document; UnreadableFile with the reason."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise UnreadableFile(f"unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}")
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as exc:
         raise UnreadableFile(f"cannot read file ({exc.strerror})") from exc
     html_title = ""
     if suffix in (".txt", ".md"):
         text = _decode(data)
-    elif suffix in (".html", ".htm"):
-        text, html_title = _html_text(data)
-    elif suffix == ".pdf":
-        text = _pdf_text(path)
-    else:
-        text = _docx_text(path)
+    else:  # parsed in a bounded worker process: a hostile file costs seconds, not the server
+        parser = {".pdf": _pdf_text, ".docx": _docx_text}.get(suffix, _html_text)
+        text, html_title = run_limited(parser, data)
     if not text.strip():
         raise UnreadableFile("empty: the file has no text to index")
     meta = dict(meta or {})

@@ -7,14 +7,16 @@ documents that came from that folder and are gone from it are removed (unless
 Changed documents are gathered until they hold `BATCH_CHUNKS` chunks; then their chunks, and
 the extra texts the caller's `sentences_for` names for each document (the answer layer's
 evidence sentences), are embedded in one call, in full model batches across files, and written
-in one request per collection. Not here: parsing formats (`documents.py`) or talking to Chroma (`store.py`).
+in one request per collection. `ingest_documents` stores documents parsed already (uploads,
+parsed before the caller takes its ingest lock). Not here: parsing formats (`documents.py`),
+upload names (`uploads.py`) or talking to Chroma (`store.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -44,6 +46,7 @@ class FileResult:
     chunks: int = 0
     reason: str = ""
     doc_id: str = ""
+    name: str = ""  # an upload's file name as the client sent it
 
 
 @dataclass
@@ -142,6 +145,17 @@ def write_batch(pending: _Pending, store: Store, embedder: Any,
     return results
 
 
+Loaded = tuple[str, str, Document | UnreadableFile]  # source, folder root, what came of it
+
+
+def _load(candidates: list[_Candidate]) -> Iterator[Loaded]:
+    for cand in candidates:
+        try:
+            yield cand.source, cand.root, load_document(cand.path, cand.source, dict(cand.meta))
+        except UnreadableFile as exc:
+            yield cand.source, cand.root, exc
+
+
 def ingest_paths(
     paths: Iterable[Path],
     store: Store,
@@ -154,8 +168,6 @@ def ingest_paths(
     sentences_for: SentencesFor | None = None,
 ) -> IngestReport:
     """Bring the store in line with `paths`; see the module docstring for the rules."""
-    from tqdm import tqdm
-
     report = IngestReport()
     try:
         candidates, roots = _candidates(list(paths), report)
@@ -163,6 +175,42 @@ def ingest_paths(
         report.results.append(FileResult(MANIFEST, "failed", reason=str(exc)))
         return report
     known = {d.doc_id: d for d in store.documents()}
+    seen = _store_all(_load(candidates), len(candidates), known, report, store, embedder,
+                      chunk_tokens, overlap_tokens, progress, on_file, sentences_for)
+    if prune:
+        gone = [(doc_id, info) for doc_id, info in known.items()
+                if info.root and info.root in roots and doc_id not in seen]
+        if gone:
+            store.delete_documents([doc_id for doc_id, _ in gone])
+        for doc_id, info in gone:
+            report.results.append(FileResult(info.source, "removed", doc_id=doc_id))
+    return report
+
+
+def ingest_documents(
+    loaded: list[tuple[str, Document | UnreadableFile]],
+    store: Store,
+    embedder: Any,
+    chunk_tokens: int,
+    overlap_tokens: int,
+    on_file: Callable[[FileResult], None] | None = None,
+    sentences_for: SentencesFor | None = None,
+) -> IngestReport:
+    """Store documents parsed already, each (source, the Document or why it could not be read)."""
+    report = IngestReport()
+    known = {d.doc_id: d for d in store.documents()}
+    _store_all(((source, "", doc) for source, doc in loaded), len(loaded), known, report, store,
+               embedder, chunk_tokens, overlap_tokens, False, on_file, sentences_for)
+    return report
+
+
+def _store_all(loaded: Iterator[Loaded], total: int, known: dict[str, Any], report: IngestReport,
+               store: Store, embedder: Any, chunk_tokens: int, overlap_tokens: int,
+               progress: bool | None, on_file: Callable[[FileResult], None] | None,
+               sentences_for: SentencesFor | None) -> set[str]:
+    """Chunk, embed and write what changed; the doc_ids seen (a failed file keeps its chunks)."""
+    from tqdm import tqdm
+
     seen: set[str] = set()
     pending = _Pending()
 
@@ -172,36 +220,27 @@ def ingest_paths(
             if on_file:
                 on_file(result)
 
-    bar = tqdm(candidates, desc="Ingesting", unit="file", file=sys.stderr,
+    bar = tqdm(loaded, total=total, desc="Ingesting", unit="file", file=sys.stderr,
                disable=(not sys.stderr.isatty()) if progress is None else not progress)
-    for cand in bar:
-        bar.set_postfix_str(cand.source[-40:])
-        seen.add(doc_id_for(cand.source))  # a file that fails to load keeps its old chunks
-        try:
-            doc = load_document(cand.path, cand.source, dict(cand.meta))
-        except UnreadableFile as exc:
-            done([FileResult(cand.source, "failed", reason=str(exc))])
+    for source, root, doc in bar:
+        bar.set_postfix_str(source[-40:])
+        seen.add(doc_id_for(source))  # a file that fails to load keeps its old chunks
+        if isinstance(doc, UnreadableFile):
+            done([FileResult(source, "failed", reason=str(doc))])
             continue
         fingerprint = _fingerprint(doc.sha256, doc.metadata(), chunk_tokens, overlap_tokens,
                                    embedder.model_name, FORMAT)
         previous = known.get(doc.doc_id)
         if previous and previous.fingerprint == fingerprint:
-            done([FileResult(cand.source, "unchanged", previous.chunks, doc_id=doc.doc_id)])
+            done([FileResult(source, "unchanged", previous.chunks, doc_id=doc.doc_id)])
             continue
         chunks = split_into_chunks(doc.text, embedder.count_tokens, embedder.token_offsets,
                                    chunk_tokens, overlap_tokens)
-        result = FileResult(cand.source, "updated" if previous else "added", len(chunks),
+        result = FileResult(source, "updated" if previous else "added", len(chunks),
                             doc_id=doc.doc_id)
-        pending.items.append((doc, chunks, cand.root, fingerprint, result))
+        pending.items.append((doc, chunks, root, fingerprint, result))
         pending.chunks += len(chunks)
         if pending.chunks >= BATCH_CHUNKS:
             done(write_batch(pending, store, embedder, sentences_for))
     done(write_batch(pending, store, embedder, sentences_for))
-    if prune:
-        gone = [(doc_id, info) for doc_id, info in known.items()
-                if info.root and info.root in roots and doc_id not in seen]
-        if gone:
-            store.delete_documents([doc_id for doc_id, _ in gone])
-        for doc_id, info in gone:
-            report.results.append(FileResult(info.source, "removed", doc_id=doc_id))
-    return report
+    return seen

@@ -2,7 +2,8 @@
 
 Errors of the assistant, and invalid settings, become one readable message and exit code 1;
 an ingest in which some file failed exits with 1 after ingesting the rest. `serve` runs the
-web UI and the HTTP API on one port, `api` the HTTP API alone, `mcp` the MCP server.
+web UI, the HTTP API and MCP over HTTP on one port, `api` the same without the UI, `mcp` the
+MCP server (stdio, or `--http` alone); all served ones sit behind one guard (`guard.py`).
 """
 
 from __future__ import annotations
@@ -234,7 +235,8 @@ def _serve(host: str | None, port: int | None, llm: str | None, ingest: bool, ui
         _print_report(bot, bot.ingest(progress=None))
     bot.warm_up()
     host, port = host or bot.settings.ui_host, port or bot.settings.ui_port
-    click.echo(f"Serving {'the chat UI and ' if ui else ''}the API (/v1) on http://{host}:{port}")
+    click.echo(f"Serving {'the chat UI, ' if ui else ''}the API (/v1) and MCP (/mcp) on "
+               f"http://{host}:{port}")
     serve_http(bot, host, port, ui=ui)
 
 
@@ -263,18 +265,26 @@ def api(host: str | None, port: int | None, llm: str | None, ingest: bool) -> No
 @main.command()
 @LLM_OPTION
 @click.option("--ingest/--no-ingest", default=False, help="Ingest the corpus folder first.")
-@click.option("--http", is_flag=True, help="Serve streamable HTTP at /mcp instead of stdio.")
+@click.option("--http", is_flag=True,
+              help="Serve streamable HTTP at /mcp (behind the served app's guard) instead of stdio.")
 @HOST
 @click.option("--port", type=int, default=8765, show_default=True, help="Port for --http.")
 @_guard
 def mcp(llm: str | None, ingest: bool, http: bool, host: str | None, port: int) -> None:
     """Run the MCP server (stdio by default: stdout carries the protocol, messages go to stderr)."""
-    from assistant.surfaces.mcp import run
-
     bot = _assistant(llm)
     if ingest:
         _print_report(bot, bot.ingest(progress=False), err=True)
-    run(bot, http=http, host=host or bot.settings.ui_host, port=port)
+    if http:
+        from assistant.surfaces.serve import serve as serve_http
+
+        host = host or bot.settings.ui_host
+        click.echo(f"Serving MCP on http://{host}:{port}/mcp", err=True)
+        serve_http(bot, host, port, ui=False, v1=False)
+        return
+    from assistant.surfaces.mcp import run
+
+    run(bot)
 
 
 @main.command(name="eval", context_settings={"ignore_unknown_options": True,

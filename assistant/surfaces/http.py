@@ -10,17 +10,16 @@
 
 Citations (number, doc_id, title, source, quote, start, end, score) and `refused` travel in
 extension fields of the message and of the last stream chunk. Errors are OpenAI-style error
-objects: 400 bad input, 401 missing or wrong Bearer token (when ASSISTANT_API_KEY is set),
-404, 409 empty store, 413 upload too big, 503 LLM or store down or the LLM queue wait
-exceeded. `serve` runs it with uvicorn, with the web UI mounted at / when asked.
-Not here: answering (that is `Assistant`), page markup (that is `ui.py`).
+objects: 400 bad input, 404, 409 empty store, 413 upload too big, 503 LLM or store down or
+the LLM queue wait exceeded. `serve` runs it with uvicorn, with MCP at /mcp and the web UI at /
+when asked, all behind one guard (`guard.py`: Host, Origin, the key or login (401), body size).
+Not here: answering (that is `Assistant`), page markup (that is `ui.py`), authentication.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -28,7 +27,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
@@ -173,8 +172,9 @@ def _sse(first: list[Event], events: Iterator[Event], model: str) -> Iterator[st
 
 
 # --- the app --------------------------------------------------------------------------------
-def create_app(bot: Assistant) -> FastAPI:
-    """The API as a FastAPI app (the UI is mounted onto it by `serve`, when wanted)."""
+def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
+    """The API as a FastAPI app: /healthz, and the /v1 routes when `v1` (`serve` mounts the
+    UI and MCP onto it and puts the guard in front)."""
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         import anyio.to_thread
@@ -182,8 +182,8 @@ def create_app(bot: Assistant) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         yield
 
-    app = FastAPI(title="Partnership Assistant API", docs_url="/v1/docs", redoc_url=None,
-                  openapi_url="/v1/openapi.json", lifespan=lifespan)
+    app = FastAPI(title="Partnership Assistant API", docs_url="/v1/docs" if v1 else None,
+                  redoc_url=None, openapi_url="/v1/openapi.json" if v1 else None, lifespan=lifespan)
 
     @app.exception_handler(APIError)
     async def _api(_: Request, exc: APIError) -> JSONResponse:
@@ -207,19 +207,9 @@ def create_app(bot: Assistant) -> FastAPI:
         kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
         return JSONResponse(error_body(str(exc.detail), kind), exc.status_code)
 
-    def authorized(request: Request) -> None:
-        key = bot.settings.api_key
-        if not key:
-            return
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), key):
-            raise APIError(401, "Missing or wrong API key: send 'Authorization: Bearer <key>' "
-                           "with the key in ASSISTANT_API_KEY.", "authentication_error",
-                           "invalid_api_key")
+    router = APIRouter(prefix="/v1")
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(authorized)])
-
-    @v1.post("/chat/completions", response_model=None)
+    @router.post("/chat/completions", response_model=None)
     def chat_completions(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
         question, history = _question_and_history(body.messages)
         extractive = body.model == EXTRACTIVE
@@ -239,32 +229,28 @@ def create_app(bot: Assistant) -> FastAPI:
         return StreamingResponse(_sse(first, events, model), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    @v1.get("/models")
+    @router.get("/models")
     def models() -> dict[str, Any]:
         names = list(dict.fromkeys([bot.model_name, EXTRACTIVE]))
         return {"object": "list", "data": [{"id": n, "object": "model", "created": 0,
                                             "owned_by": "partnership-assistant"} for n in names]}
 
-    @v1.post("/search")
+    @router.post("/search")
     def search(body: SearchRequest) -> dict[str, Any]:
         hits = bot.search(body.query, body.k)
         return {"object": "list", "data": [asdict(h) for h in hits]}
 
-    @v1.post("/check")
+    @router.post("/check")
     def check(body: CheckRequest) -> dict[str, Any]:
         return bot.check(body.statement).to_dict()
 
-    @v1.get("/documents")
+    @router.get("/documents")
     def documents() -> dict[str, Any]:
         return {"object": "list", "data": [d.to_dict() for d in bot.documents()]}
 
-    @v1.post("/documents")
+    @router.post("/documents")
     async def upload(request: Request) -> dict[str, Any]:
-        limit = bot.settings.max_upload_mb * 1e6
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit + 1e6:  # + room for the form's framing
-            raise UploadTooLarge(f"The upload is {int(declared) / 1e6:.1f} MB; the limit is "
-                                 f"{bot.settings.max_upload_mb:g} MB (ASSISTANT_MAX_UPLOAD_MB).")
+        # the guard has bounded the body (declared or streamed); bot.upload checks the files' sum
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             raise APIError(400, "Send the files as multipart/form-data in the field 'files'.",
                            "invalid_request_error", "files")
@@ -279,23 +265,27 @@ def create_app(bot: Assistant) -> FastAPI:
         return {"object": "list", "ok": report.ok,
                 "data": [asdict(r) for r in report.results]}
 
-    @v1.get("/documents/{doc_id}")
+    @router.get("/documents/{doc_id}")
     def document(doc_id: str) -> dict[str, Any]:
         return {"object": "document", **bot.document(doc_id).to_dict()}
 
-    @v1.delete("/documents/{doc_id}")
+    @router.delete("/documents/{doc_id}")
     def remove(doc_id: str) -> dict[str, Any]:
         bot.remove(doc_id)
         return {"id": doc_id, "object": "document", "deleted": True}
 
-    @v1.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     def unknown(path: str) -> None:  # also under the UI mounted at /: still an API error object
         raise APIError(404, f"No such endpoint: /v1/{path}.", "not_found_error")
 
-    app.include_router(v1)
+    if v1:
+        app.include_router(router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
-        return {"status": "ok", **bot.status()}
+        """Liveness, open to all: counts and the model, never a path or a URL."""
+        status = bot.status()
+        return {"status": "ok", **{k: status[k] for k in ("model", "embedding", "documents",
+                                                          "chunks", "llm_busy", "waiting_for_llm")}}
 
     return app

@@ -3,14 +3,17 @@ assistants), built on the official `mcp` SDK.
 
 Tools: `ask` (a cited answer and its refusal flag), `search` (the best chunks, with offsets),
 `list_documents`. Resources: every stored document as `document://<doc_id>` (its exact text,
-into which citation offsets point). Runs over stdio (`assistant mcp`) or streamable HTTP
-(`assistant mcp --http`). Assistant errors reach the client as tool errors with their
-message. Not here: answering (that is `Assistant`); nothing here writes to stdout, which
-belongs to the protocol.
+into which citation offsets point). Runs over stdio (`assistant mcp`) or as streamable HTTP
+at /mcp of the served app (`mount_http`: `serve`, `api` and `mcp --http`), where the app's
+guard checks Host, Origin and the key or login as for every path. Assistant errors reach the
+client as tool errors with their message. Not here: answering (that is `Assistant`); nothing
+here writes to stdout, which belongs to the protocol.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any
 
@@ -102,10 +105,27 @@ def build_server(bot: Assistant) -> AssistantMCP:
     return server
 
 
-def run(bot: Assistant, http: bool = False, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve until the client goes away (stdio) or the process is stopped (HTTP at /mcp)."""
+def mount_http(app: Any, bot: Assistant) -> None:
+    """Serve the tools as streamable HTTP at /mcp of the Starlette/FastAPI `app`, the MCP
+    session manager running in `app`'s lifespan."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
     server = build_server(bot)
-    if http:
-        server.run("streamable-http", host=host, port=port)
-    else:
-        server.run("stdio")
+    # the SDK's own Host/Origin check is off: the served app's guard applies one rule to all paths
+    routes = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False)).routes
+    app.router.routes.extend(routes)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(parent: Any) -> AsyncIterator[Any]:
+        async with server.session_manager.run(), inner(parent) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
+
+
+def run(bot: Assistant) -> None:
+    """Serve over stdio until the client goes away."""
+    build_server(bot).run("stdio")

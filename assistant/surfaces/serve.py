@@ -1,17 +1,24 @@
-"""The served app: the HTTP API and, when asked, the web UI mounted at / on the same port.
+"""The served app: the HTTP API, MCP over HTTP and, when asked, the web UI, on one port, behind
+one guard.
 
-`serve` composes them (the API's routes keep precedence over the UI's) and runs uvicorn,
-blocking or in a thread for tests. Not here: the routes (`http.py`) or the page (`ui.py`).
+`serve` composes them: `/v1` and `/healthz` (`http.py`), `/mcp` (`mcp.py`, streamable HTTP),
+the UI at / (`ui.py`; the API's routes keep precedence), and in front of every path the guard
+(`guard.py`: Host, Origin, the key or login, body size). It warns when it binds beyond
+loopback without a key or login, and runs uvicorn, blocking or in a thread for tests.
+`assistant serve` serves all three, `api` leaves out the UI, `mcp --http` serves MCP alone.
+Not here: the routes or the page.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Any
 
 from assistant.api import Assistant
 from assistant.core.errors import AssistantError
+from assistant.surfaces.guard import Guard, exposure_warning, login_pair
 from assistant.surfaces.http import create_app
 
 
@@ -27,16 +34,30 @@ class Server:
             self._thread.join(timeout=30)
 
 
-def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ui: bool = True,
-          block: bool = True) -> Server:
-    """Serve the API (and the web UI at /, when `ui`); block=False returns once it listens."""
-    import uvicorn
+def build_app(bot: Assistant, host: str, port: int, *, ui: bool = True, v1: bool = True) -> Any:
+    """The composed ASGI app: `/healthz`, `/v1` (when `v1`), `/mcp`, the UI (when `ui`)."""
+    from assistant.surfaces.mcp import mount_http
 
-    app = create_app(bot)
+    login_pair(bot.settings.ui_auth)  # a malformed login fails here, before anything listens
+    app = create_app(bot, v1=v1)
+    mount_http(app, bot)
     if ui:  # gradio takes seconds to import: only when the page is served
         from assistant.surfaces.ui import mount_ui
 
         app = mount_ui(app, bot, host, port)
+    app.add_middleware(Guard, settings=bot.settings, bind_host=host)
+    return app
+
+
+def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ui: bool = True,
+          v1: bool = True, block: bool = True) -> Server:
+    """Serve the app (see `build_app`); block=False returns once it listens."""
+    import uvicorn
+
+    app = build_app(bot, host, port, ui=ui, v1=v1)
+    warning = exposure_warning(bot.settings, host)
+    if warning:
+        print(warning, file=sys.stderr)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            timeout_graceful_shutdown=2))
     if block:

@@ -6,8 +6,9 @@ upload, remove) and Evaluation (run the eval, see the latest report). Handlers c
 `Assistant` and format what it returns; every document text and quote is HTML-escaped
 before it reaches the page. The evaluation runs as its own command (`python -m evals`) and
 the tab reads the report files it writes, so the package does not import `evals`. The UI is
-mounted on the HTTP API's app (`mount_ui`), so page and API share one port.
-Not here: answering, ingesting or scoring logic.
+mounted on the HTTP API's app (`mount_ui`), so page and API share one port, and one guard
+(`guard.py`) in front of both asks for the login: gradio's own `auth` is not used.
+Not here: answering, ingesting or scoring logic, authentication.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.api import Assistant, Chat
-from assistant.core.errors import AssistantError, ConfigError
+from assistant.core.errors import AssistantError
 from assistant.core.models import Answer, Citation, EvidenceEvent, TextDelta
 from assistant.surfaces.viewer import document_html
 
@@ -320,21 +321,12 @@ def run_eval_command(bot: Assistant, out: Path, limit: int = 0) -> str:
     return "" if run.returncode in (0, 1) else (lines[-1] if lines else f"exit {run.returncode}")
 
 
-def _auth(value: str | None) -> tuple[str, str] | None:
-    if not value:
-        return None
-    user, sep, password = value.partition(":")
-    if not (user and sep and password):
-        raise ConfigError("ASSISTANT_UI_AUTH must look like user:password.")
-    return user, password
-
-
 def mount_ui(app: Any, bot: Assistant, host: str, port: int) -> Any:
     """Mount the UI at / of the FastAPI `app` (the HTTP API's routes keep precedence)."""
     demo = build_ui(bot)
     demo.queue()
     return gr.mount_gradio_app(
-        app, demo, "/", server_name=host, server_port=port, auth=_auth(bot.settings.ui_auth),
+        app, demo, "/", server_name=host, server_port=port,
         theme=THEME, css=CSS, head=HEAD, footer_links=[], ssr_mode=False, pwa=False,
         mcp_server=False, enable_monitoring=False,
         max_file_size=int(bot.settings.max_upload_mb * 1e6))
