@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.core.dates import PartialDate, check_as_of
 from assistant.core.errors import (
     BusyError,
     ConfigError,
@@ -38,6 +39,7 @@ from assistant.core.models import (
     FinalEvent,
     History,
     SearchHit,
+    TimelineEvent,
 )
 from assistant.core.settings import Settings
 
@@ -51,6 +53,7 @@ if TYPE_CHECKING:  # imported where used: they load llama-index, and `import ass
     from assistant.index.ingest import FileResult, IngestReport
 
 EXTRACTIVE = "extractive"  # the model name of extractive answers (no LLM)
+TIMELINE_CHUNKS = 20  # chunks retrieved for a timeline's topic
 
 
 class Chat:
@@ -104,7 +107,7 @@ class Assistant:
         self._embedder_obj: Any = None
         self._store_obj: Any = None
         self._retriever: Any = None
-        self._vectors: Any = None
+        self._documents: Any = None
         self._generator: Any = generator
         self._has_documents = False
 
@@ -180,52 +183,40 @@ class Assistant:
         return self.settings.data_dir / "lexical" / f"{self.settings.collection}-{tag}"
 
     def _pipeline(self, extractive: bool = False) -> AnswerPipeline:
+        """The answer pipeline; with `extractive`, or ASSISTANT_LLM=none, or ASSISTANT_JUDGE=rules,
+        without the LLM reader."""
         from assistant.answer.pipeline import AnswerPipeline
 
         with self._parts_lock:
             if self._retriever is None:
-                from assistant.answer.evidence import SentenceVectors
+                from assistant.answer.evidence import Documents
                 from assistant.index.retrieval import HybridRetriever
 
                 self._retriever = HybridRetriever(self._store, self._lexical_dir())
-                self._vectors = SentenceVectors(self._embedder, self._store)
+                self._documents = Documents(self._store)
         settings = self.settings
+        if settings.llm not in ("local", "openai", "none"):
+            raise ConfigError(f"Unknown ASSISTANT_LLM={settings.llm!r}; use local, openai or none.")
         if extractive and settings.llm != "none":
             settings = settings.model_copy(update={"llm": "none"})
-        drafter, judge = self._backend(settings.llm)
-        return AnswerPipeline(settings, self._embedder, self._retriever, self._vectors,
-                              drafter, judge)
-
-    def _backend(self, llm: str) -> tuple[Any, Any]:
-        """The drafter and the LLM judge for the backend `llm` (None: the pipeline's
-        deterministic checks decide alone)."""
-        from assistant.answer.drafting import ExtractiveDrafter, LLMDrafter
-        from assistant.answer.judge import LLMJudge
-
-        match llm:
-            case "none":
-                return ExtractiveDrafter(), None
-            case "local" | "openai":
-                generator = self.generator()
-                judge = LLMJudge(generator) if self.settings.judge == "llm" else None
-                return LLMDrafter(generator), judge
-            case other:
-                raise ConfigError(f"Unknown ASSISTANT_LLM={other!r}; use local, openai or none.")
+        reads = settings.llm != "none" and settings.judge == "llm"
+        return AnswerPipeline(settings, self._embedder, self._retriever, self._documents,
+                              self.generator() if reads else None)
 
     def warm_up(self) -> None:
-        """Load the models and the lexical index now, so the first question is fast.
-
-        Stored sentences need no warming: their vectors were computed at ingest."""
+        """Load the models and the lexical index now, so the first question is fast; with the
+        local model, evaluate the reader's fixed instructions once (llama.cpp keeps their KV
+        state). Stored sentences need no warming: their vectors were computed at ingest."""
         pipeline = self._pipeline()
         pipeline.retriever.warm_up()
         pipeline.retriever.retrieve("warm up", self._embedder.embed(["warm up"])[0], 1)
-        if self.settings.llm == "local":  # llama.cpp keeps the system prompt's KV state from now on
+        if self.settings.llm == "local":
             from assistant.core import prompts
             from assistant.llm.generators import Message
 
             with self._generation_slot():
-                self.generator().choose([Message("system", prompts.ANSWER_SYSTEM),
-                                         Message("user", "Evidence:")], ["0"])
+                self.generator().choose([Message("system", prompts.READER_SYSTEM),
+                                         Message("user", "Question:")], ["yes", "no"])
         elif self.settings.llm == "openai":
             self.generator()
 
@@ -273,7 +264,6 @@ class Assistant:
                progress: bool | None = False,
                on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Ingest files and folders (default: the corpus folder); unchanged files cost nothing."""
-        from assistant.answer.evidence import stored_sentences
         from assistant.index.ingest import ingest_paths
 
         if isinstance(paths, str | Path):
@@ -281,12 +271,13 @@ class Assistant:
         targets = [Path(p) for p in paths] if paths is not None else [self.settings.corpus_dir]
         with self._ingest_lock:
             return ingest_paths(targets, self._store, self._embedder, self.settings.chunk_tokens,
-                                self.settings.chunk_overlap_tokens, prune, progress, on_file,
-                                stored_sentences)
+                                self.settings.chunk_overlap_tokens, prune, progress, on_file)
 
     def upload(self, files: Iterable[tuple[str, bytes]],
-               on_file: Callable[[FileResult], None] | None = None) -> IngestReport:
-        """Save `(file name, content)` pairs under DATA_DIR/uploads and ingest them.
+               on_file: Callable[[FileResult], None] | None = None, *,
+               published: str | None = None) -> IngestReport:
+        """Save `(file name, content)` pairs under DATA_DIR/uploads and ingest them; `published`
+        (a date such as "2025-03-31") dates them all, before any date the files give themselves.
 
         UploadTooLarge when together they exceed ASSISTANT_MAX_UPLOAD_MB (nothing is saved);
         otherwise one result per file, in their order, and a bad file or name never stops the
@@ -294,7 +285,6 @@ class Assistant:
         is "uploads/<name>", so it never replaces a corpus document. Files are parsed before
         the ingest lock is taken, so a slow one holds up no other upload's storing.
         """
-        from assistant.answer.evidence import stored_sentences
         from assistant.index.documents import UnreadableFile, load_document
         from assistant.index.ingest import FileResult, IngestReport, ingest_documents
         from assistant.index.uploads import save_uploads, shown
@@ -309,12 +299,14 @@ class Assistant:
         if total > limit:
             raise UploadTooLarge(f"The upload is {total / 1e6:.1f} MB; the limit is "
                                  f"{self.settings.max_upload_mb:g} MB (ASSISTANT_MAX_UPLOAD_MB).")
+        date = self._as_of(published, "published")
+        meta = {"published": date.iso(), "published_from": "upload"} if date else {}
         saved = save_uploads(self._writable_dir(self.settings.data_dir / "uploads"), files)
         loaded: list[tuple[str, Any]] = []
         for upload, (_, data) in zip(saved, files, strict=True):
             if upload.path is not None:
                 try:
-                    loaded.append((upload.source, load_document(upload.path, upload.source,
+                    loaded.append((upload.source, load_document(upload.path, upload.source, meta,
                                                                 data=bytes(data))))
                 except UnreadableFile as exc:
                     loaded.append((upload.source, exc))
@@ -322,14 +314,15 @@ class Assistant:
             stored = ingest_documents(loaded, self._store, self._embedder,
                                       self.settings.chunk_tokens,
                                       self.settings.chunk_overlap_tokens, on_file,
-                                      stored_sentences) if loaded else IngestReport()
+                                      ) if loaded else IngestReport()
         by_source = {r.source: r for r in stored.results}
         return IngestReport([
             FileResult(shown(u.name), "failed", reason=u.refused, name=u.name) if u.refused
             else replace(by_source[u.source], name=u.name) for u in saved])
 
     def documents(self) -> list[DocumentSummary]:
-        return [DocumentSummary(d.doc_id, d.title, d.source, d.publisher, d.chunks, d.ingested_at)
+        return [DocumentSummary(d.doc_id, d.title, d.source, d.publisher, d.chunks, d.ingested_at,
+                                d.published, d.published_from)
                 for d in self._store.documents()]
 
     def document(self, doc_id: str) -> DocumentText:
@@ -337,7 +330,8 @@ class Assistant:
         if not isinstance(doc_id, str):
             raise InputError(f"doc_id must be a string, not {type(doc_id).__name__}.")
         d = self._store.document(doc_id)
-        return DocumentText(d.doc_id, d.title, d.source, d.publisher, d.author, d.published, d.text)
+        return DocumentText(d.doc_id, d.title, d.source, d.publisher, d.author, d.published, d.text,
+                            str(d.extra.get("published_from", "")))
 
     def remove(self, doc_id: str) -> None:
         self.document(doc_id)  # raises DocumentNotFound
@@ -388,31 +382,35 @@ class Assistant:
                     "or call Assistant.ingest() first.")
             self._has_documents = True
 
-    def search(self, query: str, k: int | None = None) -> list[SearchHit]:
-        """Top chunks for `query` (hybrid vector + BM25), with document offsets."""
+    def search(self, query: str, k: int | None = None, *, as_of: str | None = None,
+               ) -> list[SearchHit]:
+        """Top chunks for `query` (hybrid vector + BM25), with document offsets and dates; with
+        `as_of`, from documents published on or before that date (and undated ones)."""
         query = self._check(query)
         if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50):
             raise InputError(f"k must be a whole number from 1 to 50, not {k!r}.")
+        cutoff = self._as_of(as_of)
         self._require_documents()
         pipeline = self._pipeline(extractive=True)  # retrieval only: never loads the LLM
         vector = self._embedder.embed([query])[0]
-        chunks = pipeline.retriever.retrieve(query, vector, k or self.settings.top_k)
-        return [SearchHit(c.doc_id, c.title, c.source, c.text, c.start, c.end, c.score)
-                for c in chunks]
+        chunks = pipeline.retriever.retrieve(query, vector, k or self.settings.top_k, cutoff)
+        return [SearchHit(c.doc_id, c.title, c.source, c.text, c.start, c.end, c.score,
+                          c.published or None) for c in chunks]
 
     def stream(self, question: str, history: History | None = None, *,
                extractive: bool = False, as_of: str | None = None) -> AnswerStream:
         """Text deltas of the verified answer; `.answer` is set when iteration ends.
 
         `extractive=True` answers without the LLM (and without waiting for it) even when
-        one is configured. `as_of` is accepted for the eval's dated rows and not yet applied.
-        With the local LLM, iteration waits for the generation slot.
+        one is configured. `as_of` (a date such as "2025-03-31"): only documents published on
+        or before it count; undated ones are kept. With the local LLM, iteration waits for the
+        generation slot.
         """
-
         question = self._check(question)
         turns = self.check_history(history)
+        cutoff = self._as_of(as_of)
         self._require_documents()
-        events = self._pipeline(extractive).stream(question, turns).events()
+        events = self._pipeline(extractive).stream(question, turns, cutoff).events()
         if self._slots and not extractive:
             events = self._in_slot(events)
         return AnswerStream(events)
@@ -421,15 +419,34 @@ class Assistant:
             extractive: bool = False, as_of: str | None = None) -> Answer:
         return _drain(self.stream(question, history, extractive=extractive, as_of=as_of))
 
-    def support_score(self, claim: str, quote: str) -> float:
-        """The verifier's support score of `quote` for `claim` (0..1); the eval uses it too."""
-        from assistant.answer.verify import MARKER, excerpt_of, support_scores
+    @staticmethod
+    def _as_of(value: object, what: str = "as_of") -> PartialDate | None:
+        """A date argument (as_of, an upload's date) as a date; InputError when it is none."""
+        try:
+            return check_as_of(value, what)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
 
-        self._pipeline(extractive=True)
-        claim = MARKER.sub("", claim).strip()
-        if excerpt_of(claim, [quote]) is not None:  # a bare answer cut from the quote
-            return 1.0
-        return support_scores(claim, [quote], self._vectors)[0]
+    def timeline(self, topic: str | None = None, *, as_of: str | None = None,
+                 ) -> list[TimelineEvent]:
+        """Dated events of the documents, in order: sentences that give a date, and dated
+        documents' own dates, each an exact span; with a topic, of the text retrieved for it;
+        with `as_of`, of the documents published on or before that date."""
+        from assistant.answer.timeline import events
+        from assistant.core.text import sentence_spans
+
+        cutoff = self._as_of(as_of)
+        self._require_documents()
+        pipeline = self._pipeline(extractive=True)
+        only: set[tuple[str, int, int]] | None = None
+        ids = [d.doc_id for d in self._store.documents()]
+        if topic is not None:
+            topic = self._check(topic, "topic", "name what the timeline is about, or give none")
+            vector = self._embedder.embed([topic])[0]
+            chunks = pipeline.retriever.retrieve(topic, vector, TIMELINE_CHUNKS, cutoff)
+            only = {(c.doc_id, s, e) for c in chunks for s, e in sentence_spans(c.text, c.start)}
+            ids = list(dict.fromkeys(c.doc_id for c in chunks))
+        return events(((i, pipeline.documents.get(i)) for i in ids), cutoff, only)
 
     def chat(self, history: History | None = None) -> Chat:
         return Chat(self, history)
@@ -471,14 +488,21 @@ class Assistant:
         return AssistantChatEngine(self)
 
     # --- claim checking (assistant/claims.py) --------------------------------------------
-    def check(self, statement: str) -> ClaimCheck:
-        """Each claim of `statement`: supported, contradicted, partly supported or not in the
-        documents, with the exact spans that decide it."""
+    def check(self, statement: str, *, as_of: str | None = None) -> ClaimCheck:
+        """Each claim of `statement`: supported, contradicted, outdated (true by an older
+        document, changed by a newer one) or not in the documents, with the spans that decide
+        it; with `as_of`, by the documents published on or before that date."""
         from assistant.answer.claims import ClaimChecker
+        from assistant.answer.followup import follow_up
+        from assistant.answer.pipeline import Trace
 
         statement = self._check(statement, "statement", "paste the claim(s) to check")
+        cutoff = self._as_of(as_of)
         self._require_documents()
         pipeline = self._pipeline()
-        generator = self.generator() if self.settings.llm != "none" else None
-        checker = ClaimChecker(pipeline, lambda doc_id: self.document(doc_id).text, generator)
+        checker = ClaimChecker(lambda q: pipeline.gather(q, follow_up(q.text, []), cutoff, Trace()),
+                               pipeline.generator)
+        if pipeline.generator is not None:
+            with self._generation_slot():
+                return checker.check(statement, self.settings.llm)
         return checker.check(statement, self.settings.llm)

@@ -5,10 +5,7 @@ texts, document texts, support scorers). A `Score` is a sum and a count, so rate
 any group of rows: overall and by tag add up. `None` means "not applicable" (for example
 fact accuracy on an unanswerable question). Citation recall and precision follow ALCE
 (Gao et al., 2023) with `lexical_support` below as the support check instead of an NLI model:
-it shares no code with the assistant, so it is evidence about the assistant. The same two
-measures with the assistant's own scorer at its own threshold are only a consistency check of
-the verifier (`verifier_consistency_*`): they cannot fail for a reason the verifier misses.
-Unlike ALCE,
+it shares no code with the assistant, so it is evidence about the assistant. Unlike ALCE,
 sentences and citations are pooled over answers rather than averaged per answer.
 The one non-deterministic metric, `Judge`, runs only when ASSISTANT_JUDGE_BASE_URL names an
 OpenAI-compatible endpoint. Not here: running the assistant (`runner.py`), files and charts.
@@ -152,7 +149,7 @@ class Case:
     answer: Answer
     document_text: Callable[[str], str | None]  # None when the document is gone
     hits: list[str]  # texts of the retrieved chunks, best first
-    scorers: dict[str, Support]  # "assistant" and "lexical"
+    scorers: dict[str, Support]  # "lexical"
     published: Callable[[str], str] = lambda _doc_id: ""  # a document's ISO date, "" if undated
     _support: dict[tuple[str, str, tuple[str, ...]], bool] = field(default_factory=dict)
 
@@ -474,8 +471,6 @@ METRICS: list[Metric] = [
     FactAccuracy(), CorrectRefusal(), OverRefusal(), CitationValidity(),
     CitationRecall("citation_recall", "lexical"),
     CitationPrecision("citation_precision", "lexical"),
-    CitationRecall("verifier_consistency_recall", "assistant"),
-    CitationPrecision("verifier_consistency_precision", "assistant"),
     AnswerRelevance(), HitAtK(), MeanReciprocalRank(), UpdateLead(), UpdateBoth(),
     AsOfRespected(), OppositeOfQuote(),
 ]

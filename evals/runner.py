@@ -122,7 +122,6 @@ def _record(case: Case, scores: dict[str, Score | None], error: str) -> dict[str
                           "valid": text is not None and text[c.start:c.end] == c.quote})
     sentences = [] if answer.refused else [
         {"text": claim, "citations": numbers,
-         "supported": case.supports("assistant", claim, numbers),
          "supported_lexical": case.supports("lexical", claim, numbers)}
         for claim, numbers in case.sentences]
     failures = [f"error: {error}"] if error else []
@@ -142,12 +141,7 @@ def evaluate(bot: Assistant, rows: list[Row], progress: Progress | None = None,
     """(summary, one record per row). The bot's store must already hold the documents."""
     if not rows:
         raise ValueError("no rows to evaluate: the dataset (or --limit) selected none")
-    threshold = bot.settings.support_threshold
-
-    def own_support(claim: str, quotes: list[str]) -> bool:
-        return bot.support_score(claim, " ".join(quotes)) >= threshold
-
-    scorers: dict[str, Support] = {"assistant": own_support, "lexical": lexical_support}
+    scorers: dict[str, Support] = {"lexical": lexical_support}
     metrics: list[Metric] = list(METRICS)
     judge = Judge.from_env()
     if judge is not None:
@@ -174,8 +168,8 @@ def evaluate(bot: Assistant, rows: list[Row], progress: Progress | None = None,
         "backend": bot.settings.llm, "model": _model(bot.settings),
         "judge": judge.model if judge else None,
         "settings": {k: getattr(bot.settings, k) for k in (
-            "top_k", "evidence_sentences", "evidence_threshold", "support_threshold",
-            "chunk_tokens", "chunk_overlap_tokens")},
+            "top_k", "evidence_sentences", "evidence_threshold", "chunk_tokens",
+            "chunk_overlap_tokens")},
         "questions": len(rows), "failed_questions": sum(bool(r["failures"]) for r in records),
         "errors": sum(bool(r["error"]) for r in records),
         "wall_s": round(time.perf_counter() - started, 2),

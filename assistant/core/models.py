@@ -23,14 +23,18 @@ class Citation:
     start: int
     end: int
     score: float  # how strongly it supports the sentence that cites it
+    published: str | None = None  # its document's date (ISO, at the precision given); None: undated
 
 
 @dataclass(frozen=True)
 class Conflict:
-    """Two cited statements that disagree on the point asked."""
+    """Two cited statements that disagree on the point asked. `newer` is the index in `sides`
+    of the statement from the later document (each side's date is its `published`); None when
+    both have one date, or a side is undated: then the sources simply differ."""
 
     point: str
     sides: tuple[Citation, Citation]
+    newer: int | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class SearchHit:
     start: int
     end: int
     score: float
+    published: str | None = None  # its document's date (ISO, at the precision given); None: undated
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class DocumentSummary:
     publisher: str
     chunks: int
     ingested_at: str
+    published: str = ""  # ISO date at the precision known (2025, 2025-01, 2025-01-21); "" undated
+    published_from: str = ""  # where the date was read: manifest, front matter, HTML meta, ...
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,8 +92,9 @@ class DocumentText:
     source: str
     publisher: str
     author: str
-    published: str
+    published: str  # ISO date at the precision known; "" when undated
     text: str  # citation.quote == text[citation.start:citation.end]
+    published_from: str = ""  # where the date was read: manifest, front matter, HTML meta, ...
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,9 +145,10 @@ class AnswerStream:
 
 
 # --- the claim check (`Assistant.check`) ----------------------------------------------------
-VerdictName = Literal["supported", "contradicted", "partly supported", "not in the documents"]
+VerdictName = Literal["supported", "contradicted", "partly supported", "not in the documents",
+                      "outdated"]
 VERDICTS: tuple[VerdictName, ...] = ("supported", "contradicted", "partly supported",
-                                     "not in the documents")
+                                     "not in the documents", "outdated")
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,20 @@ class ClaimCheck:
     claims: list[ClaimVerdict]
     backend: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One dated event: a sentence that gives a date, or a document's own date for its news."""
+
+    date: str  # ISO at the precision given ("2019", "2023-06", "2025-01-21"); "" when no year is given
+    precision: str  # "day", "month" or "year"
+    label: str  # "21 January 2025", "June 2023", "July (no year given)"
+    kind: str  # "stated": the sentence gives the date; "published": the document's date
+    citation: Citation  # the sentence, an exact span of its document
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(6, ge=1, le=50, description="Chunks kept after hybrid fusion.")
     evidence_sentences: int = Field(
-        4, ge=1, le=20, description="Most evidence sentences put in a prompt."
+        4, ge=1, le=20, description="Evidence sentences shown first and read by the LLM reader."
     )
 
     # --- generation --------------------------------------------------------------------
@@ -89,11 +89,10 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(120.0, gt=0, description="Seconds before an LLM call fails.")
     judge: Literal["llm", "rules"] = Field(
         "llm",
-        description="Answerability judge with an LLM backend: `llm` lets the loaded model, where "
-        "the deterministic checks refuse, draft an answer and then asks it for a one-token yes/no: "
-        "does the evidence the draft cites state its first sentence? A yes overrules the checks "
-        "(rules where an endpoint gives no logprobs); `rules` uses only the deterministic checks "
-        "(the `none` backend always does).",
+        description="With an LLM backend, who reads the evidence: `llm` asks the loaded model, per "
+        "candidate sentence, a one-token yes/no (read from its logits) on whether the sentence "
+        "answers the question, and weighs that with relevance; `rules` decides on relevance alone "
+        "(as the `none` backend always does; also where an endpoint gives no logprobs).",
     )
     extractive_fallback: bool = Field(
         False,
@@ -101,9 +100,6 @@ class Settings(BaseSettings):
     )
 
     # --- verification ------------------------------------------------------------------
-    support_threshold: float = Field(
-        0.65, ge=0, le=1, description="Least support score for an answer sentence to stay."
-    )
     evidence_threshold: float = Field(
         0.30, ge=0, le=1, description="Least relevance of a sentence to count as evidence."
     )

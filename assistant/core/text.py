@@ -47,18 +47,38 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return bool(word) and word.group(1).lower().strip(".") in _ABBREVIATIONS  # type: ignore[union-attr]
 
 
-def sentence_spans(text: str, offset: int = 0) -> list[Span]:
-    """Non-empty sentence spans of `text`, shifted by `offset`, in order."""
-    spans: list[Span] = []
+WRAPPED = 50  # characters: a longer line that ends without a stop was wrapped (PDF text)
+_STOP = ".!?:;\"'”’)]"
+
+
+def _lines(text: str) -> list[Span]:
+    """Line spans, a hard-wrapped line joined to the one after it: a line of WRAPPED characters
+    or more that ends without a stop ("... shipped with Quillmate Classic, and the") goes on."""
+    lines: list[Span] = []
     for line in re.finditer(r"[^\n]+", text):
-        begin = line.start()
-        for end_mark in _END.finditer(line.group()):
-            cut = line.start() + end_mark.end()
+        if lines and text[lines[-1][1]:line.start()] == "\n":
+            last = text[lines[-1][0]:lines[-1][1]].rstrip()
+            nxt = line.group().lstrip()
+            if len(last) >= WRAPPED and last[-1] not in _STOP and nxt[:1] not in _LEAD:
+                lines[-1] = (lines[-1][0], line.end())
+                continue
+        lines.append((line.start(), line.end()))
+    return lines
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[Span]:
+    """Non-empty sentence spans of `text`, shifted by `offset`, in order. A line break ends a
+    sentence, except after a hard-wrapped line (see `_lines`)."""
+    spans: list[Span] = []
+    for start, end in _lines(text):
+        begin = start
+        for end_mark in _END.finditer(text, start, end):
+            cut = end_mark.end()
             if text[cut - 1] == "." and _is_abbreviation(text, cut - 1):
                 continue
             spans.append(_trim(text, begin, cut))
             begin = cut
-        spans.append(_trim(text, begin, line.end()))
+        spans.append(_trim(text, begin, end))
     return [(s + offset, e + offset) for s, e in spans if e > s and any(c.isalnum() for c in text[s:e])]
 
 
@@ -133,3 +153,24 @@ def covers(wanted: set[str] | frozenset[str], found: set[str]) -> float:
     if not wanted:
         return 1.0
     return sum(1 for w in wanted if w in found or any(same_word(w, f) for f in found)) / len(wanted)
+
+
+_CAPITALISED = re.compile(r"[A-Z][\w’'&]*(?:[-.][A-Za-z][\w’'&]*)*")
+
+
+def names(text: str, first_word: bool = False) -> set[str]:
+    """Lower-cased capitalised words that name something ("OpenAI's" -> openai, "Oracle-Microsoft"
+    -> oracle, microsoft): not the word opening the text or a sentence (a capital there says
+    nothing), unless `first_word` and it is no stopword ("Microsoft, the largest ...")."""
+    found: set[str] = set()
+    for match in _CAPITALISED.finditer(text):
+        before = text[:match.start()].rstrip(" \"'“‘(")
+        opening = not before or before[-1] in ".!?:\n"
+        word = re.sub(r"['’]s$", "", match.group())
+        if opening and not (first_word and word.lower() not in _STOPWORDS):
+            continue
+        for part in re.split(r"[-.]", word):
+            part = part.strip("'’").lower()
+            if len(part) > 1 and part[0].isalpha() and part not in ("i",):
+                found.add(part)
+    return found

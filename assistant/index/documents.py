@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.core.dates import PartialDate, parse_date
+from assistant.index.metadata import encode_spans, file_date, front_matter, metadata_spans, text_date
 from assistant.index.safe_parse import MAX_HTML_BYTES, MAX_PDF_PAGES, check_zip, pdf_limits, run_limited
 from assistant.index.safe_parse import UnreadableFile as UnreadableFile  # raised here, caught above
 
@@ -145,14 +147,36 @@ def load_document(path: Path, source: str, meta: dict[str, Any] | None = None,
         raise UnreadableFile("empty: the file has no text to index")
     meta = dict(meta or {})
     known = {k: str(meta.pop(k, "")) for k in ("title", "publisher", "author", "published")}
+    spans = metadata_spans(text)
+    given_by = str(meta.pop("published_from", "manifest"))
+    published, origin = _published(known["published"], path, text, spans)
+    origin = given_by if origin == "manifest" else origin
+    fields, _ = front_matter(text)
+    extra = {k: v for k, v in meta.items() if isinstance(v, str | int | float | bool)}
     return Document(
         doc_id=doc_id_for(source),
         text=text,
-        title=known["title"] or html_title or _default_title(path, text),
+        title=known["title"] or fields.get("title", "") or html_title or _default_title(path, text),
         source=source,
         publisher=known["publisher"],
-        author=known["author"],
-        published=known["published"],
+        author=known["author"] or fields.get("author", ""),
+        published=published.iso() if published else "",
         sha256=hashlib.sha256(text.encode()).hexdigest(),
-        extra={k: v for k, v in meta.items() if isinstance(v, str | int | float | bool)},
+        extra={**extra, "published_from": origin, "metadata_spans": encode_spans(spans)},
     )
+
+
+def _published(given: str, path: Path, text: str, spans: list[tuple[int, int]],
+               ) -> tuple[PartialDate | None, str]:
+    """The document's date and where it came from: the manifest (or the uploader), the file's
+    own metadata, then its text; (None, "") when none gives one."""
+    if given.strip():
+        date = parse_date(given)
+        if date is None:
+            raise UnreadableFile(f"its date {given!r} is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)")
+        return date, "manifest"
+    fields, _ = front_matter(text)
+    if any(parse_date(fields.get(k, "")) for k in ("published", "date")):
+        return text_date(text, spans)
+    date, origin = file_date(path)
+    return (date, origin) if date else text_date(text, spans)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from assistant.core.errors import EmbeddingError, ModelMissingError
+from assistant.core.text import Span
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -116,8 +117,19 @@ class MiniLMEmbedding(_Counter):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embeddings for `texts`, shape (len(texts), 384), float32, unit length."""
+        return self.embed_spans(texts, [[] for _ in texts])[0]
+
+    def embed_spans(self, texts: list[str], spans: list[list[Span]],
+                    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embeddings for `texts`, and for each text one vector per span of it: the mean of the
+        token states the model computed for that span *inside the whole text* (so "The plant"
+        is read after the sentence naming the plant), unit length. Costs no more than `embed`:
+        the spans reuse the texts' own forward pass. A span past the model's 256 tokens is
+        embedded alone."""
         self.load()
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        parts: list[np.ndarray] = [np.zeros((len(s), DIMENSIONS), dtype=np.float32) for s in spans]
+        alone: list[tuple[int, int, str]] = []
         # Sorting by length keeps padding, the main waste of a batched encoder, small.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         size = max(1, self.embed_batch_size)
@@ -133,9 +145,25 @@ class MiniLMEmbedding(_Counter):
             hidden = self._session.run(None, feed)[0]
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[idx] = pooled / np.clip(norms, 1e-12, None)
-        return out
+            out[idx] = _unit(pooled)
+            for row, (i, encoding) in enumerate(zip(idx, encodings, strict=True)):
+                offsets = encoding.offsets
+                covered = max((e for s, e in offsets if e > s), default=0)
+                for j, (start, end) in enumerate(spans[i]):
+                    tokens = [t for t, (s, e) in enumerate(offsets) if e > s and s >= start and e <= end]
+                    if tokens and end <= covered:
+                        parts[i][j] = _unit(hidden[row, tokens].mean(axis=0, keepdims=True))[0]
+                    else:
+                        alone.append((i, j, texts[i][start:end]))
+        if alone:
+            vectors = self.embed([text for _, _, text in alone])
+            for (i, j, _), vector in zip(alone, vectors, strict=True):
+                parts[i][j] = vector
+        return out, parts
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.clip(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12, None)
 
 
 class OpenAIEmbedding(_Counter):
@@ -164,6 +192,18 @@ class OpenAIEmbedding(_Counter):
     def load(self) -> None:
         """Reach the server now: a wrong URL or model fails here, with a clear error."""
         _ = self.dimensions
+
+    def embed_spans(self, texts: list[str], spans: list[list[Span]],
+                    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embeddings for `texts` and for each span's own text (a server gives no token states)."""
+        pieces = [text[s:e] for text, found in zip(texts, spans, strict=True) for s, e in found]
+        vectors = self.embed(texts + pieces)
+        out, rest = vectors[: len(texts)], vectors[len(texts):]
+        parts, at = [], 0
+        for found in spans:
+            parts.append(rest[at : at + len(found)])
+            at += len(found)
+        return out, parts
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embeddings for `texts`, one row each, float32, unit length."""

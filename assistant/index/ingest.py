@@ -4,12 +4,12 @@ A document whose text, metadata and chunking settings are unchanged is skipped w
 embedding anything; a changed one has all its chunks replaced; when a folder is ingested,
 documents that came from that folder and are gone from it are removed (unless
 `prune=False`). A file that cannot be read is reported with its reason and the others go on.
-Changed documents are gathered until they hold `BATCH_CHUNKS` chunks; then their chunks, and
-the extra texts the caller's `sentences_for` names for each document (the answer layer's
-evidence sentences), are embedded in one call, in full model batches across files, and written
-in one request per collection. `ingest_documents` stores documents parsed already (uploads,
-parsed before the caller takes its ingest lock). Not here: parsing formats (`documents.py`),
-upload names (`uploads.py`) or talking to Chroma (`store.py`).
+Changed documents are gathered until they hold `BATCH_CHUNKS` chunks; then their chunks are
+embedded in one call, in full model batches across files, each sentence's vector pooled from
+its chunk's forward pass (no extra embedding), and written in one request per collection.
+`ingest_documents` stores documents parsed already (uploads, parsed before the caller takes its
+ingest lock). Not here: parsing formats (`documents.py`), upload names (`uploads.py`) or talking
+to Chroma (`store.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
+from assistant.core.text import sentence_spans
 from assistant.index.chunking import ChunkSpan, split_into_chunks
 from assistant.index.documents import (
     MANIFEST,
@@ -34,7 +37,7 @@ from assistant.index.documents import (
 from assistant.index.store import PreparedDocument, Store
 
 BATCH_CHUNKS = 1000  # chunks gathered before embedding and writing
-FORMAT = "sentence-vectors-1"  # in every fingerprint: stores written before it are re-ingested once
+FORMAT = "sentence-spans-2"  # in every fingerprint: stores written before it are re-ingested once
 
 Status = Literal["added", "updated", "unchanged", "removed", "failed", "skipped"]
 
@@ -117,28 +120,28 @@ class _Pending:
     chunks: int = 0
 
 
-SentencesFor = Callable[[str, list[ChunkSpan]], list[str]]
-
-
-def write_batch(pending: _Pending, store: Store, embedder: Any,
-                sentences_for: SentencesFor | None = None) -> list[FileResult]:
-    """Embed every chunk of the pending documents, and the texts `sentences_for` names for
-    each (the answer layer's choice), at once, and write them."""
+def write_batch(pending: _Pending, store: Store, embedder: Any) -> list[FileResult]:
+    """Embed every chunk of the pending documents at once, each sentence of a chunk pooled from
+    the chunk's own forward pass (a sentence two chunks share gets the mean of both), and
+    write them."""
     if not pending.items:
         return []
-    texts: dict[str, int] = {}
-    plans = []
-    for doc, chunks, _, _, _ in pending.items:
-        sentences = sentences_for(doc.doc_id, chunks) if sentences_for else []
-        plans.append(sentences)
-        for text in [c.text for c in chunks] + sentences:
-            texts.setdefault(text, len(texts))
-    vectors = embedder.embed(list(texts))
-    prepared = []
-    for (doc, chunks, root, fingerprint, _), sentences in zip(pending.items, plans, strict=True):
-        prepared.append(PreparedDocument(
-            doc, chunks, vectors[[texts[c.text] for c in chunks]], root, fingerprint, sentences,
-            vectors[[texts[t] for t in sentences]] if sentences else None))
+    chunks = [c for _, doc_chunks, _, _, _ in pending.items for c in doc_chunks]
+    spans = [sentence_spans(c.text) for c in chunks]
+    vectors, sentence_vectors = embedder.embed_spans([c.text for c in chunks], spans)
+    prepared, at = [], 0
+    for doc, doc_chunks, root, fingerprint, _ in pending.items:
+        pooled: dict[tuple[int, int], list[np.ndarray]] = {}
+        for i in range(at, at + len(doc_chunks)):
+            for (s, e), vector in zip(spans[i], sentence_vectors[i], strict=True):
+                pooled.setdefault((chunks[i].start + s, chunks[i].start + e), []).append(vector)
+        mean = {span: np.mean(found, axis=0) for span, found in pooled.items()}
+        matrix = np.stack(list(mean.values())) if mean else None
+        if matrix is not None:
+            matrix /= np.clip(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12, None)
+        prepared.append(PreparedDocument(doc, doc_chunks, vectors[at : at + len(doc_chunks)], root,
+                                         fingerprint, list(mean), matrix))
+        at += len(doc_chunks)
     store.put_documents(prepared)
     results = [item[4] for item in pending.items]
     pending.items, pending.chunks = [], 0
@@ -165,7 +168,6 @@ def ingest_paths(
     prune: bool = True,
     progress: bool | None = None,
     on_file: Callable[[FileResult], None] | None = None,
-    sentences_for: SentencesFor | None = None,
 ) -> IngestReport:
     """Bring the store in line with `paths`; see the module docstring for the rules."""
     report = IngestReport()
@@ -176,7 +178,7 @@ def ingest_paths(
         return report
     known = {d.doc_id: d for d in store.documents()}
     seen = _store_all(_load(candidates), len(candidates), known, report, store, embedder,
-                      chunk_tokens, overlap_tokens, progress, on_file, sentences_for)
+                      chunk_tokens, overlap_tokens, progress, on_file)
     if prune:
         gone = [(doc_id, info) for doc_id, info in known.items()
                 if info.root and info.root in roots and doc_id not in seen]
@@ -194,20 +196,18 @@ def ingest_documents(
     chunk_tokens: int,
     overlap_tokens: int,
     on_file: Callable[[FileResult], None] | None = None,
-    sentences_for: SentencesFor | None = None,
 ) -> IngestReport:
     """Store documents parsed already, each (source, the Document or why it could not be read)."""
     report = IngestReport()
     known = {d.doc_id: d for d in store.documents()}
     _store_all(((source, "", doc) for source, doc in loaded), len(loaded), known, report, store,
-               embedder, chunk_tokens, overlap_tokens, False, on_file, sentences_for)
+               embedder, chunk_tokens, overlap_tokens, False, on_file)
     return report
 
 
 def _store_all(loaded: Iterator[Loaded], total: int, known: dict[str, Any], report: IngestReport,
                store: Store, embedder: Any, chunk_tokens: int, overlap_tokens: int,
-               progress: bool | None, on_file: Callable[[FileResult], None] | None,
-               sentences_for: SentencesFor | None) -> set[str]:
+               progress: bool | None, on_file: Callable[[FileResult], None] | None) -> set[str]:
     """Chunk, embed and write what changed; the doc_ids seen (a failed file keeps its chunks)."""
     from tqdm import tqdm
 
@@ -241,6 +241,6 @@ def _store_all(loaded: Iterator[Loaded], total: int, known: dict[str, Any], repo
         pending.items.append((doc, chunks, root, fingerprint, result))
         pending.chunks += len(chunks)
         if pending.chunks >= BATCH_CHUNKS:
-            done(write_batch(pending, store, embedder, sentences_for))
-    done(write_batch(pending, store, embedder, sentences_for))
+            done(write_batch(pending, store, embedder))
+    done(write_batch(pending, store, embedder))
     return seen

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.core.dates import PartialDate, parse_date
 from assistant.core.text import words
 from assistant.index.store import Chunk, Store, _file_lock
 
@@ -222,6 +223,20 @@ class LexicalIndex:
         return [replace(by_id[str(self._ids[i])], score=float(scores[i]) * (K1 + 1))
                 for i in best if str(self._ids[i]) in by_id]
 
+    def idf(self, text: str) -> dict[str, float]:
+        """Each word of `text` (as `terms` gives them) with its inverse document frequency over
+        the stored chunks (Lucene's formula); a word no chunk holds gets the highest value."""
+        if self._bm25 is None:
+            return {}
+        matrix = self._bm25.scores
+        n = int(matrix["num_docs"])
+        found = {}
+        for term in dict.fromkeys(terms(text)):
+            t = self._vocab.get(term)
+            df = int(matrix["indptr"][t + 1] - matrix["indptr"][t]) if t is not None else 0
+            found[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return found
+
     def scores(self, token_ids: list[int]) -> np.ndarray:
         """BM25 score of every chunk for these token ids (bm25s's matrix, summed by bincount)."""
         matrix = self._bm25.scores
@@ -253,10 +268,20 @@ class HybridRetriever:
         """Load (or bring up to date) the lexical index now rather than on the first search."""
         self.lexical.refresh()
 
-    def retrieve(self, query: str, query_vector: np.ndarray, k: int) -> list[Chunk]:
-        """Top `k` chunks for `query` by fused vector and BM25 rank."""
-        depth = max(k * 3, 10)
+    def retrieve(self, query: str, query_vector: np.ndarray, k: int,
+                 as_of: PartialDate | None = None) -> list[Chunk]:
+        """Top `k` chunks for `query` by fused vector and BM25 rank; with `as_of`, only chunks of
+        documents published on or before it (an undated document counts: it may be older)."""
+        depth = max(k * 3, 10) * (3 if as_of else 1)
         self.lexical.refresh()  # also brings the store's client up to date with other processes
-        return reciprocal_rank_fusion(
-            [self.store.query(query_vector, depth), self.lexical.ranked(query, depth)], k
-        )
+        rankings = [self.store.query(query_vector, depth), self.lexical.ranked(query, depth)]
+        if as_of:
+            rankings = [[c for c in ranking if published_by(c.published, as_of)] for ranking in rankings]
+        return reciprocal_rank_fusion(rankings, k)
+
+
+def published_by(published: str, as_of: PartialDate) -> bool:
+    """Whether a document dated `published` (ISO, any precision; "" undated) may have been
+    published on or before `as_of`: its first possible day is not after `as_of`'s last."""
+    date = parse_date(published)
+    return date is None or date.starts() <= as_of.covers_until()

@@ -51,6 +51,8 @@ class Chunk:
     start: int
     end: int
     score: float = 0.0
+    doc_sha: str = ""  # the content hash of its document's text (a cache key)
+    published: str = ""  # its document's ISO date; "" when undated
 
 
 @dataclass(frozen=True)
@@ -64,27 +66,29 @@ class DocumentInfo:
     sha256: str
     root: str
     fingerprint: str
+    published: str = ""  # ISO date at its precision; "" when undated
+    published_from: str = ""  # where that date was read: manifest, front matter, HTML meta, ...
 
 
 @dataclass(frozen=True)
 class PreparedDocument:
     """Everything one document writes: its chunks with vectors and its sentence vectors.
 
-    `sentences` are the texts evidence selection will ask vectors for (see
-    `evidence.candidate_sentences`), with one vector each, in `sentence_vectors` order."""
+    `sentences` are spans of the document's text (start, end), with one vector each, in
+    `sentence_vectors` order: each sentence as the model read it inside its chunk."""
 
     doc: Document
     chunks: Sequence[ChunkSpan]
     vectors: np.ndarray
     root: str
     fingerprint: str
-    sentences: Sequence[str] = ()
+    sentences: Sequence[tuple[int, int]] = ()
     sentence_vectors: np.ndarray | None = None
 
 
-def sentence_key(text: str) -> str:
-    """The id a sentence vector is stored under: the same text always has the same key."""
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+def sentence_key(doc_id: str, start: int, end: int) -> str:
+    """The id a sentence vector is stored under: one per span of one document."""
+    return hashlib.sha256(f"{doc_id}:{start}:{end}".encode()).hexdigest()[:32]
 
 
 @contextmanager
@@ -243,8 +247,8 @@ class Store:
         infos = [
             DocumentInfo(doc_id, m.get("title", ""), m.get("source", ""), m.get("publisher", ""),
                          int(m.get("chunks", 0)), m.get("ingested_at", ""), m.get("sha256", ""),
-                         m.get("root", ""),
-                         m.get("fingerprint", ""))
+                         m.get("root", ""), m.get("fingerprint", ""), m.get("published", ""),
+                         m.get("published_from", ""))
             for got in self._pages(self._docs, ["metadatas"])
             for doc_id, m in zip(got["ids"], got["metadatas"], strict=True)
         ]
@@ -282,7 +286,7 @@ class Store:
             texts += [c.text for c in p.chunks]
             metas += [{"doc_id": p.doc.doc_id, "title": p.doc.title, "source": p.doc.source,
                        "start": c.start, "end": c.end, "position": c.position,
-                       "doc_sha": p.doc.sha256} for c in p.chunks]
+                       "doc_sha": p.doc.sha256, "published": p.doc.published} for c in p.chunks]
             mean = p.vectors.mean(axis=0)
             doc_vectors.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
         self._write(self._chunks, "write chunks", ids, np.concatenate([p.vectors for p in prepared]),
@@ -290,8 +294,8 @@ class Store:
         keys: dict[str, tuple[str, np.ndarray]] = {}
         for p in prepared:
             if p.sentence_vectors is not None:
-                for text, vector in zip(p.sentences, p.sentence_vectors, strict=True):
-                    keys[sentence_key(text)] = (p.doc.doc_id, vector)
+                for (start, end), vector in zip(p.sentences, p.sentence_vectors, strict=True):
+                    keys[sentence_key(p.doc.doc_id, start, end)] = (p.doc.doc_id, vector)
         if keys:
             self._write(self._sentences, "write sentence vectors", list(keys),
                         np.stack([v for _, v in keys.values()]), None,
@@ -381,10 +385,11 @@ class Store:
                     strict=True)]
 
     # --- sentence vectors --------------------------------------------------------------
-    def sentence_vectors(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored vectors of those `texts` that have one (computed at ingest)."""
-        keys = {sentence_key(t): t for t in texts}
-        found: dict[str, np.ndarray] = {}
+    def sentence_vectors(self, spans: Sequence[tuple[str, int, int]],
+                         ) -> dict[tuple[str, int, int], np.ndarray]:
+        """Stored vectors of those (doc_id, start, end) sentences that have one (from ingest)."""
+        keys = {sentence_key(*span): span for span in spans}
+        found: dict[tuple[str, int, int], np.ndarray] = {}
         ids = list(keys)
         for i in range(0, len(ids), PAGE):
             got = self._call("read sentence vectors", self._sentences.get, ids=ids[i : i + PAGE],
@@ -399,4 +404,5 @@ class Store:
 
 def _chunk(chunk_id: str, text: str, m: dict[str, Any], score: float = 0.0) -> Chunk:
     return Chunk(chunk_id, str(m["doc_id"]), str(m.get("title", "")), str(m.get("source", "")),
-                 text, int(m["start"]), int(m["end"]), float(score))
+                 text, int(m["start"]), int(m["end"]), float(score), str(m.get("doc_sha", "")),
+                 str(m.get("published", "")))

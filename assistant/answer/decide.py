@@ -1,0 +1,94 @@
+"""The decision, in one place: answer, answer and correct the premise, or refuse.
+
+Every threshold of the answer path is here. A candidate may answer when it holds the kind of
+answer asked for and at least half of the question's names (in its title, the sentence before
+or itself). Its score is its relevance, plus the LLM reader's P(yes) where the reader read it;
+the best candidate answers when its score clears the backend's bar, and a second one joins it
+when it is nearly as good and says something the first does not. When the chosen sentences come
+from documents of different dates and disagree, the newest leads (an update). A wh-question
+whose answer negates what the question takes for granted gets its premise corrected; a yes/no
+question whose answer negates it gets "No". Not here: wording (`compose.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from assistant.answer.checks import differs, negates, polarity_clash, repeats, same_point
+from assistant.answer.evidence import Evidence
+from assistant.answer.question import Question, holds_kind
+
+ANSWER_AT = {"llm": 0.95, "rules": 0.60}  # least score of an answer: reading + relevance / relevance
+SECOND_WITHIN = {"llm": 0.15, "rules": 0.03}  # a second sentence scores at most this below the first
+RIVAL_BELOW = {"llm": 0.10, "rules": 0.0}  # another document's sentence on the same point that
+# says otherwise counts this far below the bar
+READ_YES = 0.5  # with the reader, a second or rival sentence must be read as answering too
+NAME_SHARE = 0.5  # least share of the question's names a candidate (in context) holds
+
+Action = Literal["answer", "correct", "refuse"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    chosen: tuple[Evidence, ...] = ()  # newest first when `update`
+    reason: str = ""
+    unknown: tuple[str, ...] = ()  # names asked about that no retrieved text mentions
+    update: bool = False  # the chosen sentences disagree across documents of different dates
+    disagree: bool = False  # ... across documents of one date, or undated
+    no: bool = False  # a yes/no question the answer denies
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def score(e: Evidence) -> float:
+    return e.relevance + (e.reading or 0.0)
+
+
+def eligible(question: Question, e: Evidence) -> bool:
+    if not holds_kind(question, e.text):
+        return False
+    if not question.names:
+        return True
+    said = f"{e.title} {e.source} {e.about} {e.in_context}".lower()
+    held = sum(1 for n in question.names if n in said)
+    return held >= NAME_SHARE * len(question.names)
+
+
+def decide(question: Question, evidence: list[Evidence], unknown: list[str], judged: bool,
+           ) -> Decision:
+    """`judged`: the LLM reader read the candidates (its bar applies)."""
+    if unknown:
+        return Decision("refuse", reason="the question names what no retrieved text mentions",
+                        unknown=tuple(unknown))
+    mode = "llm" if judged else "rules"
+    bar = ANSWER_AT[mode]
+    ranked = sorted((e for e in evidence if eligible(question, e)), key=score, reverse=True)
+    scores = {str(e.number): round(score(e), 3) for e in ranked}
+    if not ranked or score(ranked[0]) < bar:
+        top = f"{score(ranked[0]):.2f}" if ranked else "none"
+        return Decision("refuse", reason=f"no candidate scores {bar} (best: {top})", scores=scores)
+    best = ranked[0]
+    agreed = [e for e in ranked[1:] if not judged or (e.reading or 0.0) >= READ_YES]
+    rival = next((e for e in agreed if score(e) >= bar - RIVAL_BELOW[mode] and e.doc_id != best.doc_id
+                  and same_point(best.text, e.text) and differs(best.text, e.text)), None)
+    second = next((e for e in agreed if score(e) >= max(bar, score(best) - SECOND_WITHIN[mode])
+                   and not repeats(e.text, [best.text])), None)
+    chosen = [best, rival] if rival else [best, second] if second else [best]
+    update = rival is not None and _dated_apart(best, rival)
+    apart = rival is not None and not update
+    if update:
+        chosen.sort(key=lambda e: e.published, reverse=True)
+    if not negates(question.text) and question.kind not in ("yesno", "other"):
+        denial = next((e for e in chosen if polarity_clash(question.text, e.text)), None)
+        if denial is not None:  # "Why did X leave?" - "X is not leaving"
+            return Decision("correct", (denial,), "the answer negates what the question takes as "
+                            "given", scores=scores)
+    clash = not negates(question.text) and polarity_clash(question.text, chosen[0].text)
+    return Decision("answer", tuple(chosen), f"sentence {best.number} scores {score(best):.2f} >= {bar}",
+                    update=update, disagree=apart, no=clash and question.kind == "yesno",
+                    scores=scores)
+
+
+def _dated_apart(a: Evidence, b: Evidence) -> bool:
+    return bool(a.published and b.published and a.published != b.published and a.doc_id != b.doc_id)

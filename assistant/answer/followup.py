@@ -1,0 +1,39 @@
+"""Follow-ups: a question that points back ("Where did she work before?") read with the turn
+before it. Nothing is rewritten: retrieval searches the question with the last question beside
+it and with the names the last answer gave, and the reader sees the earlier exchange before the
+question, so "she", "it" and "that" resolve the way a reader resolves them. Not here: history
+validation (`api.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.core import prompts
+from assistant.core.text import names
+
+History = list[dict[str, str]]
+ANSWER_CHARS = 300  # of the last answer, shown to the reader
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    query: str  # what retrieval searches: the question, then what it may point back to
+    earlier: str  # the earlier exchange, for the reader ("" without history)
+    referents: frozenset[str]  # names the last turn gave, counted as the question's own
+
+
+def _last(history: History, role: str) -> str:
+    return next((t["content"] for t in reversed(history) if t["role"] == role), "")
+
+
+def follow_up(question: str, history: History) -> FollowUp:
+    if not history:
+        return FollowUp(question, "", frozenset())
+    asked, answered = _last(history, "user"), _last(history, "assistant")
+    given = names(answered, first_word=True) - names(asked)
+    referents = names(asked) | given
+    words = " ".join(w for w in answered.split() if w.strip(".,;:“”\"'()[]").lower() in given)
+    query = f"{question} ({asked} {words})".strip()
+    earlier = prompts.EARLIER.format(question=asked, answer=answered[:ANSWER_CHARS])
+    return FollowUp(query, earlier, frozenset(referents))

@@ -1,0 +1,41 @@
+"""The LLM as reader: for each candidate sentence, P(yes) that it answers the question.
+
+One yes/no per candidate, read from the next-token logits after one forward pass, never
+generated. The fixed instructions and the question come first, so llama.cpp evaluates them
+once and each candidate costs only its own tokens (its document's title, the sentence before
+it and the sentence). Probed on documents nobody tuned for, the 1.5B model's top sentence was
+the right one far more often than when asked to name it among numbered candidates, but its
+P(yes) alone does not separate answerable from unanswerable questions: `decide.py` combines it
+with relevance. Not here: choosing the candidates (`evidence.py`) or deciding (`decide.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from assistant.answer.evidence import Evidence
+from assistant.core import prompts
+from assistant.llm.generators import Generator, Message
+
+CONTEXT_CHARS = 240  # of the sentence before: enough to say what "the plant" is
+
+
+def reader_messages(question: str, e: Evidence, earlier: str = "") -> list[Message]:
+    context = e.context[-CONTEXT_CHARS:]
+    asked = prompts.READER_QUESTION.format(earlier=f"{earlier}\n" if earlier else "", question=question)
+    passage = prompts.READER_PASSAGE.format(title=e.title, context=context, sentence=e.text)
+    return [Message("system", prompts.READER_SYSTEM), Message("user", asked + passage)]
+
+
+def read(generator: Generator, question: str, evidence: list[Evidence], earlier: str = "",
+         ) -> tuple[list[Evidence], int] | None:
+    """The evidence with `reading` set, and the prompt tokens evaluated; None when the backend
+    gives no logits (an endpoint without logprobs)."""
+    out, evaluated = [], 0
+    for e in evidence:
+        probs = generator.choose(reader_messages(question, e, earlier), ["yes", "no"])
+        if probs is None:
+            return None
+        evaluated += generator.usage.prompt_evaluated
+        out.append(replace(e, reading=round(probs["yes"], 4)))
+    return out, evaluated
