@@ -1,16 +1,19 @@
-"""The claim-check eval: verdict accuracy and a confusion matrix over the golden claims set.
+"""The claim-check eval: verdict accuracy and a confusion matrix per suite with claims.
 
-    python -m evals.claims [--llm none|local|openai] [--limit N] [--every K] [--out DIR] [--gate]
+    python -m evals.claims [--llm none|local|openai] [--suite NAME ...] [--limit N] [--every K]
+                           [--out DIR] [--gate]
 
-Each row of evals/datasets/claims.jsonl is a statement with the expected verdict of each of
-its claims, in order, and the evidence quotes that decide it (verbatim text of a corpus
-document). A row whose statement splits into another number of claims scores every expected
-claim as wrong. Besides accuracy: evidence recall (a decided claim cites an expected quote),
-conflict recall (a "sources differ" claim gets both sides) and the count of `supported`
-verdicts without a span holding the claim's numbers and names (must be 0). Writes summary.json
-and rows.jsonl; `--gate` applies the [claims-<backend>] section of evals/thresholds.toml.
+The suites are those of `suites.py` that have a claims file (the golden claims on the seed
+corpus, with golden-dev, and each corpus's `claims.jsonl`). Each row is a statement with the
+expected verdict of each of its claims, in order, and the evidence quotes that decide it
+(verbatim text of a document). A row whose statement splits into another number of claims
+scores every expected claim as wrong. Besides accuracy: evidence recall (a decided claim cites
+an expected quote), conflict recall (a "sources differ" claim gets both sides) and the count of `supported`
+verdicts without a span holding the claim's numbers and names (must be 0), and of claims whose
+quote negates them called supported (`negated_supported`, must be 0). Writes summary.json and
+rows.jsonl per suite; `--gate` applies `[claims-<backend>.<suite>]` of evals/thresholds.toml.
 Exit codes as `python -m evals`: 0 done (gate passed), 1 gate failed, 2 could not run.
-Not here: the checking itself (`assistant/claims.py`).
+Not here: the checking itself (`assistant/answer/claims.py`).
 """
 
 from __future__ import annotations
@@ -28,13 +31,13 @@ from typing import Any
 
 from assistant import Assistant, AssistantError, Settings
 from assistant.core.models import VERDICTS, ClaimVerdict
-from evals.runner import gate_exit_code
+from evals.runner import gate_exit_code, suite_assistant
+from evals.suites import all_suites, select
 
-DATASET = Path(__file__).resolve().parent / "datasets" / "claims.jsonl"
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
 
 
-def load_claims(path: Path = DATASET) -> list[dict[str, Any]]:
+def load_claims(path: Path) -> list[dict[str, Any]]:
     """The rows of a claims dataset; ValueError naming the line for anything malformed."""
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -117,6 +120,8 @@ def summarise(records: list[dict[str, Any]], times: list[float]) -> dict[str, An
             "conflict_false_alarms": round(sum(r["conflict"] for r in same) / len(same), 4)
             if same else None,
             "unproven_support": sum(r["unproven_support"] for r in records),
+            "negated_supported": sum("negated" in r["tags"] and r["predicted"] == "supported"
+                                     for r in records),
             "statement_s_median": round(statistics.median(times), 3) if times else None,
         },
         "confusion": matrix, "by_tag": by_tag,
@@ -142,10 +147,12 @@ def run(bot: Assistant, rows: list[dict[str, Any]]) -> tuple[dict[str, Any], lis
     return summary, records
 
 
-def check_gate(summary: dict[str, Any], backend: str, path: Path = THRESHOLDS) -> list[str]:
-    """Each metric under its minimum, or over its maximum (a key ending in _max)."""
-    section = f"claims-{backend}"
-    table = tomllib.loads(path.read_text(encoding="utf-8")).get(section)
+def check_gate(summary: dict[str, Any], section: str, path: Path = THRESHOLDS) -> list[str]:
+    """Each metric under its minimum, or over its maximum (a key ending in _max), by the table
+    `[section]` (`claims-<backend>.<suite>`)."""
+    table: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    for part in section.split("."):
+        table = table.get(part) if isinstance(table, dict) else None
     if not isinstance(table, dict):
         raise ValueError(f"{path}: no [{section}] section")
     failures = []
@@ -161,23 +168,25 @@ def check_gate(summary: dict[str, Any], backend: str, path: Path = THRESHOLDS) -
     return failures
 
 
-def format_summary(summary: dict[str, Any]) -> str:
-    lines = [f"Claim check ({summary['backend']}): {summary['claims']} claims in "
-             f"{summary['statements']} statements, {summary['wall_s']} s"]
+def format_summary(summary: dict[str, Any], rows: bool) -> str:
+    """The metrics and confusion matrix; the wrong claims one by one only when `rows` (dev)."""
+    lines = [f"Claim check ({summary['backend']}, {summary.get('suite', '')}): {summary['claims']} "
+             f"claims in {summary['statements']} statements, {summary['wall_s']} s"]
     lines += [f"  {k}: {v}" for k, v in summary["metrics"].items()]
     labels = [*VERDICTS, "split error"]
     lines.append("  confusion (rows expected, columns predicted: " + " | ".join(labels) + ")")
     for expected, row in summary["confusion"].items():
         lines.append(f"    {expected:>22}: " + "  ".join(f"{row[p]:>3}" for p in labels))
-    lines += [f"  wrong: {w}" for w in summary["wrong"]]
+    lines += [f"  wrong: {w}" for w in summary["wrong"]] if rows else []
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m evals.claims", description=__doc__.split("\n")[0])
     p.add_argument("--llm", choices=["local", "openai", "none"])
-    p.add_argument("--dataset", type=Path, default=DATASET)
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N statements")
+    p.add_argument("--suite", action="append", metavar="NAME",
+                   help="a suite with claims, repeatable (default: every one that has them)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N statements of each")
     p.add_argument("--every", type=int, default=1, metavar="K",
                    help="only every K-th statement (a fixed sample: rows 1, 1+K, 1+2K, ...)")
     p.add_argument("--out", type=Path, metavar="DIR",
@@ -185,21 +194,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gate", action="store_true")
     p.add_argument("--thresholds", type=Path, default=THRESHOLDS)
     args = p.parse_args(argv)
+    failures: list[str] = []
     try:
-        rows = load_claims(args.dataset)[:: max(1, args.every)][: args.limit]
         settings = Settings(**({"llm": args.llm} if args.llm else {}))
-        bot = Assistant(settings)
-        if not bot.ingest().ok:
-            print("warning: some corpus files failed to ingest", file=sys.stderr)
-        summary, records = run(bot, rows)
-        summary["sample"] = {"dataset": str(args.dataset), "every": args.every, "limit": args.limit}
-        out = args.out or settings.data_dir / "eval" / f"claims-{settings.llm}"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        (out / "rows.jsonl").write_text(
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-        print(format_summary(summary) + f"\nReport: {out / 'summary.json'}")
-        failures = check_gate(summary, settings.llm, args.thresholds) if args.gate else []
+        suites = [s for s in select(all_suites(), args.suite) if s.claims is not None]
+        if args.gate:  # fail now, not after the run
+            for suite in suites:
+                check_gate({"metrics": {}}, f"claims-{settings.llm}.{suite.name}", args.thresholds)
+        out_root = args.out or settings.data_dir / "eval" / f"claims-{settings.llm}"
+        generator = None
+        for suite in suites:
+            assert suite.claims is not None
+            rows = load_claims(suite.claims)[:: max(1, args.every)][: args.limit]
+            bot = suite_assistant(settings, suite, generator)
+            if settings.llm != "none":
+                generator = bot.generator()
+            summary, records = run(bot, rows)
+            summary.update(suite=suite.name, split=suite.split,
+                           sample={"every": args.every, "limit": args.limit})
+            out = out_root / suite.name
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+            (out / "rows.jsonl").write_text(
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+            print(format_summary(summary, rows=suite.split == "dev") + f"\nReport: {out}\n")
+            if args.gate:
+                failures += [f"{suite.name}: {f}" for f in
+                             check_gate(summary, f"claims-{settings.llm}.{suite.name}", args.thresholds)]
     except (ValueError, OSError, AssistantError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

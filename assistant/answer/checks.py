@@ -19,32 +19,53 @@ from assistant.core.text import content_words, covers, names, numbers
 # The words by which a sentence denies or excludes what follows them.
 NEGATIONS = re.compile(r"\b(?:not|no|never|none|neither|nor|without|cannot|no longer|except|"
                        r"exclud\w*|\w+n['’]t)\b", re.IGNORECASE)
-SCOPE = 5  # words after a negation that it governs
+_EXCLUDES = re.compile(r"exclud\w*|except", re.IGNORECASE)  # "X is excluded": X is what is denied
+SCOPE = 8  # words after a negation that it may govern, up to the clause's end
+BEFORE = 3  # content words before an exclusion that it governs
+HELD = 2 / 3  # share of a negation's object a claim must hold to be about it
 REPEAT_SHARE = 0.8  # a sentence holding this share of an earlier one's words repeats it
 
 
-def negated_words(text: str) -> set[str]:
-    """Content words within SCOPE words after a negation ("does not cover water damage" ->
-    cover, water, damage)."""
-    found: set[str] = set()
+def negations(text: str) -> list[set[str]]:
+    """The object of each negation: the content words it governs, its first (the verb: "not
+    *cover* water damage") left out when others follow; for an exclusion, the words before it
+    ("water damage is excluded")."""
+    found = []
     for match in NEGATIONS.finditer(text):
-        found |= content_words(" ".join(text[match.end():].split()[:SCOPE]))
-    return found
+        if _EXCLUDES.fullmatch(match.group()):
+            before = [w for t in text[:match.start()].split() for w in content_words(t)]
+            found.append(set(before[-BEFORE:]))
+            continue
+        clause = re.split(r"[.;:!?]", text[match.end():], maxsplit=1)[0]
+        after = [w for t in clause.split()[:SCOPE] for w in content_words(t)]
+        found.append(set(after[1:] if len(after) > 1 else after))
+    return [f for f in found if f]
+
+
+def negated_words(text: str) -> set[str]:
+    """Every content word some negation of the text governs."""
+    return set().union(*negations(text)) if negations(text) else set()
 
 
 def negates(text: str) -> bool:
     return bool(NEGATIONS.search(text))
 
 
-def polarity_clash(claim: str, sentence: str) -> bool:
-    """The claim affirms a word the sentence negates, or negates one the sentence affirms.
-    Names do not count: "can't run Quillmate 4.0" negates running, not Quillmate."""
-    said = content_words(sentence)
-    point = content_words(claim) - names(claim, first_word=True)
+def _about(words: set[str], objects: list[set[str]]) -> set[str]:
+    """The negated objects the words hold (at least HELD of each)."""
+    return {w for o in objects if len(o & words) >= HELD * len(o) for w in o & words}
+
+
+def polarity_clash(claim: str, sentence: str, with_names: bool = True) -> bool:
+    """The claim affirms what the sentence negates (it holds most of a negation's object), or
+    negates what the sentence affirms. Without `with_names`, only its other words count: "can't
+    run Quillmate 4.0" negates running, not the Quillmate a question about "Quillmate Classic"
+    takes for granted."""
+    point = content_words(claim) - (set() if with_names else names(claim, first_word=True))
     if negates(claim):
-        denied = negated_words(claim) & said & point
-        return bool(denied) and not denied & negated_words(sentence)
-    return bool(negated_words(sentence) & point)
+        denied = _about(content_words(sentence), negations(claim)) & point
+        return bool(denied) and not negated_words(sentence) & point
+    return bool(_about(point, negations(sentence)))
 
 
 def missing_specifics(claim: str, sentence: str) -> list[str]:

@@ -18,13 +18,16 @@ from typing import Literal
 from assistant.answer.checks import differs, negates, polarity_clash, repeats, same_point
 from assistant.answer.evidence import Evidence
 from assistant.answer.question import Question, holds_kind
+from assistant.core.text import content_words, covers
 
-ANSWER_AT = {"llm": 0.95, "rules": 0.60}  # least score of an answer: reading + relevance / relevance
+ANSWER_AT = {"llm": 0.85, "rules": 0.42}  # least score of an answer: reading + relevance / relevance
 SECOND_WITHIN = {"llm": 0.15, "rules": 0.03}  # a second sentence scores at most this below the first
 RIVAL_BELOW = {"llm": 0.10, "rules": 0.0}  # another document's sentence on the same point that
 # says otherwise counts this far below the bar
 READ_YES = 0.5  # with the reader, a second or rival sentence must be read as answering too
-NAME_SHARE = 0.5  # least share of the question's names a candidate (in context) holds
+NAME_SHARE = 0.5  # without the reader: least share of the question's names a candidate holds
+NAME_PENALTY = 0.3  # with it: what a candidate holding none of the question's names loses
+PREMISE_SHARE = 0.5  # least share of a "why" question's other words its answer must hold
 
 Action = Literal["answer", "correct", "refuse"]
 
@@ -41,18 +44,26 @@ class Decision:
     scores: dict[str, float] = field(default_factory=dict)
 
 
-def score(e: Evidence) -> float:
-    return e.relevance + (e.reading or 0.0)
-
-
-def eligible(question: Question, e: Evidence) -> bool:
-    if not holds_kind(question, e.text):
-        return False
+def name_share(question: Question, e: Evidence) -> float:
+    """Share of the question's names its title, source, publisher, context or itself holds."""
     if not question.names:
-        return True
+        return 1.0
     said = f"{e.title} {e.source} {e.about} {e.in_context}".lower()
-    held = sum(1 for n in question.names if n in said)
-    return held >= NAME_SHARE * len(question.names)
+    return sum(1 for n in question.names if n in said) / len(question.names)
+
+
+def score(e: Evidence, question: Question | None = None) -> float:
+    """Relevance plus the reader's P(yes), less NAME_PENALTY for the question's names it lacks."""
+    missing = 1.0 - name_share(question, e) if question is not None else 0.0
+    return e.relevance + (e.reading or 0.0) - (NAME_PENALTY * missing if e.reading is not None else 0.0)
+
+
+def eligible(question: Question, e: Evidence, judged: bool = False) -> bool:
+    """It holds the kind of answer asked for (it or, quoted with it, the sentence before); and,
+    without the reader, half the question's names (the reader sees what "the project" is)."""
+    if not (holds_kind(question, e.text, e.around) or (e.lead and holds_kind(question, e.lead))):
+        return False
+    return judged or name_share(question, e) >= NAME_SHARE
 
 
 def decide(question: Question, evidence: list[Evidence], unknown: list[str], judged: bool,
@@ -63,16 +74,20 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
                         unknown=tuple(unknown))
     mode = "llm" if judged else "rules"
     bar = ANSWER_AT[mode]
-    ranked = sorted((e for e in evidence if eligible(question, e)), key=score, reverse=True)
-    scores = {str(e.number): round(score(e), 3) for e in ranked}
-    if not ranked or score(ranked[0]) < bar:
-        top = f"{score(ranked[0]):.2f}" if ranked else "none"
+    def scored(e: Evidence) -> float:
+        return score(e, question)
+
+    ranked = sorted((e.widened() if not holds_kind(question, e.text, e.around) else e
+                     for e in evidence if eligible(question, e, judged)), key=scored, reverse=True)
+    scores = {str(e.number): round(scored(e), 3) for e in ranked}
+    if not ranked or scored(ranked[0]) < bar:
+        top = f"{scored(ranked[0]):.2f}" if ranked else "none"
         return Decision("refuse", reason=f"no candidate scores {bar} (best: {top})", scores=scores)
     best = ranked[0]
     agreed = [e for e in ranked[1:] if not judged or (e.reading or 0.0) >= READ_YES]
-    rival = next((e for e in agreed if score(e) >= bar - RIVAL_BELOW[mode] and e.doc_id != best.doc_id
+    rival = next((e for e in agreed if scored(e) >= bar - RIVAL_BELOW[mode] and e.doc_id != best.doc_id
                   and same_point(best.text, e.text) and differs(best.text, e.text)), None)
-    second = next((e for e in agreed if score(e) >= max(bar, score(best) - SECOND_WITHIN[mode])
+    second = next((e for e in agreed if scored(e) >= max(bar, scored(best) - SECOND_WITHIN[mode])
                    and not repeats(e.text, [best.text])), None)
     chosen = [best, rival] if rival else [best, second] if second else [best]
     update = rival is not None and _dated_apart(best, rival)
@@ -80,14 +95,24 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
     if update:
         chosen.sort(key=lambda e: e.published, reverse=True)
     if not negates(question.text) and question.kind not in ("yesno", "other"):
-        denial = next((e for e in chosen if polarity_clash(question.text, e.text)), None)
+        denial = next((e for e in chosen if polarity_clash(question.text, e.text, with_names=False)),
+                      None)
         if denial is not None:  # "Why did X leave?" - "X is not leaving"
             return Decision("correct", (denial,), "the answer negates what the question takes as "
                             "given", scores=scores)
+    if question.kind == "reason" and _held(question, best) < PREMISE_SHARE:
+        return Decision("refuse", reason="no sentence states what the question takes as given "
+                        f"(the best holds {_held(question, best):.2f} of its words)", scores=scores)
     clash = not negates(question.text) and polarity_clash(question.text, chosen[0].text)
-    return Decision("answer", tuple(chosen), f"sentence {best.number} scores {score(best):.2f} >= {bar}",
+    return Decision("answer", tuple(chosen), f"sentence {best.number} scores {scored(best):.2f} >= {bar}",
                     update=update, disagree=apart, no=clash and question.kind == "yesno",
                     scores=scores)
+
+
+def _held(question: Question, e: Evidence) -> float:
+    """Share of the question's words, names aside, the sentence (with the one before) holds."""
+    wanted = set(question.words) - set(question.names)
+    return covers(wanted, content_words(e.in_context)) if wanted else 1.0
 
 
 def _dated_apart(a: Evidence, b: Evidence) -> bool:

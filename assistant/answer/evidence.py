@@ -18,16 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.question import Question, holds_kind
+from assistant.answer.question import Question
 from assistant.core.text import content_words, covers, sentence_spans
 from assistant.index.metadata import decode_spans, in_spans
 from assistant.index.store import Chunk
 
 MIN_WORDS = 4  # shorter sentences ("Yes.", "Read more.") state nothing alone, unless a figure
 HEADING_WORDS = 15  # a heading or caption is short, a line of its own, without a full stop
-KIND_BONUS = 0.08  # a number for "how much", a date for "when", a new name for "who"
 CONTEXT_WEIGHT = 0.8  # words found only in the title or context count this much
-VECTOR_WEIGHT = 0.7  # relevance = 0.7 similarity + 0.3 word coverage
+VECTOR_WEIGHT = 0.5  # relevance = half similarity, half word coverage (tuned on the dev suites)
 
 
 @dataclass(frozen=True)
@@ -43,11 +42,26 @@ class Evidence:
     context: str = ""  # the sentence before it in its document
     published: str = ""  # its document's ISO date; "" when undated
     about: str = ""  # its document's publisher and author: what the question may call it
+    lead: str = ""  # the exact text from its context's start to its own, when only space is between
     reading: float | None = None  # the LLM reader's P(yes) that it answers, when it was read
 
     @property
     def in_context(self) -> str:
         return f"{self.context} {self.text}".strip()
+
+    def widened(self) -> Evidence:
+        """The sentence quoted with the one before it (exact offsets still), when the answer
+        stands in that one: "In June 2023, ... allowed OpenAI to sign a deal with Oracle. This
+        move marked the beginning of a new chapter." answers "When did the new chapter start?"."""
+        if not self.lead:
+            return self
+        return replace(self, text=self.lead + self.text, start=self.start - len(self.lead),
+                       context="", lead="")
+
+    @property
+    def around(self) -> str:
+        """Its title and the sentence before: what it may refer back to."""
+        return f"{self.title}. {self.context}"
 
 
 @dataclass(frozen=True)
@@ -113,15 +127,22 @@ def candidates(chunks: list[Chunk], docs: Documents) -> list[Evidence]:
                     or not states_something(text)):
                 continue
             seen.add(key)
+            context, lead = _context(view, start)
             found.append(Evidence(0, chunk.doc_id, view.title, view.source, text, start, end, 0.0,
-                                  _context(view, start), view.published, view.about))
+                                  context, view.published, view.about, lead))
     return found
 
 
-def _context(view: DocumentView, start: int) -> str:
-    """The last sentence before `start` that is not metadata (a heading counts)."""
+def _context(view: DocumentView, start: int) -> tuple[str, str]:
+    """The last sentence before `start` that is not metadata (a heading counts), and the exact
+    text from it to `start` when only white space lies between (else "")."""
     before = [(s, e) for s, e in view.sentences if e <= start and not in_spans(s, e, view.metadata)]
-    return view.text[before[-1][0]:before[-1][1]] if before else ""
+    if not before:
+        return "", ""
+    s, e = before[-1]
+    gap = view.text[e:start]
+    return view.text[s:e], (view.text[s:start] if not gap.strip() and not is_heading(view.text, s, e)
+                            else "")
 
 
 def coverage(question: Question, e: Evidence, idf: dict[str, float] | None = None) -> float:
@@ -160,8 +181,6 @@ def rank(question: Question, question_vector: np.ndarray, found: list[Evidence],
         vector = vectors.get((e.doc_id, e.start, e.end))
         similarity = float(vector @ question_vector) if vector is not None else 0.0
         relevance = VECTOR_WEIGHT * similarity + (1 - VECTOR_WEIGHT) * coverage(question, e, idf)
-        if question.kind in ("number", "date", "name") and holds_kind(question, e.text):
-            relevance += KIND_BONUS
         if relevance >= threshold:
             scored.append(replace(e, relevance=round(relevance, 4)))
     scored.sort(key=lambda e: e.relevance, reverse=True)

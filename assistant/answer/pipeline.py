@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.answer import reader
@@ -102,8 +102,9 @@ class AnswerPipeline:
         unknown = self.unknown(q, chunks)
         found = candidates(chunks, self.documents)
         vectors = self.vectors(found)
-        idf = self.retriever.lexical.idf(q.text)
-        ranked = rank(q, vector, found, vectors, POOL, self.settings.evidence_threshold, idf)
+        idf = self.retriever.lexical.idf(turn.query)
+        about = replace(q, words=q.words | turn.referents)  # "How much was it?" is about the last turn
+        ranked = rank(about, vector, found, vectors, POOL, self.settings.evidence_threshold, idf)
         trace.add("retrieve", f"{len(chunks)} chunks, {len(ranked)} candidates",
                   f"as of {as_of}" if as_of else "", chunks=[c.chunk_id for c in chunks],
                   unknown=unknown)

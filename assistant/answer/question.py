@@ -24,9 +24,14 @@ _KIND = re.compile(
     r"^\W*(?:(?P<number>how (?:much|many|long|large|big|old|far|often|tall|fast)|what (?:is |was |are "
     r"|were )?(?:the )?(?:percentage|share|amount|number|price|cost|fee|sum|size|capacity)s?\b)"
     r"|(?P<date>when|since when|until when|(?:in |on |by )?(?:what|which) (?:year|date|day|month))"
-    r"|(?P<name>who|whom|whose)|(?P<reason>why|how come|how did|how does|how do)"
+    r"|(?P<name>who|whom|whose)|(?P<reason>why|how come)"
     r"|(?P<yesno>is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may"
     r"|must|isn't|aren't|doesn't|don't|didn't))\b", re.IGNORECASE)
+
+
+# "How many Quillmate users ...": the first lower-case content word after "how many" is what it
+# counts (names and function words passed over).
+_COUNTED = re.compile(r"^\W*(?i:how many)\s+(.*)")
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Question:
     names: frozenset[str]  # lower-cased: "Denver", "Grace Hollis" -> denver, grace, hollis
     figures: frozenset[str]  # numbers and years it states: "2024", "400"
     words: frozenset[str]  # stemmed content words
+    unit: str = ""  # what "how many" counts, stemmed: "How many Acme users ...?" -> user
 
     @property
     def specifics(self) -> frozenset[str]:
@@ -50,15 +56,22 @@ def read_question(text: str) -> Question:
         undated = undated[:start] + undated[start:end].lower() + undated[end:]
     kind: Kind = next((k for k in ("number", "date", "name", "reason", "yesno")
                        if match and match.group(k)), "other")
+    counted = _COUNTED.match(text)
+    unit = next((w for token in (counted.group(1).split() if counted else []) if token[:1].islower()
+                 for w in content_words(token)), "")
     return Question(text, kind, frozenset(names(undated)), frozenset(numbers(text)),
-                    frozenset(content_words(text)))
+                    frozenset(content_words(text)), unit)
 
 
-def holds_kind(question: Question, sentence: str) -> bool:
+def holds_kind(question: Question, sentence: str, context: str = "") -> bool:
     """Whether the sentence holds the kind of answer asked for: a number (other than a year)
-    for "how much", a date for "when", a name the question does not already give for "who"."""
+    for "how much", a date for "when", a name the question does not already give for "who"
+    (a capitalised first word counts as a name when the context, its title and the sentence
+    before, also spells it capitalised: "Hollis succeeds ..." but not "Web clipper 2.0.4 ...")."""
     match question.kind:
         case "number":
+            if question.unit and question.unit not in content_words(f"{context} {sentence}"):
+                return False  # "how many users" is not answered by a count of versions
             years = {str(d.year) for d, _, _ in dates_in(sentence) if not d.month}
             spelled = re.search(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
                                 r"twelve|twenty|thirty|hundred|thousand|million|billion|dozen|"
@@ -67,6 +80,7 @@ def holds_kind(question: Question, sentence: str) -> bool:
         case "date":
             return mentions_date(sentence)
         case "name":
-            return bool(names(sentence, first_word=True) - question.names)
+            found = names(sentence) | (names(sentence, first_word=True) & names(context, first_word=True))
+            return bool(found - question.names)
         case _:
             return True

@@ -1,12 +1,12 @@
 """The LLM as reader: for each candidate sentence, P(yes) that it answers the question.
 
 One yes/no per candidate, read from the next-token logits after one forward pass, never
-generated. The fixed instructions and the question come first, so llama.cpp evaluates them
-once and each candidate costs only its own tokens (its document's title, the sentence before
-it and the sentence). Probed on documents nobody tuned for, the 1.5B model's top sentence was
-the right one far more often than when asked to name it among numbered candidates, but its
-P(yes) alone does not separate answerable from unanswerable questions: `decide.py` combines it
-with relevance. Not here: choosing the candidates (`evidence.py`) or deciding (`decide.py`).
+generated. The fixed instructions (with worked examples) and the question come first, so
+llama.cpp evaluates them once and each candidate costs only its own tokens: the sentence before
+it and the sentence, ~55 tokens. The 1.5B model's top pick is right about as often as the most
+relevant sentence, but where they disagree it is more often right, and its P(yes) separates
+answerable questions from the rest better than relevance does: `decide.py` adds the two. Not
+here: choosing the candidates (`evidence.py`) or deciding (`decide.py`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ CONTEXT_CHARS = 240  # of the sentence before: enough to say what "the plant" is
 def reader_messages(question: str, e: Evidence, earlier: str = "") -> list[Message]:
     context = e.context[-CONTEXT_CHARS:]
     asked = prompts.READER_QUESTION.format(earlier=f"{earlier}\n" if earlier else "", question=question)
-    passage = prompts.READER_PASSAGE.format(title=e.title, context=context, sentence=e.text)
+    passage = prompts.READER_PASSAGE.format(context=context, sentence=e.text)
     return [Message("system", prompts.READER_SYSTEM), Message("user", asked + passage)]
 
 

@@ -6,13 +6,46 @@ KV state and evaluates only each candidate's own tokens. Their replies are never
 the first token's "yes"/"no" logits are read. Keep the shared part first and identical.
 """
 
-# --- the reader: does this sentence (after its context) answer the question? -----------------
-READER_SYSTEM = """\
-You check whether a passage from a document answers a question. You know nothing but the \
-passage. Reply yes if its last sentence states the answer, otherwise no."""
+# --- the reader: does this sentence (after the one before it) answer the question? -----------
+# Worked examples in the fixed part teach the 1.5B model the difference between a sentence on the
+# topic and one that answers; they cost nothing per question (llama.cpp keeps their KV state).
+# On the dev suites they raised the reader's top pick from 44/60 to 46/58 (golden) and its
+# answerable-or-not AUC with relevance from 0.83 to 0.85. The examples are invented: no eval text.
+READER_SYSTEM = """You check whether a passage from a document answers a question. You know nothing but the \
+passage. Reply yes if its last sentence states what the question asks for; reply no if it is only \
+on the same topic, or answers a different question.
 
-READER_QUESTION = "{earlier}Question: {question}\n\n"
-READER_PASSAGE = "Document: {title}\nPassage: {context} {sentence}"
+Examples:
+Question: How many people will the Denver plant employ?
+Passage: Acme opens its Denver plant in May. The plant will employ 400 people.
+Answer: yes
+
+Question: How many people will the Denver plant employ?
+Passage: Acme opens its Denver plant in May. The plant cost $80 million to build.
+Answer: no
+
+Question: Does the warranty cover water damage?
+Passage: The warranty covers parts and labour for two years. It does not cover water damage.
+Answer: yes
+
+Question: Who designed the new bridge?
+Passage: The city council approved the new bridge in 2021. Construction will start next spring.
+Answer: no
+
+Question: Why did the bakery close its second shop?
+Passage: Rents on Main Street doubled last year. The bakery closed its second shop because of the rent.
+Answer: yes
+
+Question: What will a monthly pass cost?
+Passage: Fares change on 1 March. The monthly pass rises from $60 to $65.
+Answer: yes
+
+Question: When does the museum open on Sundays?
+Passage: The museum is free on the first Sunday of each month. Guided tours start at noon.
+Answer: no"""
+
+READER_QUESTION = "{earlier}Question: {question}\n"
+READER_PASSAGE = "Passage: {context} {sentence}"
 EARLIER = "Earlier question: {question}\nEarlier answer: {answer}"
 
 # --- the claim judge: does this quote (after its context) state the claim? --------------------

@@ -101,7 +101,7 @@ class Settings(BaseSettings):
 
     # --- verification ------------------------------------------------------------------
     evidence_threshold: float = Field(
-        0.30, ge=0, le=1, description="Least relevance of a sentence to count as evidence."
+        0.20, ge=0, le=1, description="Least relevance of a sentence to count as evidence."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
 

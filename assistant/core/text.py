@@ -47,21 +47,23 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return bool(word) and word.group(1).lower().strip(".") in _ABBREVIATIONS  # type: ignore[union-attr]
 
 
-WRAPPED = 50  # characters: a longer line that ends without a stop was wrapped (PDF text)
+WRAPPED = 50  # characters: a longer line that ends without a stop, before a lower-case word, was wrapped
 _STOP = ".!?:;\"'”’)]"
 
 
 def _lines(text: str) -> list[Span]:
     """Line spans, a hard-wrapped line joined to the one after it: a line of WRAPPED characters
-    or more that ends without a stop ("... shipped with Quillmate Classic, and the") goes on."""
+    or more that ends without a stop ("... shipped with Quillmate Classic, and the") goes on when
+    the next line opens with a lower-case word or a figure ("mobile apps ...", "$3,000")."""
     lines: list[Span] = []
+    previous = ""
     for line in re.finditer(r"[^\n]+", text):
-        if lines and text[lines[-1][1]:line.start()] == "\n":
-            last = text[lines[-1][0]:lines[-1][1]].rstrip()
-            nxt = line.group().lstrip()
-            if len(last) >= WRAPPED and last[-1] not in _STOP and nxt[:1] not in _LEAD:
-                lines[-1] = (lines[-1][0], line.end())
-                continue
+        last, nxt = previous.rstrip(), line.group().lstrip()
+        previous = line.group()
+        if (lines and text[lines[-1][1]:line.start()] == "\n" and len(last) >= WRAPPED
+                and last[-1] not in _STOP and nxt[:1].islower() | nxt[:1].isdigit() | (nxt[:1] == "$")):
+            lines[-1] = (lines[-1][0], line.end())
+            continue
         lines.append((line.start(), line.end()))
     return lines
 

@@ -1,0 +1,83 @@
+"""The general checks of a claim against its sentence, each with a family of paraphrases.
+
+None of these sentences comes from an eval corpus: they are written to vary the wording of one
+mechanism (a negation, a figure, a name, the point two sentences share).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.checks import (
+    differs,
+    missing_specifics,
+    negated_words,
+    polarity_clash,
+    repeats,
+    same_point,
+)
+
+# (claim, sentence, clash)
+POLARITY = [
+    ("The warranty covers water damage.", "The warranty does not cover water damage.", True),
+    ("Water damage is covered.", "Water damage is excluded from the warranty.", True),
+    ("Yes, the plan covers water damage.", "The plan never covers water damage.", True),
+    ("The museum is open on Mondays.", "The museum is not open on Mondays.", True),
+    ("Members can still borrow e-books.", "Members can no longer borrow e-books.", True),
+    ("Refunds are available for monthly plans.", "Monthly plans aren't refunded.", True),
+    ("The warranty does not cover water damage.", "The warranty covers water damage.", True),
+    ("The warranty does not cover water damage.", "Water damage is not covered.", False),
+    ("The warranty covers fire damage.", "The warranty does not cover water damage.", False),
+    ("The museum is open on Sundays.", "The museum is open on Sundays and holidays.", False),
+]
+
+
+@pytest.mark.parametrize(("claim", "sentence", "clash"), POLARITY)
+def test_polarity_clash(claim: str, sentence: str, clash: bool) -> None:
+    assert polarity_clash(claim, sentence) is clash
+
+
+def test_names_count_for_a_yes_no_question_but_not_for_a_premise() -> None:
+    """A negation whose object is only names: it answers "does it include X?" with no, but does
+    not deny what a wh-question about X takes for granted."""
+    sentence = "The offer does not include Acme Classic."
+    assert polarity_clash("Does the offer include Acme Classic?", sentence)
+    assert not polarity_clash("When did Acme Classic launch?", sentence, with_names=False)
+    assert polarity_clash("Is my Pro plan covered?", "The commitment does not apply to the Pro plan.")
+
+
+def test_negated_words_are_those_a_negation_governs() -> None:
+    assert negated_words("It does not cover water damage.") == {"water", "damage"}
+    assert negated_words("Water damage is excluded from the warranty.") == {"water", "damage"}
+    assert "sunday" not in negated_words("The museum is open on Sundays.")
+
+
+@pytest.mark.parametrize(("claim", "sentence", "missing"), [
+    ("The plant employs 400 people.", "The plant will employ 400 people.", []),
+    ("The plant employs 450 people.", "The plant will employ 400 people.", ["450"]),
+    ("The plant employs 1,200 people.", "The plant will employ 1200 people.", []),
+    ("Dana Reyes leads the plant.", "The plant is led by Dana Reyes.", []),
+    ("Omar Haddad leads the plant.", "The plant is led by Dana Reyes.", ["haddad", "omar"]),
+])
+def test_missing_specifics(claim: str, sentence: str, missing: list[str]) -> None:
+    assert missing_specifics(claim, sentence) == missing
+
+
+@pytest.mark.parametrize(("a", "b", "point", "differ"), [
+    ("Plus costs $5 per month billed annually.", "Plus rises from $5 to $6 per month billed annually.",
+     True, True),
+    ("The head of support is Marisol Vega.", "The head of support is Dev Kapoor.", True, True),
+    ("Phone support is included in the Pro plan.", "Phone support is no longer included in any plan.",
+     True, True),
+    ("The library opens at 9 a.m.", "The library opens at 9 a.m. on weekdays.", True, False),
+    ("The library opens at 9 a.m.", "Parking costs $2 per hour.", False, True),
+])
+def test_same_point_and_differs(a: str, b: str, point: bool, differ: bool) -> None:
+    assert same_point(a, b) is point
+    assert differs(a, b) is differ
+
+
+def test_repeats() -> None:
+    earlier = ["The plant will employ 400 people from next year."]
+    assert repeats("The plant will employ 400 people.", earlier)
+    assert not repeats("The plant makes bicycle frames.", earlier)
