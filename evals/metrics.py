@@ -319,7 +319,8 @@ class CitationPrecision:
 @dataclass(frozen=True)
 class AnswerRelevance:
     """Share of an answer's sentences that are on the point asked: each states one of the row's
-    facts, or is lexically supported by the row's own evidence quotes. A sentence that is cited
+    facts, or is lexically supported by the row's own evidence quotes (or, on an update row, by
+    the superseded ones it may report). A sentence that is cited
     and true but about something else (a tempting neighbour of the answer) does not count."""
 
     name: str = "answer_relevance"
@@ -332,7 +333,7 @@ class AnswerRelevance:
         why = tuple(f"sentence {i} is not about the point asked: {claim[:60]!r}"
                     for i, (claim, _) in enumerate(case.sentences, 1)
                     if not any(re.search(a, claim, re.IGNORECASE) for a in alternatives)
-                    and not lexical_support(claim, case.row.evidence))
+                    and not lexical_support(claim, [*case.row.evidence, *case.row.superseded]))
         return Score(float(len(case.sentences) - len(why)), len(case.sentences), why)
 
 

@@ -1,5 +1,8 @@
 """The general checks of a claim against its sentence, each with a family of paraphrases.
 
+A known limit, left out of the tables: "The warranty covers fire damage." against "It does not
+cover water damage." counts as a clash (the claim holds half of what the negation governs).
+
 None of these sentences comes from an eval corpus: they are written to vary the wording of one
 mechanism (a negation, a figure, a name, the point two sentences share).
 """
@@ -9,7 +12,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer.checks import (
+    changed_from,
     differs,
+    misbound,
     missing_specifics,
     negated_words,
     polarity_clash,
@@ -27,7 +32,10 @@ POLARITY = [
     ("Refunds are available for monthly plans.", "Monthly plans aren't refunded.", True),
     ("The warranty does not cover water damage.", "The warranty covers water damage.", True),
     ("The warranty does not cover water damage.", "Water damage is not covered.", False),
-    ("The warranty covers fire damage.", "The warranty does not cover water damage.", False),
+    ("Ben Adair is leaving Acme Labs.", "Adair is not leaving the company: he moves to a new role.",
+     True),
+    ("Monthly plans are refunded when you cancel.",
+     "Monthly plans are not refunded, but you can cancel at any time.", True),
     ("The museum is open on Sundays.", "The museum is open on Sundays and holidays.", False),
 ]
 
@@ -47,7 +55,8 @@ def test_names_count_for_a_yes_no_question_but_not_for_a_premise() -> None:
 
 
 def test_negated_words_are_those_a_negation_governs() -> None:
-    assert negated_words("It does not cover water damage.") == {"water", "damage"}
+    assert negated_words("It does not cover water damage.") == {"cover", "water", "damage"}
+    assert negated_words("Plans are not refunded, but you can cancel.") == {"refund"}
     assert negated_words("Water damage is excluded from the warranty.") == {"water", "damage"}
     assert "sunday" not in negated_words("The museum is open on Sundays.")
 
@@ -81,3 +90,27 @@ def test_repeats() -> None:
     earlier = ["The plant will employ 400 people from next year."]
     assert repeats("The plant will employ 400 people.", earlier)
     assert not repeats("The plant makes bicycle frames.", earlier)
+
+
+@pytest.mark.parametrize(("claim", "sentence", "wrong"), [
+    ("The leak was fixed by Omar Haddad.",
+     "The leak was reported by Omar Haddad and was fixed by the Harbour Plumbing team.", True),
+    ("Dana Reyes will report to Ben Cho.", "Reyes will report to Ana Ortiz, and Cho will report to Reyes.",
+     True),
+    ("Northwind acquired Contoso.", "Contoso acquired Northwind in 2021.", True),
+    ("Contoso acquired Northwind.", "Contoso acquired Northwind in 2021.", False),
+    ("Ana Ortiz is the chief executive.", "Reyes will report to chief executive Ana Ortiz.", False),
+])
+def test_misbound(claim: str, sentence: str, wrong: bool) -> None:
+    assert bool(misbound(claim, sentence)) is wrong
+
+
+@pytest.mark.parametrize(("claim", "sentence", "old"), [
+    ("The pass costs $60.", "The pass rises from $60 to $65 in March.", True),
+    ("The pass costs $65.", "The pass rises from $60 to $65 in March.", False),
+    ("The branch reopens on 2 June 2025.", "Its reopening moves from June 2, 2025 to September 8, 2025.",
+     True),
+    ("The pass costs $60.", "The pass costs $60 for adults.", False),
+])
+def test_changed_from(claim: str, sentence: str, old: bool) -> None:
+    assert changed_from(claim, sentence) is old

@@ -6,6 +6,9 @@
   covered" against "does not cover water damage"), or negates what it affirms.
 - `differs`: two sentences on one point that disagree (other figures or names, or opposite
   polarity): an update or a disagreement, as opposed to two wordings of one fact.
+- `misbound`: an action or role the claim binds to one name that the sentence binds to another
+  ("fixed by Jonas Feld" against "reported by Jonas Feld ... and fixed by the extensions team").
+- `changed_from`: the claim states the value a sentence says changed ("from $5 to $6").
 - `repeats`: a sentence that says again what an earlier one said.
 Each is a plain test over words; none knows a topic. Not here: the LLM's yes/no (`judge.py`).
 """
@@ -22,23 +25,23 @@ NEGATIONS = re.compile(r"\b(?:not|no|never|none|neither|nor|without|cannot|no lo
 _EXCLUDES = re.compile(r"exclud\w*|except", re.IGNORECASE)  # "X is excluded": X is what is denied
 SCOPE = 8  # words after a negation that it may govern, up to the clause's end
 BEFORE = 3  # content words before an exclusion that it governs
-HELD = 2 / 3  # share of a negation's object a claim must hold to be about it
+HELD = 0.5  # share of what a negation governs that a claim must hold to be about it
+_CLAUSE_END = re.compile(r"[.;:!?]|,?\s+but\b")
 REPEAT_SHARE = 0.8  # a sentence holding this share of an earlier one's words repeats it
 
 
 def negations(text: str) -> list[set[str]]:
-    """The object of each negation: the content words it governs, its first (the verb: "not
-    *cover* water damage") left out when others follow; for an exclusion, the words before it
-    ("water damage is excluded")."""
+    """The content words each negation governs, to the end of its clause ("not refunded, but you
+    can cancel" governs refunded); for an exclusion, the words before it ("water damage is
+    excluded")."""
     found = []
     for match in NEGATIONS.finditer(text):
         if _EXCLUDES.fullmatch(match.group()):
             before = [w for t in text[:match.start()].split() for w in content_words(t)]
             found.append(set(before[-BEFORE:]))
             continue
-        clause = re.split(r"[.;:!?]", text[match.end():], maxsplit=1)[0]
-        after = [w for t in clause.split()[:SCOPE] for w in content_words(t)]
-        found.append(set(after[1:] if len(after) > 1 else after))
+        clause = _CLAUSE_END.split(text[match.end():], maxsplit=1)[0]
+        found.append({w for t in clause.split()[:SCOPE] for w in content_words(t)})
     return [f for f in found if f]
 
 
@@ -99,6 +102,51 @@ def differs(a: str, b: str) -> bool:
     if na and nb and not na & nb:
         return True
     return polarity_clash(a, b)
+
+
+BOUND = 4  # tokens before a name that bind an action or role to it ("was fixed by", "CEO")
+_TOKENS = re.compile(r"[\w’'$.,%-]+")
+_CHANGE = re.compile(r"\bfrom\b(.{1,40}?)\bto\b", re.IGNORECASE)  # "from $5 to $6", "moves from June to May"
+
+
+def _binders(text: str) -> dict[str, set[str]]:
+    """Each name of the text and the content words, names aside, in the BOUND tokens before it."""
+    tokens = _TOKENS.findall(text)
+    found: dict[str, set[str]] = {}
+    people = names(text, first_word=True)
+    for i, token in enumerate(tokens):
+        name = next(iter(names(f"x {token}")), "")
+        if name in people:
+            window = " ".join(tokens[max(0, i - BOUND):i])
+            found.setdefault(name, set()).update(content_words(window) - people)
+    return found
+
+
+def misbound(claim: str, sentence: str) -> list[str]:
+    """Names the claim binds words to ("fixed by Feld") that the sentence binds to another of its
+    names instead: each as "name: words"."""
+    said = _binders(sentence)
+    wrong = []
+    for name, words in _binders(claim).items():
+        if name not in said or not words:
+            continue
+        elsewhere = {w for other, bound in said.items() if other != name for w in bound}
+        moved = (words - said[name]) & elsewhere
+        if moved:
+            wrong.append(f"{name}: {', '.join(sorted(moved))}")
+    return wrong
+
+
+def changed_from(claim: str, sentence: str) -> bool:
+    """The sentence says a value changed ("from December 31, 2024 to June 30, 2025") and the claim
+    states the old one and not the new one."""
+    claimed = numbers(claim)
+    for match in _CHANGE.finditer(sentence):
+        old = numbers(match.group(1))
+        new = numbers(sentence[match.end():match.end() + 40]) - old
+        if old and old <= claimed and not new & claimed:
+            return True
+    return False
 
 
 def repeats(sentence: str, earlier: list[str]) -> bool:

@@ -6,8 +6,8 @@ the documents? The same evidence and checks as answers, with the claim in place 
 gets the answer pipeline's candidates (sentences in context, ranked). A name no retrieved text
 mentions makes it "not in the documents". Candidates on the claim's point (holding most of its
 words, in context) then decide it, with the general checks of `checks.py`:
-- one that negates what the claim affirms, or states other figures or names in its place,
-  contradicts it;
+- one that negates what the claim affirms, binds its action to another name, says its value
+  changed, or states other figures or names in its place, contradicts it;
 - one with every figure and name of the claim and no clash supports it, when the LLM judge
   says it states the claim (P(yes) read from the logits) or, without an LLM, when it holds
   enough of the claim's words;
@@ -23,18 +23,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.answer.checks import differs, missing_specifics, polarity_clash
+from assistant.answer.checks import changed_from, differs, misbound, missing_specifics, polarity_clash
 from assistant.answer.evidence import Evidence, coverage
 from assistant.answer.question import Question, read_question
 from assistant.core import prompts
 from assistant.core.models import Citation, ClaimCheck, ClaimVerdict, VerdictName
-from assistant.core.text import sentence_spans
+from assistant.core.text import content_words, covers, sentence_spans
 from assistant.llm.generators import Generator, Message
 
 CANDIDATES = 5  # candidates a claim is weighed against
 ON_POINT = 0.6  # least share of the claim's words a candidate (in context) holds to bear on it
 SUPPORT_AT = 0.62  # without an LLM: least (relevance + coverage) / 2 to support
 STATED_AT = 0.5  # the LLM judge's least P(yes) that a quote states the claim
+OWN_WORDS = 0.75  # without an LLM: least share of the claim's words, names aside, its support holds
+CLOSER = 0.1  # a contradicting sentence this near the supporting one's coverage wins
 JUDGED_QUOTES = 3
 
 # A clause boundary with three words or more on each side ("OpenAI, Oracle and SoftBank" stays one).
@@ -109,44 +111,49 @@ class ClaimChecker:
             what = ", ".join(n.title() for n in names) or "it"
             return _Verdict("not in the documents", f"no retrieved sentence mentions {what}")
         on_point = [e for e in pool[:CANDIDATES] if coverage(q, e) >= ON_POINT]
-        against = [e for e in on_point if polarity_clash(claim, e.text)
+        against = [e for e in on_point if polarity_clash(claim, e.text) or misbound(claim, e.text)
+                   or changed_from(claim, e.text)
                    or (missing_specifics(claim, f"{e.title} {e.in_context}") and differs(claim, e.text))]
         holding = [e for e in on_point if e not in against
                    and not missing_specifics(claim, f"{e.title} {e.in_context}")]
-        support = self._support(claim, holding)
+        support, why = self._support(claim, holding)
         if support and against:
             newer = max(against, key=lambda e: e.published)
             if newer.published and support.published and newer.published > support.published:
                 return _Verdict("outdated", f"true by {support.title} ({support.published}), changed "
                                 f"by {newer.title} ({newer.published})", [support], newer)
+            if coverage(q, against[0]) >= coverage(q, support) - CLOSER:
+                support = None  # a sentence as close to the claim says otherwise
         if support:
-            return _Verdict("supported", self._why, [support])
+            return _Verdict("supported", why, [support])
         if against:
             e = against[0]
             why = ("it states the opposite" if polarity_clash(claim, e.text)
-                   else "it states other figures or names in their place")
+                   else f"it binds that to another name ({'; '.join(misbound(claim, e.text))})"
+                   if misbound(claim, e.text) else "it says that value changed"
+                   if changed_from(claim, e.text) else "it states other figures or names in their place")
             return _Verdict("contradicted", f"sentence {e.number} is on the claim's point and {why}",
                             against=e)
-        return _Verdict("not in the documents", self._why or "no sentence on its point states it")
+        return _Verdict("not in the documents", why or "no sentence on its point states it")
 
-    _why = ""
-
-    def _support(self, claim: str, holding: list[Evidence]) -> Evidence | None:
-        """The sentence that states the claim, if one does."""
-        self._why = ""
+    def _support(self, claim: str, holding: list[Evidence]) -> tuple[Evidence | None, str]:
+        """The sentence that states the claim, if one does, and why."""
         if not holding:
-            return None
+            return None, ""
         if self.generator is not None:
             quotes = [f"{e.in_context}" for e in holding[:JUDGED_QUOTES]]
             yes = stated(self.generator, claim, quotes)
             if yes is not None:
-                self._why = f"judge: P(stated) = {yes:.2f} (at least {STATED_AT} supports)"
-                return holding[0] if yes >= STATED_AT else None
+                why = f"judge: P(stated) = {yes:.2f} (at least {STATED_AT} supports)"
+                return (holding[0] if yes >= STATED_AT else None), why
         best = holding[0]
         q = read_question(claim)
         match = (best.relevance + coverage(q, best)) / 2
-        self._why = f"best match {match:.2f} (at least {SUPPORT_AT} supports)"
-        return best if match >= SUPPORT_AT else None
+        own = set(q.words) - set(q.names)
+        held = covers(own, content_words(best.in_context)) if own else 1.0
+        why = (f"best match {match:.2f} (at least {SUPPORT_AT} supports), holding {held:.2f} of its "
+               f"words (at least {OWN_WORDS})")
+        return (best if match >= SUPPORT_AT and held >= OWN_WORDS else None), why
 
     def _verdict(self, statement: str, start: int, end: int, d: _Verdict) -> ClaimVerdict:
         def cite(e: Evidence, n: int) -> Citation:

@@ -62,7 +62,7 @@ def compose(decision: Decision, citer: Citer, point: str) -> tuple[str, list[Con
         older = rest[0]
         new_n, old_n = citer.cite(first, first.relevance), citer.cite(older, older.relevance)
         text = prompts.UPDATE.format(newer=dated(first), quote=with_marker(first.text, new_n),
-                                     older=dated(older), old_quote=with_marker(older.text, old_n))
+                                     older=dated(older), old_quote=older.text.strip(), old_n=old_n)
         sides = {c.number: c for c in citer.citations}
         return text, [Conflict(point, (sides[new_n], sides[old_n]), newer=0)]
     if decision.disagree and rest:

@@ -21,7 +21,7 @@ from assistant.answer.question import Question, holds_kind
 from assistant.core.text import content_words, covers
 
 ANSWER_AT = {"llm": 0.85, "rules": 0.42}  # least score of an answer: reading + relevance / relevance
-SECOND_WITHIN = {"llm": 0.15, "rules": 0.03}  # a second sentence scores at most this below the first
+SECOND_WITHIN = {"llm": 0.08, "rules": 0.03}  # a second sentence scores at most this below the first
 RIVAL_BELOW = {"llm": 0.10, "rules": 0.0}  # another document's sentence on the same point that
 # says otherwise counts this far below the bar
 READ_YES = 0.5  # with the reader, a second or rival sentence must be read as answering too

@@ -47,21 +47,25 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return bool(word) and word.group(1).lower().strip(".") in _ABBREVIATIONS  # type: ignore[union-attr]
 
 
-WRAPPED = 50  # characters: a longer line that ends without a stop, before a lower-case word, was wrapped
+WRAPPED = 50  # characters: a longer line ending without a stop, in a function word or before a
+# lower-case word, was wrapped
 _STOP = ".!?:;\"'”’)]"
 
 
 def _lines(text: str) -> list[Span]:
     """Line spans, a hard-wrapped line joined to the one after it: a line of WRAPPED characters
-    or more that ends without a stop ("... shipped with Quillmate Classic, and the") goes on when
-    the next line opens with a lower-case word or a figure ("mobile apps ...", "$3,000")."""
+    or more that ends without a stop goes on when it ends in a function word ("... shipped with
+    Quillmate Classic, and the") or the next line opens with a lower-case word or a figure
+    ("mobile apps ...", "$3,000")."""
     lines: list[Span] = []
     previous = ""
     for line in re.finditer(r"[^\n]+", text):
         last, nxt = previous.rstrip(), line.group().lstrip()
         previous = line.group()
+        ends_open = last.rsplit(None, 1)[-1].lower() in _STOPWORDS if last else False
         if (lines and text[lines[-1][1]:line.start()] == "\n" and len(last) >= WRAPPED
-                and last[-1] not in _STOP and nxt[:1].islower() | nxt[:1].isdigit() | (nxt[:1] == "$")):
+                and last[-1] not in _STOP
+                and (ends_open or nxt[:1].islower() or nxt[:1].isdigit() or nxt[:1] == "$")):
             lines[-1] = (lines[-1][0], line.end())
             continue
         lines.append((line.start(), line.end()))
@@ -135,12 +139,20 @@ def content_forms(text: str) -> dict[str, str]:
     return found
 
 
+_SPELLED = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split())} | {
+    "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80",
+    "ninety": "90", "hundred": "100"}
+
+
 def numbers(text: str) -> set[str]:
-    """Numbers stated in `text`, normalised ("$1,000" -> "1000", "7%" -> "7")."""
+    """Numbers stated in `text`, normalised ("$1,000" -> "1000", "7%" -> "7", "three" -> "3")."""
     found = set()
     for match in re.finditer(r"\d[\d,]*(?:\.\d+)?", text):
         value = match.group().replace(",", "").rstrip(".")
         found.add(value.lstrip("0") or "0")
+    found |= {_SPELLED[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _SPELLED}
     return found
 
 
