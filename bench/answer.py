@@ -6,10 +6,10 @@
    before and after the questions; the floor uses their mean.
 2. Per question (answerable golden-set questions without history, an evenly spaced fixed sample),
    on a warm assistant (warmed up as `assistant serve` does, then one warm-up question): seconds
-   to the evidence event, to the first verified sentence, to the full answer; prompt tokens
-   evaluated (judge + answer, after prefix reuse); the physical floor of the first verified
-   sentence = those prompt tokens / prompt rate + the tokens generated until that sentence /
-   generation rate; and assistant / floor. One run per backend x judge x prompt-lookup setting.
+   to the evidence event, to the first sentence, to the full answer; prompt tokens the reader
+   evaluated (after prefix reuse); the physical floor of the first sentence = those prompt
+   tokens / prompt rate (answers are quotes: nothing is generated); and assistant / floor. One
+   run per backend x ASSISTANT_JUDGE setting (`llm`: the reader reads; `rules`: it does not).
 3. Cold starts in fresh processes (median of `--cold-reps`): `python -c "import assistant"`,
    `assistant ask --llm none` and `assistant serve` (the local model; `none` if `--llm` has no
    `local`) until `/` answers HTTP 200 on the ingested store. `serve` loads the models and
@@ -19,7 +19,7 @@ Prints the load average at start and end: figures taken while other work runs ar
 machine's. Not here: answer quality (that is the eval's job).
 
     .venv/bin/python bench/answer.py [--llm local none] [--judge llm rules]
-        [--prompt-lookup off on] [--questions 12] [--cold-reps 3] [--json OUT]
+        [--questions 12] [--cold-reps 3] [--json OUT]
 """
 
 from __future__ import annotations
@@ -131,11 +131,8 @@ def ask(bot: Assistant, question: str) -> dict[str, Any]:
     assert answer is not None
     t = answer.timings
     return {"question": question, "evidence_s": evidence_s or full_s, "first_s": first_s or full_s,
-            "full_s": full_s, "judge_tokens": int(t.get("judge_prompt_tokens", 0)),
-            "answer_tokens": int(t.get("prompt_tokens", 0)),
-            "answer_tokens_total": int(t.get("prompt_tokens_total", 0)),
-            "first_tokens": int(t.get("first_sentence_tokens", 0)),
-            "generated": int(t.get("generated_tokens", 0)), "refused": answer.refused,
+            "full_s": full_s, "read_tokens": int(t.get("prompt_tokens", 0)),
+            "read_tokens_total": int(t.get("prompt_tokens_total", 0)), "refused": answer.refused,
             "text": answer.text}
 
 
@@ -143,8 +140,7 @@ def add_floor(row: dict[str, Any], rates: Rates | None) -> None:
     row["floor_s"] = row["ratio"] = None
     if rates is None:
         return
-    floor = ((row["judge_tokens"] + row["answer_tokens"]) / rates.prompt
-             + row["first_tokens"] / rates.gen)
+    floor = row["read_tokens"] / rates.prompt
     if floor > 0:
         row["floor_s"], row["ratio"] = floor, row["first_s"] / floor
 
@@ -168,23 +164,19 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float | None]:
                       ("full_s", "full"), ("floor_s", "floor")]:
         out[f"{name}_p50_s"], out[f"{name}_p90_s"] = stat(key, 0.5), stat(key, 0.9)
     out["floor_ratio_p50"], out["floor_ratio_p90"] = stat("ratio", 0.5), stat("ratio", 0.9)
-    evaluated = [float(r["judge_tokens"] + r["answer_tokens"]) for r in rows]
-    out["prompt_tokens_evaluated_p50"] = statistics.median(evaluated)
-    out["judge_prompt_tokens_p50"] = statistics.median(float(r["judge_tokens"]) for r in rows)
+    out["prompt_tokens_evaluated_p50"] = statistics.median(float(r["read_tokens"]) for r in rows)
     out["refused"] = float(sum(r["refused"] for r in rows))
     return out
 
 
 def print_rows(name: str, rows: list[dict[str, Any]]) -> None:
-    print(f"\n[{name}]  seconds; tokens = prompt tokens evaluated (judge + answer, of answer total)")
-    print(f"{'evidence':>8} {'1st sent':>8} {'full':>6} {'judge':>5} {'answer':>9} {'1st gen':>7} "
-          f"{'floor':>6} {'ratio':>5}  question")
+    print(f"\n[{name}]  seconds; tokens = prompt tokens the reader evaluated (of its total)")
+    print(f"{'evidence':>8} {'1st sent':>8} {'full':>6} {'read':>9} {'floor':>6} {'ratio':>5}  question")
     for r in rows:
         floor = f"{r['floor_s']:6.2f}" if r["floor_s"] is not None else f"{'-':>6}"
         ratio = f"{r['ratio']:5.2f}" if r["ratio"] is not None else f"{'-':>5}"
-        answer = f"{r['answer_tokens']}/{r['answer_tokens_total']}"
-        print(f"{r['evidence_s']:8.3f} {r['first_s']:8.2f} {r['full_s']:6.2f} {r['judge_tokens']:5d} "
-              f"{answer:>9} {r['first_tokens']:7d} {floor} {ratio}  "
+        read = f"{r['read_tokens']}/{r['read_tokens_total']}"
+        print(f"{r['evidence_s']:8.3f} {r['first_s']:8.2f} {r['full_s']:6.2f} {read:>9} {floor} {ratio}  "
               f"{'(refused) ' if r['refused'] else ''}{r['question'][:60]}")
 
 
@@ -268,14 +260,11 @@ def load() -> list[float]:
 
 
 def main() -> None:
-    default_lookup = "on" if Settings.model_fields["llm_prompt_lookup"].default else "off"
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--llm", nargs="+", default=["local", "none"],
                         choices=["local", "openai", "none"])
     parser.add_argument("--judge", nargs="+", default=["llm"], choices=["llm", "rules"],
                         help="ASSISTANT_JUDGE values to run (LLM backends only)")
-    parser.add_argument("--prompt-lookup", nargs="+", default=[default_lookup],
-                        choices=["off", "on"], help="ASSISTANT_LLM_PROMPT_LOOKUP values (local)")
     parser.add_argument("--questions", type=int, default=12)
     parser.add_argument("--rate-reps", type=int, default=3)
     parser.add_argument("--cold-reps", type=int, default=3, help="0 skips the cold starts")
@@ -305,22 +294,16 @@ def main() -> None:
                   f"generated tok/s")
 
         results: dict[str, list[dict[str, Any]]] = {}
-        generators: dict[tuple[str, str], Any] = {}
+        generators: dict[str, Any] = {}
         for llm in args.llm:
-            judges = args.judge if llm != "none" else ["-"]
-            lookups = args.prompt_lookup if llm == "local" else ["-"]
-            for lookup in lookups:
-                for judge in judges:
-                    name = f"llm={llm} judge={judge} prompt_lookup={lookup}"
-                    overrides: dict[str, Any] = {"llm": llm}
-                    if judge != "-":
-                        overrides["judge"] = judge
-                    if lookup != "-":
-                        overrides["llm_prompt_lookup"] = lookup == "on"
-                    rows, generators[(llm, lookup)] = run_config(
-                        base.model_copy(update=overrides), warm_question, questions,
-                        generators.get((llm, lookup)))
-                    results[name] = rows
+            for judge in args.judge if llm != "none" else ["-"]:
+                name = f"llm={llm} judge={judge}"
+                overrides: dict[str, Any] = {"llm": llm}
+                if judge != "-":
+                    overrides["judge"] = judge
+                rows, generators[llm] = run_config(base.model_copy(update=overrides), warm_question,
+                                                   questions, generators.get(llm))
+                results[name] = rows
         generators.clear()
 
         if raw is not None:
@@ -341,8 +324,7 @@ def main() -> None:
             print_summary(name, summary)
 
         figures: dict[str, Any] = {"questions": len(questions)}
-        primary = next((n for n in summaries if "llm=local judge=llm" in n and
-                        f"prompt_lookup={args.prompt_lookup[0]}" in n), next(iter(summaries)))
+        primary = next((n for n in summaries if "llm=local judge=llm" in n), next(iter(summaries)))
         figures.update(summaries[primary])
         figures["primary"] = primary
         if rates.prompt_tok_s:
@@ -373,32 +355,15 @@ def main() -> None:
 
 def compare(summaries: dict[str, dict[str, float | None]],
             results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """The LLM judge's added cost, and prompt lookup against plain decoding, where both ran."""
+    """The reader's added cost (judge=llm against judge=rules), where both ran."""
     out: dict[str, Any] = {}
-    for lookup in ("off", "on"):
-        with_llm = summaries.get(f"llm=local judge=llm prompt_lookup={lookup}")
-        with_rules = summaries.get(f"llm=local judge=rules prompt_lookup={lookup}")
-        if with_llm and with_rules and "judge_added_full_p50_s" not in out:
-            for key in ("full", "first_sentence"):
-                a, b = with_llm[f"{key}_p50_s"], with_rules[f"{key}_p50_s"]
-                out[f"judge_added_{key}_p50_s"] = round(a - b, 3) if a and b else None
-            print(f"\nLLM judge's added cost (prompt_lookup={lookup}): median full answer "
-                  f"{out['judge_added_full_p50_s']:+.2f} s (issue 9 allows <= 1.0 s), median first "
-                  f"sentence {out['judge_added_first_sentence_p50_s']:+.2f} s")
-    for judge in ("llm", "rules"):
-        off = results.get(f"llm=local judge={judge} prompt_lookup=off")
-        on = results.get(f"llm=local judge={judge} prompt_lookup=on")
-        if off and on and "prompt_lookup" not in out:
-            same = sum(a["text"] == b["text"] for a, b in zip(off, on, strict=True))
-            s_off = summaries[f"llm=local judge={judge} prompt_lookup=off"]
-            s_on = summaries[f"llm=local judge={judge} prompt_lookup=on"]
-            out["prompt_lookup"] = {"judge": judge, "identical_answers": same, "questions": len(on),
-                                    **{f"{k}_{m}": s[k] for m, s in (("off", s_off), ("on", s_on))
-                                       for k in ("first_sentence_p50_s", "full_p50_s")}}
-            print(f"prompt lookup (judge={judge}): {same}/{len(on)} answers identical; first "
-                  f"sentence p50 {s_off['first_sentence_p50_s']:.2f} -> "
-                  f"{s_on['first_sentence_p50_s']:.2f} s, full p50 {s_off['full_p50_s']:.2f} -> "
-                  f"{s_on['full_p50_s']:.2f} s (off -> on)")
+    reading, rules = summaries.get("llm=local judge=llm"), summaries.get("llm=local judge=rules")
+    if reading and rules:
+        for key in ("full", "first_sentence"):
+            a, b = reading[f"{key}_p50_s"], rules[f"{key}_p50_s"]
+            out[f"reader_added_{key}_p50_s"] = round(a - b, 3) if a and b else None
+        print(f"\nThe reader's added cost: median full answer {out['reader_added_full_p50_s']:+.2f} s, "
+              f"median first sentence {out['reader_added_first_sentence_p50_s']:+.2f} s")
     return out
 
 

@@ -145,7 +145,7 @@ class AnswerPipeline:
         if got is None:
             trace.add("read", "skipped", "the LLM endpoint gives no logprobs")
             return shown, ""
-        read, evaluated = got
-        timings["prompt_tokens"] = float(evaluated)
+        read, evaluated, total = got
+        timings["prompt_tokens"], timings["prompt_tokens_total"] = float(evaluated), float(total)
         trace.add("read", f"{len(read)} read", readings={e.number: e.reading for e in read})
         return read, ""

@@ -28,14 +28,15 @@ def reader_messages(question: str, e: Evidence, earlier: str = "") -> list[Messa
 
 
 def read(generator: Generator, question: str, evidence: list[Evidence], earlier: str = "",
-         ) -> tuple[list[Evidence], int] | None:
-    """The evidence with `reading` set, and the prompt tokens evaluated; None when the backend
-    gives no logits (an endpoint without logprobs)."""
-    out, evaluated = [], 0
+         ) -> tuple[list[Evidence], int, int] | None:
+    """The evidence with `reading` set, the prompt tokens evaluated and in all; None when the
+    backend gives no logits (an endpoint without logprobs)."""
+    out, evaluated, total = [], 0, 0
     for e in evidence:
         probs = generator.choose(reader_messages(question, e, earlier), ["yes", "no"])
         if probs is None:
             return None
         evaluated += generator.usage.prompt_evaluated
+        total += generator.usage.prompt_total
         out.append(replace(e, reading=round(probs["yes"], 4)))
-    return out, evaluated
+    return out, evaluated, total

@@ -75,12 +75,6 @@ class Settings(BaseSettings):
         "qwen2.5-coder-1.5b", description="Which PyPI-carried GGUF model `local` runs."
     )
     llm_threads: int = Field(2, ge=1, description="CPU threads for the local model.")
-    max_answer_tokens: int = Field(160, ge=16, description="Most tokens an answer may use.")
-    llm_prompt_lookup: bool = Field(
-        False,
-        description="Prompt-lookup speculative decoding for the local model: draft the next "
-        "tokens from n-grams of the prompt, keep those the model agrees with.",
-    )
     openai_base_url: str = Field(
         "http://127.0.0.1:8080/v1", description="Base URL of the OpenAI-compatible endpoint."
     )

@@ -37,7 +37,7 @@ from assistant.index.documents import (
 from assistant.index.store import PreparedDocument, Store
 
 BATCH_CHUNKS = 1000  # chunks gathered before embedding and writing
-FORMAT = "sentence-spans-3"  # in every fingerprint: stores written before it are re-ingested once
+FORMAT = "sentence-spans-4"  # in every fingerprint: stores written before it are re-ingested once
 
 Status = Literal["added", "updated", "unchanged", "removed", "failed", "skipped"]
 

@@ -1,19 +1,18 @@
-"""Chat models behind one small interface: stream text, and choose among one-token options.
+"""Chat models behind one small interface: choose among one-token options ("yes"/"no").
 
-`local` runs the PyPI-carried GGUF directly with llama-cpp-python: we need what llama-index's
-LlamaCPP wrapper hides — next-token logits for the judge, control of the KV cache so that
+The assistant never lets a model write an answer: it reads the probability of a one-token reply
+after one forward pass. `local` runs the PyPI-carried GGUF directly with llama-cpp-python, for
+what llama-index's LlamaCPP wrapper hides: next-token logits, control of the KV cache so that
 the fixed prompt prefix is evaluated once per process (llama.cpp reuses the longest common
 token prefix of consecutive calls), and the count of prompt tokens actually evaluated.
-`openai` talks to any OpenAI-compatible endpoint through llama-index's `OpenAILike`, and
-chooses through the endpoint's logprobs when it offers them. Failures become `LLMError`s
-that say how to fix them. Not here: prompts (`prompts.py`), extractive answers (`drafting.py`).
+`openai` asks any OpenAI-compatible endpoint for one token with its top logprobs. Failures
+become `LLMError`s that say how to fix them. Not here: prompts (`core.prompts`).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,7 +20,6 @@ from assistant.core.errors import LLMError
 from assistant.core.settings import Settings
 from assistant.llm.local_model import MODELS, ensure_model
 
-STOP = ["<|im_end|>", "<|endoftext|>"]
 CONTEXT_TOKENS = 4096
 
 
@@ -39,26 +37,19 @@ def chatml(messages: list[Message]) -> str:
 
 @dataclass
 class Usage:
-    """Tokens of the last call: prompt tokens evaluated (after prefix reuse), in all, generated."""
+    """Tokens of the last call: prompt tokens evaluated (after prefix reuse), and in all."""
 
     prompt_evaluated: int = 0
     prompt_total: int = 0
-    generated: int = 0
 
 
 class Generator(Protocol):
     name: str
     usage: Usage
 
-    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]: ...
-
     def choose(self, messages: list[Message], options: list[str]) -> dict[str, float] | None:
         """Probability of each one-token option as the reply's first token (None: not offered)."""
         ...
-
-
-def complete(generator: Generator, messages: list[Message], max_tokens: int | None = None) -> str:
-    return "".join(generator.stream(messages, max_tokens))
 
 
 def _softmax(logits: dict[str, float]) -> dict[str, float]:
@@ -74,7 +65,6 @@ class LocalGenerator:
 
     llm: Any
     name: str
-    max_tokens: int
     usage: Usage = field(default_factory=Usage)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -91,24 +81,6 @@ class LocalGenerator:
             n += 1
         return n
 
-    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
-        prompt = chatml(messages)
-        with self._lock:
-            tokens = self._tokens(prompt)
-            reused = min(self._reused(tokens), len(tokens) - 1)
-            self.usage = Usage(len(tokens) - reused, len(tokens), 0)
-            try:
-                for chunk in self.llm.create_completion(
-                        tokens, max_tokens=max_tokens or self.max_tokens, temperature=0.0, top_k=1,
-                        repeat_penalty=1.0, stop=STOP, stream=True):
-                    self.usage.generated += 1
-                    text = chunk["choices"][0]["text"]
-                    if text:
-                        yield text
-            except Exception as exc:
-                raise LLMError(f"The local model failed ({type(exc).__name__}: {exc}). "
-                               "Set ASSISTANT_LLM=none to answer extractively.") from exc
-
     def choose(self, messages: list[Message], options: list[str]) -> dict[str, float] | None:
         import llama_cpp
         import numpy as np
@@ -118,13 +90,17 @@ class LocalGenerator:
         for option in options:
             option_tokens = self._tokens(option)
             if len(option_tokens) != 1:
-                raise LLMError(f"Judge option {option!r} is not one token.")
+                raise LLMError(f"Option {option!r} is not one token.")
             ids[option] = option_tokens[0]
         with self._lock:
             reused = min(self._reused(tokens), len(tokens) - 1)
-            self.usage = Usage(len(tokens) - reused, len(tokens), 0)
-            self.llm.n_tokens = reused  # eval() drops the KV cache past this point
-            self.llm.eval(tokens[reused:])
+            self.usage = Usage(len(tokens) - reused, len(tokens))
+            try:
+                self.llm.n_tokens = reused  # eval() drops the KV cache past this point
+                self.llm.eval(tokens[reused:])
+            except Exception as exc:
+                raise LLMError(f"The local model failed ({type(exc).__name__}: {exc}). "
+                               "Set ASSISTANT_LLM=none to answer without it.") from exc
             pointer = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
             logits = np.ctypeslib.as_array(pointer, shape=(self.llm.n_vocab(),))
             return _softmax({o: float(logits[i]) for o, i in ids.items()})
@@ -132,45 +108,32 @@ class LocalGenerator:
 
 @dataclass
 class OpenAIGenerator:
-    """An OpenAI-compatible endpoint (llama-index OpenAILike for chat, the openai client for logprobs)."""
+    """An OpenAI-compatible endpoint, asked for one token and its top logprobs."""
 
-    llm: Any
     name: str
     settings: Settings
     usage: Usage = field(default_factory=Usage)
-
-    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
-        from llama_index.core.llms import ChatMessage
-
-        chat = [ChatMessage(role=m.role, content=m.content) for m in messages]
-        kwargs: dict[str, Any] = {}
-        if max_tokens is not None:
-            kwargs["max_tokens"] = max_tokens
-        self.usage = Usage()
-        try:
-            for response in self.llm.stream_chat(chat, **kwargs):
-                if response.delta:
-                    self.usage.generated += 1
-                    yield response.delta
-        except Exception as exc:
-            raise LLMError(f"The LLM `{self.name}` failed to answer ({type(exc).__name__}: "
-                           f"{exc}). Check that it is running, or set ASSISTANT_LLM=none.") from exc
+    _client: Any = None
 
     def choose(self, messages: list[Message], options: list[str]) -> dict[str, float] | None:
         """From the endpoint's top logprobs; without them, the option it writes gets 1.0."""
         import openai
 
-        client = openai.OpenAI(base_url=self.settings.openai_base_url,
-                               api_key=self.settings.openai_api_key,
-                               timeout=self.settings.llm_timeout_s, max_retries=0)
+        if self._client is None:
+            self._client = openai.OpenAI(base_url=self.settings.openai_base_url,
+                                         api_key=self.settings.openai_api_key,
+                                         timeout=self.settings.llm_timeout_s, max_retries=0)
         try:
-            reply = client.chat.completions.create(
+            reply = self._client.chat.completions.create(
                 model=self.settings.openai_model, max_tokens=1, temperature=0.0,
-                messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+                messages=[{"role": m.role, "content": m.content} for m in messages],
                 logprobs=True, top_logprobs=10)
         except Exception as exc:
-            raise LLMError(f"The LLM `{self.name}` failed to judge ({type(exc).__name__}: "
-                           f"{exc}). Check that it is running, or set ASSISTANT_LLM=none.") from exc
+            raise LLMError(f"The LLM `{self.name}` failed ({type(exc).__name__}: {exc}). Check "
+                           "that it is running, or set ASSISTANT_LLM=none.") from exc
+        usage = getattr(reply, "usage", None)
+        tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        self.usage = Usage(tokens, tokens)
         choice = reply.choices[0]
         found: dict[str, float] = {}
         content = choice.logprobs.content if choice.logprobs else None
@@ -187,12 +150,13 @@ class OpenAIGenerator:
 
 
 def build_generator(settings: Settings) -> Generator:
-    """The LLM chosen by `settings.llm` (`none` is the extractive drafter, not an LLM)."""
+    """The LLM chosen by `settings.llm` (`none` has none)."""
     match settings.llm:
         case "local":
             return _local(settings)
         case "openai":
-            return _openai(settings)
+            return OpenAIGenerator(f"openai {settings.openai_model} at {settings.openai_base_url}",
+                                   settings)
         case other:
             raise LLMError(f"ASSISTANT_LLM={other!r} has no LLM; use local or openai.")
 
@@ -205,34 +169,10 @@ def _local(settings: Settings) -> LocalGenerator:
                        "llama.cpp, 4-6 minutes once), or set ASSISTANT_LLM=none.") from exc
     spec = MODELS[settings.local_model]
     path = ensure_model(spec, settings.resolved_model_dir)
-    draft = None
-    if settings.llm_prompt_lookup:  # 2 drafted tokens: llama-cpp-python's advice for CPU-only
-        from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
-
-        draft = LlamaPromptLookupDecoding(num_pred_tokens=2)
     try:
         llm = Llama(model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=settings.llm_threads,
-                    n_threads_batch=settings.llm_threads, seed=0, verbose=False,
-                    draft_model=draft)
+                    n_threads_batch=settings.llm_threads, seed=0, verbose=False)
     except Exception as exc:
         raise LLMError(f"llama.cpp could not load {path} ({exc}). Delete the file to have it "
                        "assembled again, or set ASSISTANT_LLM=none.") from exc
-    return LocalGenerator(llm, f"local {spec.name} (llama.cpp)", settings.max_answer_tokens)
-
-
-def _openai(settings: Settings) -> OpenAIGenerator:
-    from llama_index.llms.openai_like import OpenAILike
-
-    llm = OpenAILike(
-        model=settings.openai_model,
-        api_base=settings.openai_base_url,
-        api_key=settings.openai_api_key,
-        is_chat_model=True,
-        temperature=0.0,
-        max_tokens=settings.max_answer_tokens,
-        timeout=settings.llm_timeout_s,
-        max_retries=0,
-        context_window=8192,
-    )
-    return OpenAIGenerator(llm, f"openai {settings.openai_model} at {settings.openai_base_url}",
-                           settings)
+    return LocalGenerator(llm, f"local {spec.name} (llama.cpp)")
