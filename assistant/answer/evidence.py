@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.question import Question
+from assistant.answer.question import Question, holds_kind
 from assistant.core.text import content_words, covers, sentence_spans
 from assistant.index.metadata import decode_spans, in_spans
 from assistant.index.store import Chunk
@@ -148,11 +148,14 @@ def _context(view: DocumentView, start: int) -> tuple[str, str]:
 def coverage(question: Question, e: Evidence, idf: dict[str, float] | None = None) -> float:
     """Share of the question's words the sentence holds, each weighted by its rarity in the store
     (`idf`, by word: "minimum" counts more than "plan"); a word found only in the title or the
-    sentence before counts CONTEXT_WEIGHT."""
+    sentence before counts CONTEXT_WEIGHT. The sentence before lends its words only when it does
+    not itself hold the figure, date or name asked for: then it is the answer, not context."""
     weights = _weights(question, idf or {})
     if not weights:
         return 0.0
-    alone, around = content_words(e.text), content_words(f"{e.title} {e.in_context}")
+    answers = question.kind in ("number", "date", "name") and holds_kind(question, e.context)
+    lent = e.text if answers else e.in_context
+    alone, around = content_words(e.text), content_words(f"{e.title} {lent}")
     total = sum(weights.values())
     held = sum(w * (1.0 if _has(stem, alone) else CONTEXT_WEIGHT if _has(stem, around) else 0.0)
                for stem, w in weights.items())
