@@ -7,6 +7,8 @@ deterministic; one slow test uses the local LLM for the generation queue.
 
 from __future__ import annotations
 
+import calendar
+import re
 import socket
 import statistics
 import sys
@@ -22,12 +24,15 @@ import openai
 import pytest
 from conftest import CORPUS, free_port, make_settings
 
-from assistant import Assistant
+from assistant import Answer, Assistant, Settings
 from assistant.surfaces.serve import Server, serve
 
 QUESTIONS = ["Where is the first Stargate site?", "How much will the Stargate Project invest?",
              "What does Microsoft keep under the new arrangement?",
              "What was OpenAI's revenue in 2024?"]
+
+
+DATE_ERROR = "must be a date such as 2025-03-31"
 
 
 def start(bot: Assistant) -> Server:
@@ -47,9 +52,35 @@ def client(url: str, key: str = "unused") -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
 
 
-def streamed(oa: openai.OpenAI, messages: list[Any]) -> tuple[str, dict[str, Any], list[Any]]:
-    """(text, extension fields of the last chunk, all chunks) of a streamed completion."""
-    chunks = list(oa.chat.completions.create(model="extractive", messages=messages, stream=True))
+def when(iso: str | None) -> str:
+    """A date as the footer writes it ("15 June 2025", "January 2025", "2025"; "undated")."""
+    if not iso:
+        return "undated"
+    year, *rest = iso.split("-")
+    month = calendar.month_name[int(rest[0])] if rest else ""
+    day = str(int(rest[1])) if len(rest) > 1 else ""
+    return " ".join(x for x in (day, month, year) if x)
+
+
+def footer(answer: Answer) -> str:
+    """The sources footer the API appends for text-only clients, as the docs describe it."""
+    if not answer.citations:
+        return ""
+    return "\n\nSources:\n" + "\n".join(
+        f"[{c.number}] {c.title} ({when(c.published)}): “{' '.join(c.quote.split())}”"
+        for c in answer.citations)
+
+
+def user(text: str) -> Any:
+    return {"role": "user", "content": text}
+
+
+def streamed(oa: openai.OpenAI, messages: list[Any], **extra: Any,
+             ) -> tuple[str, dict[str, Any], list[Any]]:
+    """(text, extension fields of the last chunk, all chunks) of a streamed completion;
+    `extra`: extension fields of the request (as_of, sources_footer)."""
+    chunks = list(oa.chat.completions.create(model="extractive", messages=messages, stream=True,
+                                             extra_body=extra or None))
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert all(c.choices[0].finish_reason is None for c in chunks[:-1])
@@ -66,8 +97,9 @@ def test_stream_and_non_stream_give_the_same_cited_answer(api: tuple[str, Assist
     message = reply.choices[0].message
     extra = message.model_extra or {}
     text, last, chunks = streamed(oa, messages)
-    assert text == message.content == bot.ask(question).text
-    assert last == extra and extra["refused"] == bot.ask(question).refused
+    answer = bot.ask(question)
+    assert text == message.content == answer.text + footer(answer)
+    assert last == extra and extra["refused"] == answer.refused
     assert chunks[0].choices[0].delta.role == "assistant" and reply.object == "chat.completion"
     assert reply.model == "extractive" and chunks[0].object == "chat.completion.chunk"
     for c in extra["citations"]:  # offsets are exact against the API's own document text
@@ -84,9 +116,18 @@ def test_earlier_turns_are_the_history(api: tuple[str, Assistant]) -> None:
                {"role": "assistant", "content": bot.ask(first).text}]
     messages = [{"role": "system", "content": "You are helpful."}, *history,
                 {"role": "user", "content": follow}]
-    reply = client(url).chat.completions.create(model="extractive", messages=messages)  # type: ignore[arg-type]
+    reply = client(url).chat.completions.create(model="extractive", messages=messages,  # type: ignore[arg-type]
+                                                extra_body={"sources_footer": False})
     assert reply.choices[0].message.content == bot.ask(follow, history).text
     assert bot.ask(follow, history).text != bot.ask(follow).text  # the history mattered
+    # a text-only client sends the earlier answer back as it showed it, footer and all
+    shown = [{"role": "user", "content": first},
+             {"role": "assistant", "content": bot.ask(first).text + footer(bot.ask(first))}]
+    assert footer(bot.ask(first)) and shown != history
+    again = client(url).chat.completions.create(
+        model="extractive", messages=[*shown, {"role": "user", "content": follow}],  # type: ignore[list-item]
+        extra_body={"sources_footer": False})
+    assert again.choices[0].message.content == bot.ask(follow, history).text
 
 
 def test_models_names_the_configured_backend(api: tuple[str, Assistant]) -> None:
@@ -116,6 +157,181 @@ def test_check_gives_a_verdict_per_claim_with_exact_spans(api: tuple[str, Assist
             text = httpx.get(f"{url}/v1/documents/{c['doc_id']}").json()["text"]
             assert text[c["start"]:c["end"]] == c["quote"]
     assert httpx.post(f"{url}/v1/check", json={"statement": 7}).status_code == 400
+
+
+def test_sources_footer_ends_the_content_unless_turned_off(api: tuple[str, Assistant]) -> None:
+    url, bot = api
+    oa, answer = client(url), bot.ask(QUESTIONS[0])
+    message = oa.chat.completions.create(model="extractive", messages=[user(QUESTIONS[0])]
+                                         ).choices[0].message
+    content = message.content or ""
+    text, sources = content.split("\n\nSources:\n")
+    assert text == answer.text and answer.citations
+    lines = sources.splitlines()
+    assert len(lines) == len(answer.citations)
+    for line, c in zip(lines, answer.citations, strict=True):
+        assert re.fullmatch(r"\[\d+\] .+ \(January 2025\): “.+”", line), line
+        assert line.startswith(f"[{c.number}] {c.title} (January 2025): “{c.quote[:20]}")
+    assert (message.model_extra or {})["citations"][0]["published"] == "2025-01"  # still structured
+    off = oa.chat.completions.create(model="extractive", messages=[user(QUESTIONS[0])],
+                                     extra_body={"sources_footer": False}).choices[0].message
+    assert off.content == answer.text and (off.model_extra or {})["citations"] == (
+        message.model_extra or {})["citations"]
+    refused = oa.chat.completions.create(model="extractive", messages=[user(QUESTIONS[3])])
+    assert "Sources:" not in (refused.choices[0].message.content or "")
+
+    text, last, chunks = streamed(oa, [user(QUESTIONS[0])])
+    assert text == content and chunks[-2].choices[0].delta.content == footer(answer)
+    assert chunks[-1].choices[0].delta.content is None and last["citations"]  # then the finish
+    text, _, chunks = streamed(oa, [user(QUESTIONS[0])], sources_footer=False)
+    assert text == answer.text and "Sources:" not in "".join(
+        c.choices[0].delta.content or "" for c in chunks)
+    bad = httpx.post(f"{url}/v1/chat/completions",
+                     json={"messages": [user(QUESTIONS[0])], "sources_footer": "yes please"})
+    assert bad.status_code == 400 and "sources_footer" in bad.json()["error"]["message"]
+
+
+def test_sources_footer_setting_sets_the_default(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_SOURCES_FOOTER", "false")
+    assert Settings().sources_footer is False and Settings(sources_footer=True).sources_footer
+    bot = Assistant(make_settings(tmp_path / "data", llm="none", sources_footer=False))
+    assert bot.ingest().ok
+    server = start(bot)
+    try:
+        oa, answer = client(server.url), bot.ask(QUESTIONS[0])
+        plain = oa.chat.completions.create(model="extractive", messages=[user(QUESTIONS[0])])
+        assert plain.choices[0].message.content == answer.text
+        asked = oa.chat.completions.create(model="extractive", messages=[user(QUESTIONS[0])],
+                                           extra_body={"sources_footer": True})
+        assert asked.choices[0].message.content == answer.text + footer(answer)
+        assert streamed(oa, [user(QUESTIONS[0])])[0] == answer.text
+        assert streamed(oa, [user(QUESTIONS[0])], sources_footer=True)[0] == (
+            answer.text + footer(answer))
+    finally:
+        server.close()
+
+
+def test_as_of_on_chat_search_and_check(api: tuple[str, Assistant]) -> None:
+    """Both corpus articles are dated January 2025: as of 2024 nothing counts, as of
+    February 2025 everything does."""
+    url, bot = api
+    oa = client(url)
+    before = oa.chat.completions.create(model="extractive", messages=[user(QUESTIONS[0])],
+                                        extra_body={"as_of": "2024-12"}).choices[0].message
+    assert (before.model_extra or {})["refused"] is True and "Abilene" not in (before.content or "")
+    assert streamed(oa, [user(QUESTIONS[0])], as_of="2024-12")[1]["refused"] is True
+    after = oa.chat.completions.create(model="extractive", messages=[user(QUESTIONS[0])],
+                                       extra_body={"as_of": "2025-02"}).choices[0].message
+    assert "Abilene" in (after.content or "")
+    assert {c["published"] for c in (after.model_extra or {})["citations"]} == {"2025-01"}
+    assert (after.model_extra or {})["conflicts"] == []
+
+    def search(as_of: str) -> list[dict[str, Any]]:
+        return httpx.post(f"{url}/v1/search", json={"query": "Abilene", "as_of": as_of}).json()["data"]
+
+    assert search("2024") == [] and search("31 January 2025")
+    assert {h["published"] for h in search("2025-01-31")} == {"2025-01"}
+    statement = "Oracle's stock rose 7%. Microsoft invested $5 billion in 2019."
+
+    def verdicts(as_of: str) -> list[str]:
+        body = {"statement": statement, "as_of": as_of}
+        return [c["verdict"] for c in httpx.post(f"{url}/v1/check", json=body,
+                                                 timeout=120).json()["claims"]]
+
+    assert verdicts("2024") == ["not in the documents"] * 2
+    assert verdicts("2025-03") == ["supported", "contradicted"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/v1/chat/completions", {"messages": [user("Where is Abilene?")]}),
+    ("POST", "/v1/chat/completions", {"messages": [user("Where is Abilene?")], "stream": True}),
+    ("POST", "/v1/search", {"query": "Abilene"}),
+    ("POST", "/v1/check", {"statement": "Oracle's stock rose 7%."}),
+    ("GET", "/v1/timeline", None),
+])
+@pytest.mark.parametrize("as_of", ["last spring", "2025-13-01", "Q3"])
+def test_a_malformed_as_of_is_a_400_saying_the_forms(api: tuple[str, Assistant], method: str,
+                                                      path: str, body: Any, as_of: str) -> None:
+    if body is None:
+        response = httpx.request(method, f"{api[0]}{path}", params={"as_of": as_of})
+    else:
+        response = httpx.request(method, f"{api[0]}{path}", json={**body, "as_of": as_of})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and f"as_of {DATE_ERROR}" in error["message"]
+    assert repr(as_of) in error["message"]
+
+
+def test_timeline_lists_dated_events_with_exact_spans(api: tuple[str, Assistant]) -> None:
+    url, bot = api
+    events = httpx.get(f"{url}/v1/timeline").json()["data"]
+    assert events == [e.to_dict() for e in bot.timeline()]
+    labels = [e["label"] for e in events]
+    assert {"2019", "June 2023", "2030", "January 2025"} <= set(labels)
+    assert any("no year given" in label for label in labels)  # July: never invented a year
+    dated = [e["date"] for e in events if e["date"]]
+    assert dated == sorted(dated) and labels.index("2019") < labels.index("June 2023")
+    for e in events:
+        c = e["citation"]
+        text = httpx.get(f"{url}/v1/documents/{c['doc_id']}").json()["text"]
+        assert text[c["start"]:c["end"]] == c["quote"] and c["published"] == "2025-01"
+        assert e["kind"] in ("stated", "published") and e["precision"] in ("day", "month", "year")
+    june = next(e for e in events if e["label"] == "June 2023")
+    assert "June 2023" in june["citation"]["quote"] and june["date"] == "2023-06"
+    topic = httpx.get(f"{url}/v1/timeline", params={"topic": "Oracle"}).json()["data"]
+    assert topic == [e.to_dict() for e in bot.timeline("Oracle")] and topic
+    assert httpx.get(f"{url}/v1/timeline", params={"topic": "", "as_of": ""}).json()["data"] == events
+    assert httpx.get(f"{url}/v1/timeline", params={"as_of": "2024"}).json()["data"] == []
+    assert httpx.get(f"{url}/v1/timeline", params={"as_of": "2025-01"}).json()["data"] == events
+    blank = httpx.get(f"{url}/v1/timeline", params={"topic": "   "})
+    assert blank.status_code == 400 and "topic is empty" in blank.json()["error"]["message"]
+
+
+def test_dated_uploads_newest_leads_and_as_of_goes_back(tmp_path: Path) -> None:
+    """Two uploads dated by the `published` field disagree: the answer cites the newer one
+    first, the extension carries the conflict, and as of a date between them only the older
+    one counts."""
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    server = start(bot)
+    url = server.url
+    memos = [("heron-2024.txt", b"The Heron project budget is 7 billion dollars.\n", "2024-03-10"),
+             ("heron-2025.txt", b"The Heron project budget is 9 billion dollars.\n", "2025-06-15")]
+    try:
+        for name, data, published in memos:
+            response = httpx.post(f"{url}/v1/documents", data={"published": published},
+                                  files=[("files", (name, data, "text/plain"))])
+            assert response.status_code == 200 and response.json()["ok"], response.text
+        listed = {d["source"]: d for d in httpx.get(f"{url}/v1/documents").json()["data"]}
+        assert [(listed[f"uploads/{n}"]["published"], listed[f"uploads/{n}"]["published_from"])
+                for n, _, _ in memos] == [("2024-03-10", "upload"), ("2025-06-15", "upload")]
+        question = "What is the Heron project budget?"
+        message = client(url).chat.completions.create(model="extractive",
+                                                      messages=[user(question)]).choices[0].message
+        extra = message.model_extra or {}
+        assert [c["published"] for c in extra["citations"]] == ["2025-06-15", "2024-03-10"]
+        conflict = extra["conflicts"][0]
+        assert conflict["sides"][conflict["newer"]]["published"] == "2025-06-15"
+        assert "(15 June 2025): “The Heron project budget is 9 billion" in (message.content or "")
+        assert "(10 March 2024): “The Heron project budget is 7 billion" in (message.content or "")
+        back = client(url).chat.completions.create(model="extractive", messages=[user(question)],
+                                                   extra_body={"as_of": "2024-12-31"})
+        extra = back.choices[0].message.model_extra or {}
+        assert [c["published"] for c in extra["citations"]] == ["2024-03-10"]
+        assert "9 billion" not in (back.choices[0].message.content or "")
+        timeline = httpx.get(f"{url}/v1/timeline").json()["data"]
+        assert [(e["label"], e["kind"]) for e in timeline] == [("10 March 2024", "published"),
+                                                               ("15 June 2025", "published")]
+        bad = httpx.post(f"{url}/v1/documents", data={"published": "next week"},
+                         files=[("files", ("heron-x.txt", b"Heron is late.", "text/plain"))])
+        assert bad.status_code == 400 and f"published {DATE_ERROR}" in bad.json()["error"]["message"]
+        as_file = httpx.post(f"{url}/v1/documents", files=[
+            ("files", ("heron-y.txt", b"Heron is late.", "text/plain")),
+            ("published", ("date.txt", b"2025-01-01", "text/plain"))])
+        assert as_file.status_code == 400 and "published" in as_file.json()["error"]["message"]
+        assert len(bot.documents()) == 2
+    finally:
+        server.close()
 
 
 @pytest.mark.parametrize(("body", "says"), [

@@ -115,6 +115,11 @@ class Settings(BaseSettings):
         "by which clients may reach the served app (other `Host` headers get 421: DNS "
         "rebinding); `*.example.com` matches subdomains, `*` any name."
     )
+    sources_footer: bool = Field(
+        True, description="Append a compact sources footer (\"[1] Title (date): “quote”\") to "
+        "the HTTP API's answer text, for clients that show only the message text; a request's "
+        "`sources_footer` overrides it. The `citations` field is sent either way."
+    )
     max_upload_mb: float = Field(
         50.0, gt=0, description="Most megabytes of files one upload may carry."
     )

@@ -1,16 +1,24 @@
 """The HTTP API: OpenAI-compatible chat completions, search and documents, over `Assistant`.
 
     POST   /v1/chat/completions   last user message = question, earlier turns = history;
-                                  `stream: true` sends OpenAI's SSE chunks of the verified answer
+                                  `stream: true` sends OpenAI's SSE chunks of the verified answer;
+                                  extra fields `as_of` (a date) and `sources_footer` (bool)
     GET    /v1/models             the configured backend's model, and "extractive"
-    POST   /v1/search             {"query": ..., "k": ...} -> the best chunks, with offsets
-    GET    /v1/documents          list;  POST (multipart field "files") uploads and ingests
+    POST   /v1/search             {"query": ..., "k": ..., "as_of": ...} -> the best chunks
+    POST   /v1/check              {"statement": ..., "as_of": ...} -> a verdict per claim
+    GET    /v1/timeline           ?topic=...&as_of=... -> dated events, each with its citation
+    GET    /v1/documents          list, with dates;  POST (multipart field "files", optional
+                                  field "published": their date) uploads and ingests
     GET    /v1/documents/{id}     text and metadata;  DELETE removes it
     GET    /healthz               status (503 with the reason when the store is down)
 
-Citations (number, doc_id, title, source, quote, start, end, score) and `refused` travel in
-extension fields of the message and of the last stream chunk. Errors are OpenAI-style error
-objects: 400 bad input, 404, 409 empty store, 413 upload too big, 503 LLM or store down or
+Citations (number, doc_id, title, source, quote, start, end, score, published), `conflicts`
+and `refused` travel in extension fields of the message and of the last stream chunk; for
+clients that show only the text, a sources footer ("[1] Title (date): “quote”") ends the content
+(ASSISTANT_SOURCES_FOOTER, or `sources_footer` per request) and is taken off again when the
+client sends that turn back as history. `as_of`: only documents published on or before that
+date count (undated ones are kept). Errors are OpenAI-style error objects: 400 bad input
+(a malformed date too), 404, 409 empty store, 413 upload too big, 503 LLM or store down or
 the LLM queue wait exceeded. `serve` runs it with uvicorn, with MCP at /mcp and the web UI at /
 when asked, all behind one guard (`guard.py`: Host, Origin, the key or login (401), body size).
 Not here: answering (that is `Assistant`), page markup (that is `ui.py`), authentication.
@@ -25,6 +33,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
@@ -47,7 +56,9 @@ from assistant.core.errors import (
     UploadTooLarge,
 )
 from assistant.core.models import Answer, AnswerStream, Event, FinalEvent, TextDelta
+from assistant.surfaces.viewer import date_label
 
+FOOTER_HEAD = "\n\nSources:\n"  # starts the sources footer in the content
 THREADS = 200  # worker threads: requests waiting for the LLM must not starve searches of threads
 # (error class, HTTP status, OpenAI error type); the first match wins
 STATUSES: list[tuple[type[AssistantError], int, str]] = [
@@ -102,15 +113,19 @@ class ChatRequest(_Body):
     model: StrictStr | None = None
     messages: list[Message] = Field(min_length=1)
     stream: StrictBool = False
+    as_of: StrictStr | None = None  # only documents published on or before this date count
+    sources_footer: StrictBool | None = None  # None: ASSISTANT_SOURCES_FOOTER
 
 
 class SearchRequest(_Body):
     query: StrictStr
     k: StrictInt | None = None
+    as_of: StrictStr | None = None
 
 
 class CheckRequest(_Body):
     statement: StrictStr
+    as_of: StrictStr | None = None
 
 
 def _question_and_history(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
@@ -119,13 +134,31 @@ def _question_and_history(messages: list[Message]) -> tuple[str, list[dict[str, 
     if not turns or turns[-1].role != "user":
         raise APIError(400, "The last message must be the user's question (role 'user').",
                        "invalid_request_error", "messages")
-    return turns[-1].text(), [{"role": m.role, "content": m.text()} for m in turns[:-1]]
+    return turns[-1].text(), [{"role": m.role, "content": _without_footer(m.text())
+                               if m.role == "assistant" else m.text()} for m in turns[:-1]]
+
+
+def _without_footer(text: str) -> str:
+    """An earlier answer as the assistant gave it: the sources footer clients send back with
+    the rest of the content is not part of what was said."""
+    head, found, tail = text.rpartition(FOOTER_HEAD)
+    return head if found and tail.startswith("[") else text
 
 
 # --- responses ------------------------------------------------------------------------------
 def _extension(answer: Answer) -> dict[str, Any]:
     return {"citations": [asdict(c) for c in answer.citations], "refused": answer.refused,
+            "conflicts": [asdict(c) for c in answer.conflicts],
             **({"notice": answer.notice} if answer.notice else {})}
+
+
+def sources_footer(answer: Answer) -> str:
+    """"\n\nSources:\n[1] Title (January 2025): “quote”", a line per citation; "" for none."""
+    if not answer.citations:
+        return ""
+    return FOOTER_HEAD + "\n".join(
+        f"[{c.number}] {c.title} ({date_label(c.published)}): “{' '.join(c.quote.split())}”"
+        for c in answer.citations)
 
 
 def _usage(answer: Answer) -> dict[str, int]:
@@ -135,18 +168,20 @@ def _usage(answer: Answer) -> dict[str, int]:
             "total_tokens": prompt + completion}
 
 
-def _completion(answer: Answer, model: str) -> dict[str, Any]:
+def _completion(answer: Answer, model: str, footer: bool) -> dict[str, Any]:
+    content = answer.text + (sources_footer(answer) if footer else "")
     return {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
             "created": int(time.time()), "model": model,
             "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                         "message": {"role": "assistant", "content": answer.text, "refusal": None,
+                         "message": {"role": "assistant", "content": content, "refusal": None,
                                      **_extension(answer)}}],
             "usage": _usage(answer)}
 
 
-def _sse(first: list[Event], events: Iterator[Event], model: str) -> Iterator[str]:
-    """OpenAI's chunk stream: role, text deltas, a last chunk with the citations, [DONE].
-    `first`: the events already taken from `events` (before the headers went out)."""
+def _sse(first: list[Event], events: Iterator[Event], model: str, footer: bool) -> Iterator[str]:
+    """OpenAI's chunk stream: role, text deltas, the sources footer (when `footer`) as the last
+    delta, a last chunk with the citations, [DONE]. `first`: the events already taken from
+    `events` (before the headers went out)."""
     head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk",
             "created": int(time.time()), "model": model}
 
@@ -160,6 +195,8 @@ def _sse(first: list[Event], events: Iterator[Event], model: str) -> Iterator[st
             if isinstance(event, TextDelta):
                 yield chunk({"content": event.text})
             elif isinstance(event, FinalEvent):
+                if footer and event.answer.citations:
+                    yield chunk({"content": sources_footer(event.answer)})
                 yield chunk(_extension(event.answer), "stop")
     except AssistantError as exc:  # after the headers went out: an error event, then the end
         error = _api_error(exc)
@@ -214,19 +251,21 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
         question, history = _question_and_history(body.messages)
         extractive = body.model == EXTRACTIVE
         model = EXTRACTIVE if extractive else bot.model_name
-        stream: AnswerStream = bot.stream(question, history, extractive=extractive)
+        footer = bot.settings.sources_footer if body.sources_footer is None else body.sources_footer
+        stream: AnswerStream = bot.stream(question, history, extractive=extractive,
+                                          as_of=body.as_of)
         events = stream.events()
         if not body.stream:
             for _ in events:
                 pass
             assert stream.answer is not None
-            return _completion(stream.answer, model)
+            return _completion(stream.answer, model, footer)
         first: list[Event] = []
         for event in events:  # up to the first verified text: errors until then get their status
             first.append(event)
             if isinstance(event, TextDelta | FinalEvent):
                 break
-        return StreamingResponse(_sse(first, events, model), media_type="text/event-stream",
+        return StreamingResponse(_sse(first, events, model, footer), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.get("/models")
@@ -237,12 +276,19 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
 
     @router.post("/search")
     def search(body: SearchRequest) -> dict[str, Any]:
-        hits = bot.search(body.query, body.k)
+        hits = bot.search(body.query, body.k, as_of=body.as_of)
         return {"object": "list", "data": [asdict(h) for h in hits]}
 
     @router.post("/check")
     def check(body: CheckRequest) -> dict[str, Any]:
-        return bot.check(body.statement).to_dict()
+        return bot.check(body.statement, as_of=body.as_of).to_dict()
+
+    @router.get("/timeline")
+    def timeline(topic: str | None = None, as_of: str | None = None) -> dict[str, Any]:
+        """Dated events (date, precision, label, kind, citation), oldest first; an empty
+        parameter counts as none given."""
+        events = bot.timeline(topic or None, as_of=as_of or None)
+        return {"object": "list", "data": [e.to_dict() for e in events]}
 
     @router.get("/documents")
     def documents() -> dict[str, Any]:
@@ -260,8 +306,12 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
         if not files:
             raise APIError(400, "No files: send them as multipart/form-data in the field 'files'.",
                            "invalid_request_error", "files")
+        published = form.get("published")
+        if published is not None and not isinstance(published, str):
+            raise APIError(400, "'published' must be a date such as 2025-03-31, not a file.",
+                           "invalid_request_error", "published")
         pairs = [(f.filename or "", await f.read()) for f in files]
-        report = await run_in_threadpool(bot.upload, pairs)
+        report = await run_in_threadpool(partial(bot.upload, pairs, published=published or None))
         return {"object": "list", "ok": report.ok,
                 "data": [asdict(r) for r in report.results]}
 
