@@ -39,6 +39,18 @@ async def session(params: StdioServerParameters) -> dict[str, Any]:
         out["documents"] = await client.call_tool("list_documents", {})
         out["check"] = await client.call_tool("check", {"statement": "Oracle's stock rose 7%. "
                                                         "Microsoft invested $5 billion in 2019."})
+        out["timeline"] = await client.call_tool("timeline", {})
+        out["timeline-oracle"] = await client.call_tool("timeline", {"topic": "Oracle"})
+        out["timeline-2024"] = await client.call_tool("timeline", {"as_of": "2024"})
+        out["ask-2024"] = await client.call_tool("ask", {"question": "Where is the first Stargate "
+                                                         "site?", "as_of": "2024-12-31"})
+        out["search-2024"] = await client.call_tool("search", {"query": "Abilene", "as_of": "2024"})
+        out["check-2024"] = await client.call_tool("check", {"statement": "Oracle's stock rose 7%.",
+                                                             "as_of": "2024"})
+        out["bad-dates"] = [await client.call_tool(tool, {**args, "as_of": "someday"}) for tool, args in
+                            [("timeline", {}), ("ask", {"question": "Where is Abilene?"}),
+                             ("search", {"query": "Abilene"}),
+                             ("check", {"statement": "Oracle's stock rose 7%."})]]
         out["resources"] = (await client.list_resources()).resources
         cited = out["ask"].structured_content["citations"][0]
         out["text"] = await client.read_resource(f"document://{cited['doc_id']}")
@@ -52,10 +64,17 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
-def test_mcp_client_lists_tools_asks_and_reads_a_document(data_dir: Path) -> None:
+@pytest.fixture(scope="module")
+def out(data_dir: Path) -> dict[str, Any]:
+    """One real `assistant mcp` server and client session for the module's checks."""
     params = StdioServerParameters(command=ASSISTANT_EXE, args=["mcp"], env=server_env(data_dir))
-    out = anyio.run(session, params)
-    assert set(out["tools"]) == {"ask", "search", "list_documents", "check"}
+    return anyio.run(session, params)
+
+
+def test_mcp_client_lists_tools_asks_and_reads_a_document(out: dict[str, Any]) -> None:
+    assert set(out["tools"]) == {"ask", "search", "list_documents", "check", "timeline"}
+    for tool in ("ask", "search", "check", "timeline"):
+        assert "as_of" in out["tools"][tool].input_schema["properties"], tool
     verdicts = [c["verdict"] for c in out["check"].structured_content["claims"]]
     assert verdicts == ["supported", "contradicted"]
     assert "question" in out["tools"]["ask"].input_schema["properties"]
@@ -65,11 +84,34 @@ def test_mcp_client_lists_tools_asks_and_reads_a_document(data_dir: Path) -> Non
     text = out["text"].contents[0].text
     assert text[cited["start"]:cited["end"]] == cited["quote"]  # offsets exact in the resource
     assert (CORPUS / cited["source"]).read_text(encoding="utf-8") == text
+    assert cited["published"] == "2025-01" and answer["conflicts"] == []
     refused = out["refused"].structured_content
     assert refused["refused"] and refused["citations"] == []
     assert out["empty"].is_error and "The question is empty" in out["empty"].content[0].text
     hits = out["search"].structured_content["result"]
     assert len(hits) == 2 and "Abilene" in hits[0]["text"]
     docs = out["documents"].structured_content["result"]
+    assert {(d["published"], d["published_from"]) for d in docs} == {("2025-01", "manifest")}
     assert sorted(d["source"] for d in docs) == sorted(p.name for p in CORPUS.glob("*.txt"))
     assert {str(r.uri) for r in out["resources"]} == {f"document://{d['doc_id']}" for d in docs}
+
+
+def test_mcp_timeline_and_as_of(out: dict[str, Any], data_dir: Path) -> None:
+    bot = Assistant(make_settings(data_dir, llm="none"))
+    events = out["timeline"].structured_content["result"]
+    assert not out["timeline"].is_error and events == [e.to_dict() for e in bot.timeline()]
+    labels = [e["label"] for e in events]
+    assert {"2019", "June 2023", "2030", "January 2025"} <= set(labels)
+    assert labels.index("2019") < labels.index("June 2023") < labels.index("2030")
+    for e in events:
+        c = e["citation"]
+        assert bot.document(c["doc_id"]).text[c["start"]:c["end"]] == c["quote"]
+    oracle = out["timeline-oracle"].structured_content["result"]
+    assert oracle == [e.to_dict() for e in bot.timeline("Oracle")] and oracle
+    assert out["timeline-2024"].structured_content["result"] == []  # both articles: January 2025
+    assert out["ask-2024"].structured_content["refused"] is True
+    assert out["search-2024"].structured_content["result"] == []
+    assert out["check-2024"].structured_content["claims"][0]["verdict"] == "not in the documents"
+    for result in out["bad-dates"]:
+        assert result.is_error and "as_of must be a date such as 2025-03-31" in result.content[0].text
+        assert "Traceback" not in result.content[0].text

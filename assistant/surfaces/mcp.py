@@ -1,9 +1,14 @@
 """The MCP server: the assistant as tools and resources for MCP clients (desktop and coding
 assistants), built on the official `mcp` SDK.
 
-Tools: `ask` (a cited answer and its refusal flag), `search` (the best chunks, with offsets),
-`list_documents`. Resources: every stored document as `document://<doc_id>` (its exact text,
-into which citation offsets point). Runs over stdio (`assistant mcp`) or as streamable HTTP
+Tools: `ask` (a cited answer, its refusal flag and any conflict between dated sources),
+`search` (the best chunks, with offsets), `check` (a verdict per claim), `timeline` (dated
+events, each a citation), `list_documents` (with each document's date and where it was read).
+`ask`, `search`, `check` and `timeline` take `as_of`: only documents published on or before
+that date count (undated ones are kept); a malformed date is a tool error saying the accepted
+forms. Every citation carries its document's `published` date (null: undated).
+Resources: every stored document as `document://<doc_id>` (its exact text, into which
+citation offsets point). Runs over stdio (`assistant mcp`) or as streamable HTTP
 at /mcp of the served app (`mount_http`: `serve`, `api` and `mcp --http`), where the app's
 guard checks Host, Origin and the key or login as for every path. Assistant errors reach the
 client as tool errors with their message. Not here: answering (that is `Assistant`); nothing
@@ -26,9 +31,11 @@ from assistant.api import Assistant
 from assistant.core.errors import AssistantError, DocumentNotFound
 
 INSTRUCTIONS = ("Answers questions about the stored documents with verbatim citations. Call `ask` "
-                "for an answer (each [n] in its text is a citation with the exact quote and its "
-                "character offsets); `refused` is true when the documents do not support an "
-                "answer. Read document://<doc_id> for a cited document's full text.")
+                "for an answer (each [n] in its text is a citation with the exact quote, its "
+                "character offsets and its document's `published` date); `refused` is true when "
+                "the documents do not support an answer. Give `as_of` (e.g. 2025-03-31) to use "
+                "only documents published by then; `timeline` lists dated events. Read "
+                "document://<doc_id> for a cited document's full text.")
 
 
 class AssistantMCP(MCPServer):
@@ -51,42 +58,63 @@ def build_server(bot: Assistant) -> AssistantMCP:
     server = AssistantMCP(bot)
 
     @server.tool()
-    def ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    def ask(question: str, history: list[dict[str, str]] | None = None,
+            as_of: str | None = None) -> dict[str, Any]:
         """Answer a question from the documents. Returns the answer `text` with [n] markers,
         `citations` (number, doc_id, title, source, quote, start, end: quote ==
-        document text[start:end]) and `refused` (true when the documents do not support an
-        answer). `history`: earlier turns as {"role": "user"|"assistant", "content": ...}."""
+        document text[start:end], published: the document's date or null), `refused` (true
+        when the documents do not support an answer) and `conflicts` (two cited statements
+        that disagree; `newer` is the index of the later one). `history`: earlier turns as
+        {"role": "user"|"assistant", "content": ...}.
+        `as_of` (2025-03-31, 2025-03 or 2025): only documents published by then count."""
         try:
-            answer = bot.ask(question, history)
+            answer = bot.ask(question, history, as_of=as_of)
         except AssistantError as exc:
             raise ToolError(str(exc)) from exc
         return {"text": answer.text, "refused": answer.refused,
                 "citations": [asdict(c) for c in answer.citations],
+                "conflicts": [asdict(c) for c in answer.conflicts],
                 **({"notice": answer.notice} if answer.notice else {})}
 
     @server.tool()
-    def search(query: str, k: int = 6) -> list[dict[str, Any]]:
+    def search(query: str, k: int = 6, as_of: str | None = None) -> list[dict[str, Any]]:
         """The chunks of the documents that best match `query` (hybrid vector and keyword
-        search), each with doc_id, title, source, text, start, end and score."""
+        search), each with doc_id, title, source, text, start, end, score and published.
+        `as_of` (2025-03-31, 2025-03 or 2025): only documents published by then count."""
         try:
-            return [asdict(h) for h in bot.search(query, k)]
+            return [asdict(h) for h in bot.search(query, k, as_of=as_of)]
         except AssistantError as exc:
             raise ToolError(str(exc)) from exc
 
     @server.tool()
-    def check(statement: str) -> dict[str, Any]:
+    def check(statement: str, as_of: str | None = None) -> dict[str, Any]:
         """Check a statement against the documents: one verdict per claim in it (supported,
-        contradicted, partly supported, or not in the documents), with the exact cited spans
-        that decide it."""
+        contradicted, partly supported, outdated, or not in the documents), with the exact
+        cited spans that decide it.
+        `as_of` (2025-03-31, 2025-03 or 2025): only documents published by then count."""
         try:
-            return bot.check(statement).to_dict()
+            return bot.check(statement, as_of=as_of).to_dict()
+        except AssistantError as exc:
+            raise ToolError(str(exc)) from exc
+
+    @server.tool()
+    def timeline(topic: str | None = None, as_of: str | None = None) -> list[dict[str, Any]]:
+        """Dated events of the documents, oldest first: sentences that give a date, and each
+        dated document's own date. Each has date (ISO at its precision; "" when the text gives
+        no year), precision (day, month or year), label ("June 2023"), kind ("stated" or
+        "published") and citation (the exact sentence). `topic`: only text about it.
+        `as_of` (2025-03-31, 2025-03 or 2025): only documents published by then count."""
+        try:
+            return [e.to_dict() for e in bot.timeline(topic or None, as_of=as_of)]
         except AssistantError as exc:
             raise ToolError(str(exc)) from exc
 
     @server.tool()
     def list_documents() -> list[dict[str, Any]]:
-        """The stored documents: doc_id, title, source, publisher, chunks, ingested_at.
-        Read one as the resource document://<doc_id>."""
+        """The stored documents: doc_id, title, source, publisher, chunks, ingested_at,
+        published (ISO at the precision known, "" when undated) and published_from (where the
+        date was read: manifest, front matter, upload, ...). Read one as the resource
+        document://<doc_id>."""
         try:
             return [d.to_dict() for d in bot.documents()]
         except AssistantError as exc:
