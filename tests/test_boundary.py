@@ -140,3 +140,57 @@ def test_assistant_eval_runs_the_evals_command() -> None:
     run = subprocess.run([ASSISTANT_EXE, "eval", "--help"], capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0 and "python -m evals" in run.stdout and "--gate" in run.stdout
+
+
+# --- dates on the command line (issue #26) ---------------------------------------------------
+def _cli(bot: Assistant, *args: str) -> Any:
+    """`assistant ARGS` over `bot`'s store, extractive answers."""
+    env = {"ASSISTANT_DATA_DIR": str(bot.settings.data_dir), "ASSISTANT_LLM": "none"}
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_cli_timeline_prints_one_line_per_dated_event(corpus_bot: Assistant) -> None:
+    result = _cli(corpus_bot, "timeline")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    events = corpus_bot.timeline()
+    assert len(lines) == len(events) >= 6
+    for line, e in zip(lines, events, strict=True):
+        kind = " (published)" if e.kind == "published" else ""
+        assert line == f"{e.label}{kind} — {e.citation.title}: “{' '.join(e.citation.quote.split())}”"
+    labels = [line.split(" — ")[0] for line in lines]
+    assert labels.index("2019") < labels.index("June 2023") < labels.index("2030")
+    assert "January 2025 (published)" in labels and "July (no year given)" in labels
+    oracle = _cli(corpus_bot, "timeline", "Oracle", "--json")
+    assert oracle.exit_code == 0 and '"label": "June 2023"' in oracle.output
+    before = _cli(corpus_bot, "timeline", "--as-of", "2024")
+    assert before.exit_code == 0 and "No dated events as of 2024." in before.output
+
+
+def test_cli_documents_show_their_date_and_its_source(corpus_bot: Assistant) -> None:
+    result = _cli(corpus_bot, "documents")
+    assert result.exit_code == 0 and len(result.output.splitlines()) == 2
+    for line, d in zip(result.output.splitlines(), corpus_bot.documents(), strict=True):
+        assert line.startswith(d.doc_id) and "2025-01 (manifest)" in line and d.source in line
+    assert '"published_from": "manifest"' in _cli(corpus_bot, "documents", "--json").output
+
+
+def test_cli_as_of_filters_and_sources_carry_dates(corpus_bot: Assistant) -> None:
+    question = "Where is the first Stargate site?"
+    now = _cli(corpus_bot, "ask", question, "--as-of", "2025-02")
+    assert now.exit_code == 0 and "Abilene" in now.output and "(January 2025; " in now.output
+    before = _cli(corpus_bot, "ask", question, "--as-of", "2024-12")
+    assert before.exit_code == 0 and "can't answer" in before.output and "Sources" not in before.output
+    assert "(January 2025; " in _cli(corpus_bot, "search", "Abilene", "-k", "1").output
+    assert _cli(corpus_bot, "search", "Abilene", "--as-of", "2024").output == ""
+    check = _cli(corpus_bot, "check", "Oracle's stock rose 7%.", "--as-of", "2024")
+    assert check.exit_code == 0 and "[not in the documents]" in check.output
+
+
+@pytest.mark.parametrize("command", [["ask", "Where is Abilene?"], ["search", "Abilene"],
+                                     ["check", "Oracle's stock rose 7%."], ["timeline"]])
+def test_cli_bad_as_of_is_one_clear_line(corpus_bot: Assistant, command: list[str]) -> None:
+    result = _cli(corpus_bot, *command, "--as-of", "next Tuesday")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.strip() == ("Error: --as-of must be a date such as 2025-03-31, 2025-03 "
+                                     "or 2025 (or '31 March 2025'), got 'next Tuesday'")

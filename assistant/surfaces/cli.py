@@ -4,6 +4,9 @@ Errors of the assistant, and invalid settings, become one readable message and e
 an ingest in which some file failed exits with 1 after ingesting the rest. `serve` runs the
 web UI, the HTTP API and MCP over HTTP on one port, `api` the same without the UI, `mcp` the
 MCP server (stdio, or `--http` alone); all served ones sit behind one guard (`guard.py`).
+Dates: `--as-of DATE` on ask, search, check and timeline (a malformed date is one error line),
+each source printed with its document's date or "undated", `timeline [TOPIC]` one line per
+dated event, `documents` each document's date and where it was read.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from assistant.core.dates import check_as_of
 from assistant.core.errors import AssistantError
+from assistant.surfaces.viewer import date_label
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -59,6 +64,18 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _date(_: click.Context, __: click.Parameter, value: str | None) -> str | None:
+    """--as-of checked before anything loads: one readable line when it is no date."""
+    try:
+        check_as_of(value, "--as-of")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    return value
+
+
+AS_OF = click.option("--as-of", "as_of", default=None, callback=_date, metavar="DATE",
+                     help="Only documents published on or before DATE (2025-03-31, 2025-03 or "
+                          "2025) count; undated ones are kept.")
 LLM_OPTION = click.option("--llm", type=click.Choice(["local", "openai", "none"]), default=None,
                           help="Answer generator (default: ASSISTANT_LLM, else local).")
 
@@ -95,16 +112,18 @@ def _print_report(bot: Any, report: Any, err: bool = False) -> None:
 @main.command()
 @click.argument("query")
 @click.option("-k", "k", type=int, default=None, help="How many chunks (default ASSISTANT_TOP_K).")
+@AS_OF
 @click.option("--json", "as_json", is_flag=True)
 @_guard
-def search(query: str, k: int | None, as_json: bool) -> None:
+def search(query: str, k: int | None, as_of: str | None, as_json: bool) -> None:
     """Show the chunks that best match QUERY."""
-    hits = _assistant().search(query, k)
+    hits = _assistant().search(query, k, as_of=as_of)
     if as_json:
         click.echo(json.dumps([asdict(h) for h in hits], indent=2, ensure_ascii=False))
         return
     for i, hit in enumerate(hits, 1):
-        click.echo(f"{i}. [{hit.score:.4f}] {hit.title} ({hit.source} {hit.start}-{hit.end})")
+        click.echo(f"{i}. [{hit.score:.4f}] {hit.title} ({date_label(hit.published)}; "
+                   f"{hit.source} {hit.start}-{hit.end})")
         click.echo("   " + hit.text[:300].replace("\n", " ") + ("..." if len(hit.text) > 300 else ""))
 
 
@@ -114,8 +133,14 @@ def _print_answer(answer: Any) -> None:
     if answer.citations:
         click.echo("\nSources:")
     for c in answer.citations:
-        click.echo(f"  [{c.number}] {c.title} ({c.source}, chars {c.start}-{c.end})")
+        click.echo(f"  [{c.number}] {c.title} ({date_label(c.published)}; {c.source}, "
+                   f"chars {c.start}-{c.end})")
         click.echo(f"      “{c.quote}”")
+    for conflict in answer.conflicts:
+        click.echo(f"\nThe sources differ on: {conflict.point}")
+        for i, c in enumerate(conflict.sides):
+            newer = " (newer)" if conflict.newer == i else ""
+            click.echo(f"  [{c.number}] {date_label(c.published)}{newer}: “{c.quote}” — {c.title}")
 
 
 def _print_trace(answer: Any) -> None:
@@ -127,18 +152,20 @@ def _print_trace(answer: Any) -> None:
         click.echo(line + (f"  {json.dumps(details, ensure_ascii=False)}" if details else ""))
 
 
-def _answer(chat: Any, question: str, as_json: bool, stream: bool = True,
+def _answer(ask: Callable[[str], Any], question: str, as_json: bool, stream: bool = True,
             explain: bool = False) -> None:
+    """Print the answer `ask(question)` streams (a Chat's or an Assistant's `stream`)."""
     from assistant.core.models import EvidenceEvent, TextDelta
 
-    answer_stream = chat.stream(question)
+    answer_stream = ask(question)
     for event in answer_stream.events():
         if as_json or not stream:
             continue
         if isinstance(event, EvidenceEvent) and event.evidence:
             click.echo("Evidence:")
             for c in event.evidence:
-                click.echo(f"  ({c.number}) {c.quote}  — {c.source} {c.start}-{c.end}")
+                click.echo(f"  ({c.number}) {c.quote}  — {c.source} {c.start}-{c.end}, "
+                           f"{date_label(c.published)}")
             click.echo()
         elif isinstance(event, TextDelta):
             click.echo(event.text, nl=False)
@@ -161,10 +188,13 @@ def _answer(chat: Any, question: str, as_json: bool, stream: bool = True,
 @click.option("--stream", is_flag=True,
               help="Print the evidence at once, then the answer as it is verified.")
 @click.option("--explain", is_flag=True, help="Print each stage's decision and why.")
+@AS_OF
 @_guard
-def ask(question: str, llm: str | None, as_json: bool, stream: bool, explain: bool) -> None:
+def ask(question: str, llm: str | None, as_json: bool, stream: bool, explain: bool,
+        as_of: str | None) -> None:
     """Answer QUESTION from the documents, with cited sources."""
-    _answer(_assistant(llm).chat(), question, as_json, stream, explain)
+    bot = _assistant(llm)
+    _answer(lambda q: bot.stream(q, as_of=as_of), question, as_json, stream, explain)
 
 
 @main.command()
@@ -186,7 +216,7 @@ def chat(llm: str | None, as_json: bool) -> None:
             conversation.clear()
             continue
         try:
-            _answer(conversation, question, as_json)
+            _answer(conversation.stream, question, as_json)
         except AssistantError as exc:
             click.echo(f"Error: {exc}", err=True)
 
@@ -195,10 +225,12 @@ def chat(llm: str | None, as_json: bool) -> None:
 @click.argument("statement")
 @LLM_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the whole ClaimCheck as JSON.")
+@AS_OF
 @_guard
-def check(statement: str, llm: str | None, as_json: bool) -> None:
-    """Check each claim of STATEMENT: supported, contradicted, partly or not in the documents."""
-    result = _assistant(llm).check(statement)
+def check(statement: str, llm: str | None, as_json: bool, as_of: str | None) -> None:
+    """Check each claim of STATEMENT: supported, contradicted, partly, outdated or not in the
+    documents."""
+    result = _assistant(llm).check(statement, as_of=as_of)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -209,15 +241,43 @@ def check(statement: str, llm: str | None, as_json: bool) -> None:
         for label, c in [*(("cites", c) for c in v.citations),
                          *((("says otherwise", v.contradiction),) if v.contradiction else ()),
                          *(("sources differ", c) for c in v.conflict or ())]:
-            click.echo(f"    {label}: “{c.quote}” — {c.title} ({c.source}, chars {c.start}-{c.end})")
+            click.echo(f"    {label}: “{c.quote}” — {c.title} ({date_label(c.published)}; "
+                       f"{c.source}, chars {c.start}-{c.end})")
 
 
 @main.command()
+@click.argument("topic", required=False)
+@AS_OF
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
 @_guard
-def documents() -> None:
-    """List the documents in the store."""
-    for d in _assistant().documents():
-        click.echo(f"{d.doc_id}  {d.chunks:>4} chunks  {d.ingested_at}  {d.source}  — {d.title}")
+def timeline(topic: str | None, as_of: str | None, as_json: bool) -> None:
+    """The dated events of the documents (of TOPIC, if given), oldest first: one line each,
+    its date, the document and the sentence that gives it."""
+    events = _assistant().timeline(topic, as_of=as_of)
+    if as_json:
+        click.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
+        return
+    if not events:
+        click.echo("No dated events" + (f" as of {as_of}." if as_of else "."), err=True)
+    for e in events:
+        kind = " (published)" if e.kind == "published" else ""
+        quote = " ".join(e.citation.quote.split())
+        click.echo(f"{e.label}{kind} — {e.citation.title}: “{quote}”")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON.")
+@_guard
+def documents(as_json: bool) -> None:
+    """List the documents in the store, with their dates and where each date was read."""
+    docs = _assistant().documents()
+    if as_json:
+        click.echo(json.dumps([d.to_dict() for d in docs], indent=2, ensure_ascii=False))
+        return
+    for d in docs:
+        dated = (f"{d.published} ({d.published_from or 'source unknown'})" if d.published
+                 else "undated")
+        click.echo(f"{d.doc_id}  {d.chunks:>4} chunks  {dated:<22}  {d.source}  — {d.title}")
 
 
 HOST = click.option("--host", default=None,
