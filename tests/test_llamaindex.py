@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, make_settings
 from llama_index.core import Settings as LlamaSettings
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -40,7 +40,8 @@ FRANCE = "What is the capital of France?"
 
 
 def assert_exact(bot: Assistant, nodes: list[NodeWithScore]) -> None:
-    """Each node's text is its document's text at its offsets, and it names that document."""
+    """Each node's text is its document's text at its offsets, and it names that document
+    and gives its date."""
     for n in nodes:
         node = n.node
         assert isinstance(node, TextNode)
@@ -48,6 +49,7 @@ def assert_exact(bot: Assistant, nodes: list[NodeWithScore]) -> None:
         assert doc.text[node.start_char_idx:node.end_char_idx] == n.text != ""
         assert node.ref_doc_id == doc.doc_id
         assert (node.metadata["title"], node.metadata["source"]) == (doc.title, doc.source)
+        assert node.metadata["published"] == (doc.published or None)
 
 
 def assert_cites(bot: Assistant, nodes: list[NodeWithScore], answer: Answer) -> None:
@@ -81,6 +83,21 @@ def test_retriever_nodes_are_the_search_hits_with_exact_offsets(corpus_bot: Assi
     again = asyncio.run(retriever.aretrieve(QueryBundle("right of first refusal")))
     assert [n.node.node_id for n in again] == [n.node.node_id for n in nodes]
     assert len(corpus_bot.as_retriever().retrieve(QUESTION)) == corpus_bot.settings.top_k
+
+
+def test_node_metadata_carries_the_documents_date(tmp_path: Path) -> None:
+    """A dated upload's nodes say its date, an undated one's say None (never today's date)."""
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.upload([("osprey-dated.txt", b"The Osprey note puts the Green Hollow site in "
+                        b"Ohio.")], published="2025-06-15").ok
+    assert bot.upload([("osprey-undated.txt", b"The Osprey note names Dana Reyes as the Green "
+                        b"Hollow site lead.")]).ok
+    nodes = bot.as_retriever(k=2).retrieve("Osprey note Green Hollow site")
+    dates = {n.node.metadata["source"]: n.node.metadata["published"] for n in nodes}
+    assert dates == {"uploads/osprey-dated.txt": "2025-06-15", "uploads/osprey-undated.txt": None}
+    assert_exact(bot, nodes)
+    response = bot.as_query_engine().query("Where does the Osprey note put the Green Hollow site?")
+    assert [n.node.metadata["published"] for n in response.source_nodes] == ["2025-06-15"]
 
 
 def test_retriever_errors_are_the_assistants_own(corpus_bot: Assistant) -> None:

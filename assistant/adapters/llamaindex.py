@@ -3,7 +3,9 @@
 Each adapter calls the public `Assistant` API (`search`, `ask`, `stream`, `chat`) and turns its
 view models into llama-index objects, so llama-index applications (tools, agents, routers,
 evaluators) can compose our verified retrieval and answers. Nothing is re-ranked, re-split or
-re-worded on the way: a node's text is exactly `document.text[start_char_idx:end_char_idx]`.
+re-worded on the way: a node's text is exactly `document.text[start_char_idx:end_char_idx]`,
+and its metadata names its document (doc_id, title, source) and the document's date
+(`published`: ISO at the precision known, None when undated).
 No adapter needs a llama-index LLM or embedding model (answers come from the assistant), so
 llama-index never reaches for OpenAI. The async methods run the sync ones (the local model
 generates one answer at a time anyway). The adapters take the assistant as an argument (any
@@ -67,14 +69,15 @@ def _node(doc_id: str, text: str, start: int, end: int, score: float,
 def hit_node(hit: SearchHit) -> NodeWithScore:
     """A retrieved chunk as a node: its text, offsets, fused score and document metadata."""
     return _node(hit.doc_id, hit.text, hit.start, hit.end, hit.score,
-                 {"title": hit.title, "source": hit.source})
+                 {"title": hit.title, "source": hit.source, "published": hit.published})
 
 
 def citation_node(citation: Citation) -> NodeWithScore:
-    """A citation as a node: the exact quote, its offsets, its [n] and its support score."""
+    """A citation as a node: the exact quote, its offsets, its [n], its support score and its
+    document's date."""
     return _node(citation.doc_id, citation.quote, citation.start, citation.end, citation.score,
                  {"title": citation.title, "source": citation.source,
-                  "citation": citation.number})
+                  "published": citation.published, "citation": citation.number})
 
 
 def answer_metadata(answer: Answer) -> dict[str, Any]:
