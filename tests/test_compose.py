@@ -1,0 +1,164 @@
+"""The answer's wording (`compose.py`): every sentence a verbatim quote cited [n], numbered in the
+order cited; updates with both dates, disagreements with both titles, corrections and refusals.
+
+Decisions are constructed (no store, no LLM). Each row is a family of sentences, or of
+decisions, that must all be worded alike.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.answer.compose import Citer, compose, with_marker
+from assistant.answer.decide import Decision
+from assistant.answer.evidence import Evidence
+from assistant.core import prompts
+from assistant.core.dates import parse_date
+
+MARKER = re.compile(r"\s*\[(\d+)\]")
+
+
+def ev(text: str, *, start: int = 0, doc: str = "a", title: str = "Plan changes",
+       published: str = "", relevance: float = 0.6) -> Evidence:
+    return Evidence(1, doc, title, f"{doc}.txt", text, start, start + len(text), relevance, "",
+                    published)
+
+
+def sentences(text: str) -> list[str]:
+    """The answer's sentences without their markers."""
+    return [s.strip() for s in re.split(r"(?<=[.!?”])\s+", MARKER.sub("", text)) if s.strip()]
+
+
+def check_citations(text: str, citer: Citer) -> None:
+    """Every [n] has a citation, every citation is used, numbered 1.. in the order first cited,
+    and each citation's quote stands in the text."""
+    used = [int(n) for n in MARKER.findall(text)]
+    numbers = [c.number for c in citer.citations]
+    assert sorted(set(used)) == numbers == list(range(1, len(numbers) + 1))
+    assert [n for i, n in enumerate(used) if n not in used[:i]] == sorted(set(used))
+    for c in citer.citations:
+        assert c.quote.rstrip(".!?") in text
+
+
+# --- with_marker: the marker before the closing stop ----------------------------------------
+@pytest.mark.parametrize("family,expected", [
+    (["The plant will employ 400 people.", "The plant will employ 400 people. ",
+      "The plant will employ 400 people"], "The plant will employ 400 people [3]."),
+    (["Is there a free trial?"], "Is there a free trial [3]?"),
+    (["Plans change on November 1!"], "Plans change on November 1 [3]!"),
+])
+def test_the_marker_goes_before_the_stop(family: list[str], expected: str) -> None:
+    assert {with_marker(s, 3) for s in family} == {expected}
+
+
+# --- answers quote their sentences ---------------------------------------------------------
+ANSWERS = [
+    [ev("Plus rises from $5 to $6 per month when billed annually.", start=717)],
+    [ev("Dev Kapoor has succeeded her as Head of Customer Support.", start=2439),
+     ev("Marisol Vega left Fernhill Labs in August to start her own consultancy.", start=2274)],
+    [ev("It requires a minimum of three users.", start=968, doc="pricing", title="Pricing"),
+     ev("Extra seats can be added at any time.", start=1010, doc="pricing", title="Pricing"),
+     ev("Team costs $14 per user per month.", start=900, doc="changes")],
+]
+
+
+@pytest.mark.parametrize("chosen", ANSWERS, ids=["one", "two", "three"])
+def test_an_answer_quotes_each_chosen_sentence_cited_in_order(chosen: list[Evidence]) -> None:
+    citer = Citer()
+    text, conflicts = compose(Decision("answer", tuple(chosen)), citer, "asked")
+    assert not conflicts
+    check_citations(text, citer)
+    assert [(c.doc_id, c.start, c.end) for c in citer.citations] == [(e.doc_id, e.start, e.end)
+                                                                     for e in chosen]
+    assert sentences(text) == [e.text for e in chosen]  # nothing but the quotes, none twice
+
+
+def test_a_sentence_chosen_twice_is_cited_and_said_once() -> None:
+    e = ANSWERS[0][0]
+    citer = Citer()
+    assert citer.cite(e, 0.5) == citer.cite(e, 0.9) == 1 and len(citer.citations) == 1
+
+
+@pytest.mark.parametrize("chosen", [
+    ev("Data recovery does not cover notebooks kept in local-only mode."),
+    ev("Monthly plans are not refunded, but you can cancel at any time."),
+])
+def test_a_denied_yes_no_question_leads_with_no(chosen: Evidence) -> None:
+    citer = Citer()
+    text, _ = compose(Decision("answer", (chosen,), no=True), citer, "asked")
+    assert text.startswith(prompts.NO_LEAD) and text.count(chosen.text.rstrip(".")) == 1
+    check_citations(text, citer)
+    plain, _ = compose(Decision("answer", (chosen,)), Citer(), "asked")
+    assert not plain.startswith(prompts.NO_LEAD)
+
+
+# --- updates: the newer document leads, both cited with their dates -------------------------
+UPDATES = [
+    (ev("Its end of life moves from December 31, 2024 to June 30, 2025.", start=2061, doc="new",
+        title="Changes to Quillmate plans", published="2024-09-24"),
+     ev("Classic will reach end of life on 31 December 2024.", start=2294, doc="old",
+        title="Quillmate Pricing", published="2024-03-01")),
+    (ev("Plus rises from $5 to $6 per month when billed annually.", start=717, doc="new",
+        title="Changes to Quillmate plans", published="2024-09"),
+     ev("Plus costs $5 per month, billed annually.", start=300, doc="old", title="Quillmate Pricing",
+        published="2024")),  # dates at any precision
+]
+
+
+@pytest.mark.parametrize("newer,older", UPDATES, ids=["day", "month-year"])
+def test_an_update_cites_the_newer_first_and_both_dates(newer: Evidence, older: Evidence) -> None:
+    citer = Citer()
+    text, conflicts = compose(Decision("answer", (newer, older), update=True), citer, "asked")
+    check_citations(text, citer)
+    assert [c.doc_id for c in citer.citations] == [newer.doc_id, older.doc_id]
+    for e in (newer, older):
+        date = parse_date(e.published)
+        assert date is not None and date.human() in text and e.title in text
+        assert text.count(e.text.rstrip(".")) == 1  # each quoted once
+    assert text.index(newer.text.rstrip(".")) < text.index(older.text.rstrip("."))
+    (conflict,) = conflicts
+    assert conflict.newer == 0 and conflict.sides[0].doc_id == newer.doc_id
+    assert [c.published for c in conflict.sides] == [newer.published, older.published]
+
+
+@pytest.mark.parametrize("first,second", [
+    (ev("Plus costs $5 per month.", doc="a", title="Pricing"),
+     ev("Plus costs $6 per month.", doc="b", title="Price list")),
+    (ev("Vega heads support.", doc="a", title="Team page", published="2024-03-01"),
+     ev("Kapoor heads support.", doc="b", title="Org chart", published="2024-03-01")),
+])
+def test_sources_that_differ_are_both_cited_by_title(first: Evidence, second: Evidence) -> None:
+    citer = Citer()
+    text, conflicts = compose(Decision("answer", (first, second), disagree=True), citer, "asked")
+    check_citations(text, citer)
+    assert first.title in text and second.title in text
+    (conflict,) = conflicts
+    assert conflict.newer is None and {c.doc_id for c in conflict.sides} == {"a", "b"}
+
+
+# --- corrections and refusals ---------------------------------------------------------------
+@pytest.mark.parametrize("denial", [
+    ev("Adair is not leaving the company: he moves to a new role as chief architect."),
+    ev("The review is not a response to any breach of customer data."),
+])
+def test_a_correction_quotes_the_sentence_that_denies_the_premise(denial: Evidence) -> None:
+    citer = Citer()
+    text, conflicts = compose(Decision("correct", (denial,)), citer, "asked")
+    check_citations(text, citer)
+    assert text == prompts.CORRECTION.format(quote=with_marker(denial.text, 1)) and not conflicts
+
+
+@pytest.mark.parametrize("decision,expected", [
+    (Decision("refuse", reason="no candidate"), prompts.REFUSAL),
+    (Decision("refuse", reason="nothing clears the bar", scores={"1": 0.2}), prompts.REFUSAL),
+    (Decision("refuse", unknown=("cvss",)), prompts.REFUSAL_UNKNOWN_NAME.format(names="cvss")),
+    (Decision("refuse", unknown=("2018", "fifa")),
+     prompts.REFUSAL_UNKNOWN_NAME.format(names="2018, fifa")),
+])
+def test_a_refusal_quotes_and_cites_nothing(decision: Decision, expected: str) -> None:
+    citer = Citer()
+    text, conflicts = compose(decision, citer, "asked")
+    assert (text, citer.citations, conflicts) == (expected, [], [])
+    assert not MARKER.search(text) and "“" not in text
