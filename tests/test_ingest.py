@@ -163,3 +163,13 @@ def test_missing_path_is_reported(tmp_path: Path, name: str) -> None:
     bot = Assistant(make_settings(tmp_path / "data", llm="none"))
     report = bot.ingest([tmp_path / name])
     assert report.failed[0].reason == "no such file or folder"
+
+
+@pytest.mark.parametrize("content", [b"...", b"   \n\n  ", b"- - -\n* * *"])
+def test_a_file_without_words_is_refused_and_the_rest_uploaded(tmp_path: Path, content: bytes) -> None:
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    report = bot.upload([("memo.txt", content), ("plant.txt", b"The Denver plant will employ 400 people.")])
+    status = {r.name: (r.status, r.reason) for r in report.results}
+    assert status["memo.txt"][0] == "failed" and "no text" in status["memo.txt"][1]
+    assert status["plant.txt"][0] == "added"
+    assert [d.title for d in bot.documents()] == ["plant"]

@@ -112,5 +112,6 @@ def test_mcp_client_configuration_works_as_written(tmp_path: Path) -> None:
 
     tools, answer, text = anyio.run(use)
     cite = answer["citations"][0]  # type: ignore[index]
-    assert tools == {"ask", "search", "list_documents", "check"} and "Abilene" in str(answer["text"])
+    assert tools == {"ask", "search", "list_documents", "check", "timeline"}
+    assert "Abilene" in str(answer["text"])
     assert text[cite["start"]:cite["end"]] == cite["quote"]

@@ -236,6 +236,9 @@ def _store_all(loaded: Iterator[Loaded], total: int, known: dict[str, Any], repo
             continue
         chunks = split_into_chunks(doc.text, embedder.count_tokens, embedder.token_offsets,
                                    chunk_tokens, overlap_tokens)
+        if not chunks:
+            done([FileResult(source, "failed", reason="it holds no text to index")])
+            continue
         result = FileResult(source, "updated" if previous else "added", len(chunks),
                             doc_id=doc.doc_id)
         pending.items.append((doc, chunks, root, fingerprint, result))
