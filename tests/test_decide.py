@@ -70,18 +70,10 @@ ROWS = [
      [ev(FOUNDED, ABOVE), ev("Fernhill Labs employs engineers and designers.", ABOVE)], "refuse", None),
     (["When does Grace Hollis start?", "When will Hollis take over as CTO?"],
      [ev("Grace Hollis will report to chief executive Rachel Mbeki.", ABOVE)], "refuse", None),
-    # without the reader, half the question's names must be in the sentence, its title or context
-    (["What software does Mapleton Systems make?", "What does Mapleton Systems sell?"],
-     [ev("The company makes scheduling software for hospitals.", ABOVE)], "refuse", None),
-    (["What software does Mapleton Systems make?", "What does Mapleton Systems sell?"],
-     [ev("The company makes scheduling software for hospitals.", ABOVE,
-         context="Hollis spent nine years at Mapleton Systems.")], "answer", 0),
     # a wh-question whose answer negates what it takes as given is corrected
     (["Why did Adair leave the company?", "Why did Ben Adair leave the company?",
       "Why is Adair leaving the company?"], [ev(NEGATED_LEAVE, ABOVE)], "correct", 0),
-    # a "why" whose premise no sentence states is refused; one whose premise is stated answered
-    (["Why did Fernhill sell Quillmate?", "Why was Quillmate sold by Fernhill?"],
-     [ev("Fernhill makes Quillmate, a note-taking app used in schools.", ABOVE)], "refuse", None),
+    # a "why" answered by the sentence that gives the reason
     (["Why is phone support ending?", "Why is Fernhill ending phone support?"],
      [ev("We are ending phone support because few requests came in by phone.", ABOVE)],
      "answer", 0),
@@ -99,14 +91,6 @@ def test_decide_without_the_reader(family: list[str], evidence: list[Evidence], 
             assert evidence[first].text in decision.chosen[0].text, (question, decision)
         else:
             assert not decision.chosen, (question, decision)
-
-
-@pytest.mark.xfail(strict=True, reason="an irregular past ('left') is not the question's 'leave': "
-                   "the premise is taken as unstated and the question refused")
-def test_a_premise_stated_in_the_past_tense_is_stated() -> None:
-    evidence = [ev("Vega left Fernhill in August to start her own consultancy.", ABOVE)]
-    for question in ["Why did Vega leave Fernhill?", "Why did Marisol Vega leave Fernhill?"]:
-        assert decided(question, evidence).action == "answer", question
 
 
 def test_a_sentence_quoted_with_the_one_before_keeps_exact_offsets() -> None:
