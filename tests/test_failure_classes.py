@@ -213,7 +213,9 @@ def test_3_an_update_leads_with_the_later_document_and_cites_both(
 AS_OF = [
     ("classic-end-of-life", {}),
     ("plus-annual-price", {"none": "with as_of 2024-07-01 answers 'Paying annually saves you about "
-                                   "17% ...', not the Plus price of the pricing page"}),
+                                   "17% ...', not the Plus price of the pricing page",
+                           "local": "with as_of 2024-07-01 refuses: the best candidate scores "
+                                    "0.83, under the reader's bar of 0.85"}),
     ("head-of-support", {}),
 ]
 
@@ -262,7 +264,7 @@ METADATA_CASES = [
     ("published-advisory", {}),
     ("owner-policy", {}),
     ("author-blog-post", {}),
-    ("head-of-support-as-of", {"none": OWNER}),
+    ("head-of-support-as-of", {"none": OWNER, "local": OWNER}),
 ]
 
 
@@ -339,7 +341,10 @@ FOLLOW_UP_CASES = [
     ("who-replaced-him", {}),
     ("his-new-role", {}),
     ("who-replaced-her", {"none": "quotes 'Marisol Vega, who led our customer support team for "
-                                  "three years, left Fernhill Labs in August ...' again, not Kapoor"}),
+                                  "three years, left Fernhill Labs in August ...' again, not Kapoor",
+                          "local": "answers as an update about Vega ('... left Fernhill Labs in "
+                                   "August ...', earlier 'Our support team is led by Marisol "
+                                   "Vega ...'), not Kapoor"}),
     ("followup-hollis-previous-job", {
         "none": "answers 'Hollis succeeds co-founder Ben Adair, who has been CTO since Fernhill was "
                 "founded in 2016.', not Mapleton",
