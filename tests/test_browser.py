@@ -110,6 +110,7 @@ def test_chat_streams_and_a_citation_opens_the_highlighted_source(
     expected = app[1].ask(QUESTION).citations[0]
     sources = p.locator("#chat .sources").last
     assert expected.quote in sources.inner_text() and "AiNews.com" in sources.inner_text()
+    assert "(January 2025)" in sources.inner_text()  # each quote with its document's date
     answer.get_by_role("button", name="[1]").first.click()
     mark = p.locator("#viewer mark#cited")
     mark.wait_for()
@@ -165,6 +166,39 @@ def test_html_in_a_document_never_runs(page: tuple[Any, list[str]], tmp_path: Pa
     p.wait_for_timeout(300)
     assert p.evaluate("() => typeof window.__pwned") == "undefined"
     p.screenshot(path=str(artifacts / "escaped-document.png"), full_page=True)
+
+
+def test_timeline_tab_event_opens_the_highlighted_span(app: tuple[str, Assistant],
+                                                       page: tuple[Any, list[str]],
+                                                       artifacts: Path) -> None:
+    p, _ = page
+    bot = app[1]
+    events = bot.timeline()
+    june = next(e for e in events if e.label == "June 2023")
+    p.get_by_role("tab", name="Timeline").click()  # the events load when the tab opens
+    expect(p.locator("#timeline-events a.event")).to_have_count(len(events))
+    labels = p.locator("#timeline-events .when").all_inner_texts()
+    assert labels == [e.label for e in events] and labels.index("2019") < labels.index("June 2023")
+    p.locator("#timeline-events a.event", has_text="June 2023").first.click()
+    mark = p.locator("#timeline-viewer mark#cited")
+    mark.wait_for()
+    assert mark.inner_text() == june.citation.quote
+    assert june.citation.title in p.locator("#timeline-viewer .doc-title").inner_text()
+    assert "published January 2025 (manifest)" in p.locator("#timeline-viewer .doc-meta").inner_text()
+    p.wait_for_function("""() => {
+        const m = document.querySelector("#timeline-viewer mark").getBoundingClientRect();
+        const v = document.querySelector("#timeline-viewer pre.doc-text").getBoundingClientRect();
+        return m.top >= v.top && m.bottom <= v.bottom; }""")  # scrolled into view
+    shot = artifacts / "timeline.png"
+    p.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 30_000  # a rendered page, not a blank one
+
+    p.locator("#timeline-as-of textarea, #timeline-as-of input").first.fill("2024")
+    p.locator("#timeline-run").click()
+    expect(p.locator("#timeline-events")).to_contain_text("No dated events as of 2024.")
+    p.locator("#timeline-as-of textarea, #timeline-as-of input").first.fill("someday")
+    p.locator("#timeline-run").click()
+    expect(p.locator("#timeline-events .error")).to_contain_text("as_of must be a date")
 
 
 def test_evaluation_tab_shows_the_latest_report(page: tuple[Any, list[str]],

@@ -125,6 +125,74 @@ def test_conflicting_sources_are_shown_side_by_side(ui: tuple[str, Assistant]) -
     page = answer_html(bot, answer)
     assert "The sources disagree" in page and page.count('<div class="side">') == 2
     assert page.index("2025") < page.index("2026")
+    assert 'class="age"' not in page  # no dates: neither side is the newer one
+    a = Citation(1, doc.doc_id, "A", doc.source, "It opens in 2025", 0, 10, 0.9, "2024-03-10")
+    b = Citation(2, doc.doc_id, "B", doc.source, "It opens in 2026", 10, 20, 0.9, "2025-06")
+    page = answer_html(bot, Answer("q", "It opens in 2026 [2]; earlier, 2025 [1].", [b, a],
+                                   refused=False, conflicts=[Conflict("when", (b, a), newer=0)]))
+    assert ('<span class="date">(June 2025)</span> <span class="age">newer</span>' in page
+            and '<span class="date">(10 March 2024)</span> <span class="age">earlier</span>' in page)
+
+
+def test_dates_show_beside_quotes_in_the_viewer_and_in_documents(ui: tuple[str, Assistant],
+                                                                 tmp_path: Path) -> None:
+    url, bot = ui
+    client = _client(url)
+    messages, _ = client.predict("Where is the first Stargate site?", [], api_name="/ask")
+    sources = _reply(messages).split('class="sources"')[1]
+    assert sources.count('<span class="date">(January 2025)</span>') == len(
+        bot.ask("Where is the first Stargate site?").citations)
+    doc = bot.documents()[0]
+    assert "published January 2025 (manifest)" in document_html(bot, doc.doc_id)
+    undated = Citation(1, doc.doc_id, "T", doc.source, "q", 0, 1, 1.0)
+    assert '<span class="date">(undated)</span>' in answer_html(bot, Answer("q", "a [1].", [undated],
+                                                                          refused=False))
+    memo = tmp_path / "plover-memo.txt"
+    memo.write_text("The Plover memo moves the Silver Bay opening to 2032.")
+    results, docs, _pick, _status = client.predict([handle_file(memo)], "2025-06-15",
+                                                   api_name="/ingest")
+    assert results["data"][0][1] == "added"
+    dates = {row[3]: row[2] for row in docs["data"]}
+    assert dates["uploads/plover-memo.txt"] == "15 June 2025 (upload)"
+    assert {dates[p] for p in dates if not p.startswith("uploads/")} == {"January 2025 (manifest)"}
+    results, *_ = client.predict([handle_file(memo)], "the other day", api_name="/ingest")
+    assert results["data"][0][1] == "failed" and "published must be a date" in results["data"][0][3]
+    client.predict(next(d.doc_id for d in bot.documents() if d.source == "uploads/plover-memo.txt"),
+                   api_name="/remove")
+    assert len(bot.documents()) == 2
+
+
+def test_as_of_box_limits_the_chat_to_documents_published_by_then(ui: tuple[str, Assistant],
+                                                                   ) -> None:
+    client = _client(ui[0])
+    question = "Where is the first Stargate site?"
+    messages, _ = client.predict(question, [], "2024-12-31", api_name="/ask")
+    assert 'class="answer refused"' in _reply(messages) and "Abilene" not in _reply(messages)
+    messages, _ = client.predict(question, [], "2025-02", api_name="/ask")
+    assert "Abilene" in _reply(messages)
+    messages, _ = client.predict(question, [], "whenever", api_name="/ask")
+    assert "as_of must be a date such as 2025-03-31" in html.unescape(_reply(messages))
+    assert "Traceback" not in _reply(messages)
+
+
+def test_timeline_tab_lists_the_dated_events(ui: tuple[str, Assistant]) -> None:
+    url, bot = ui
+    client = _client(url)
+    page = client.predict("", "", api_name="/timeline")
+    events = bot.timeline()
+    assert page.count('class="event tl-') == len(events) >= 6
+    at = -1
+    for e in events:  # in order, each a link to its exact span
+        c = e.citation
+        found = page.index(f'class="event tl-{c.doc_id}-{c.start}-{c.end}"', at + 1)
+        assert found > at and html.escape(e.label) in page[found:found + 400]
+        at = found
+    assert "June 2023" in page and "July (no year given)" in page and "document published" in page
+    assert client.predict("Oracle", "", api_name="/timeline").count('class="event tl-') == len(
+        bot.timeline("Oracle"))
+    assert "No dated events as of 2024." in client.predict("", "2024", api_name="/timeline")
+    bad = client.predict("", "soon-ish", api_name="/timeline")
+    assert 'class="error"' in bad and "as_of must be a date such as 2025-03-31" in html.unescape(bad)
 
 
 def test_login_is_required_when_ui_auth_is_set(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """The chat web UI: a gradio shell over `Assistant`, served on localhost and fully offline.
 
-Three tabs: Chat (streamed answers with clickable [n] citations, a sources list under each
-answer and a viewer that shows the cited span in its document), Documents (list, view,
-upload, remove) and Evaluation (run the eval, see the latest report). Handlers call
+Tabs: Chat (streamed answers with clickable [n] citations, a sources list under each answer,
+each quote with its document's date, and a viewer that shows the cited span in its document;
+an optional "as of" date), Documents (list with dates, view, upload with an optional date,
+remove), Check a claim (`ui_claims.py`), Timeline (`ui_timeline.py`) and Evaluation (run the
+eval, see the latest report). Handlers call
 `Assistant` and format what it returns; every document text and quote is HTML-escaped
 before it reaches the page. The evaluation runs as its own command (`python -m evals`) and
 the tab reads the report files it writes, so the package does not import `evals`. The UI is
@@ -26,7 +28,7 @@ from typing import Any
 from assistant.api import Assistant, Chat
 from assistant.core.errors import AssistantError
 from assistant.core.models import Answer, Citation, EvidenceEvent, TextDelta
-from assistant.surfaces.viewer import document_html
+from assistant.surfaces.viewer import date_label, document_html
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no phoning home
 
@@ -65,13 +67,17 @@ def _cite_button(c: Citation) -> str:
             f"[{c.number}]</button>")
 
 
+def _date(c: Citation) -> str:
+    return f'<span class="date">({esc(date_label(c.published))})</span>'
+
+
 def _source_line(bot: Assistant, c: Citation) -> str:
     try:
         publisher = bot.document(c.doc_id).publisher
     except AssistantError:  # removed since it was cited
         publisher = ""
     return (f'<li>{_cite_button(c)} <b>{esc(c.title)}</b>{" · " if publisher else ""}'
-            f'{esc(publisher)} <span class="quote {_target(c)}">“{esc(c.quote)}”</span></li>')
+            f'{esc(publisher)} {_date(c)} <span class="quote {_target(c)}">“{esc(c.quote)}”</span></li>')
 
 
 def evidence_html(evidence: list[Citation], answer: Answer | None = None) -> str:
@@ -82,7 +88,7 @@ def evidence_html(evidence: list[Citation], answer: Answer | None = None) -> str
     cited = {(c.doc_id, c.start, c.end) for c in answer.citations} if answer else set()
     items = "".join(
         f'<li class="{"cited" if (c.doc_id, c.start, c.end) in cited else ""}">{_cite_button(c)} '
-        f'<span class="quote {_target(c)}">“{esc(c.quote)}”</span> <i>{esc(c.title)}</i></li>'
+        f'<span class="quote {_target(c)}">“{esc(c.quote)}”</span> <i>{esc(c.title)}</i> {_date(c)}</li>'
         for c in evidence)
     return f'<details class="evidence" open><summary>Evidence</summary><ol>{items}</ol></details>'
 
@@ -111,8 +117,10 @@ def answer_html(bot: Assistant, answer: Answer) -> str:
     if answer.notice:
         parts.append(f'<div class="notice">{esc(answer.notice)}</div>')
     for conflict in answer.conflicts:
-        sides = "".join(f'<div class="side"><b>{esc(c.title)}</b> {_cite_button(c)}'
-                        f"<div>“{esc(c.quote)}”</div></div>" for c in conflict.sides)
+        age = {conflict.newer: "newer", 1 - conflict.newer: "earlier"} if conflict.newer is not None else {}
+        sides = "".join(f'<div class="side"><b>{esc(c.title)}</b> {_cite_button(c)} {_date(c)}'
+                        + (f' <span class="age">{age[i]}</span>' if age else "")
+                        + f"<div>“{esc(c.quote)}”</div></div>" for i, c in enumerate(conflict.sides))
         parts.append(f'<div class="conflict"><div class="label">The sources disagree</div>'
                      f'<div class="sides">{sides}</div></div>')
     if answer.citations and not answer.refused:
@@ -130,14 +138,18 @@ def build_ui(bot: Assistant) -> gr.Blocks:
         return (f"**Partnership Assistant** · LLM: {s['llm']} · embedding: {s['embedding']} · "
                 f"{s['documents']} documents, {s['chunks']} chunks · store: {s['store']}")
 
-    def respond(question: str, messages: list[Any], history: list[dict[str, str]],
+    def respond(question: str, messages: list[Any], as_of: str | None,
+                history: list[dict[str, str]],
                 ) -> Iterator[tuple[list[Any], list[dict[str, str]], str]]:
         asked = [{"role": "user", "content": esc(question)}] if question.strip() else []
         messages = [*messages, *asked]
         yield messages, history, ""  # the question shows at once, then the answer streams
+        dated = (as_of or "").strip()
         try:
             chat = Chat(bot, history)
-            stream = chat.stream(question)
+            # with a date, the Assistant's own stream (a Chat takes none); the turn is kept below
+            stream = (bot.stream(question, chat.history, as_of=dated) if dated
+                      else chat.stream(question))
             text = ""
             for event in stream.events():  # the evidence first, then the verified text
                 if isinstance(event, EvidenceEvent | TextDelta):
@@ -151,7 +163,9 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             yield [*messages, {"role": "assistant", "content": error}], history, ""
             return
         final = evidence_html(stream.evidence, answer) + answer_html(bot, answer)
-        yield [*messages, {"role": "assistant", "content": final}], chat.history, ""
+        turns = [*chat.history, {"role": "user", "content": question},
+                 {"role": "assistant", "content": answer.text}] if dated else chat.history
+        yield [*messages, {"role": "assistant", "content": final}], turns, ""
 
     def show_source(cite: str) -> str:
         try:
@@ -162,7 +176,9 @@ def build_ui(bot: Assistant) -> gr.Blocks:
 
     def doc_table() -> tuple[list[list[Any]], Any]:
         docs = bot.documents()
-        rows = [[d.title, d.publisher, d.source, d.chunks, d.ingested_at] for d in docs]
+        rows = [[d.title, d.publisher, date_label(d.published) + (
+            f" ({d.published_from})" if d.published and d.published_from else ""),
+            d.source, d.chunks, d.ingested_at] for d in docs]
         choices = [(f"{d.title} ({d.source})", d.doc_id) for d in docs]
         return rows, gr.update(choices=choices, value=None)
 
@@ -174,7 +190,8 @@ def build_ui(bot: Assistant) -> gr.Blocks:
         except AssistantError as exc:
             return f'<div class="error">{esc(str(exc))}</div>'
 
-    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress(),  # noqa: B008
+    def upload(files: list[str] | None, published: str | None = None,
+               progress: gr.Progress = gr.Progress(),  # noqa: B008
                ) -> tuple[list[list[Any]], list[list[Any]], Any, str]:
         paths = [Path(f) for f in files or []]  # gradio keeps the original name in the temp path
         done: list[Any] = []
@@ -185,7 +202,8 @@ def build_ui(bot: Assistant) -> gr.Blocks:
 
         progress((0, len(paths)), desc="Ingesting")
         try:
-            report = bot.upload([(p.name, p.read_bytes()) for p in paths], on_file=on_file)
+            report = bot.upload([(p.name, p.read_bytes()) for p in paths], on_file=on_file,
+                                published=(published or "").strip() or None)
             results = [[r.source, r.status, r.chunks, r.reason] for r in report.results]
         except AssistantError as exc:
             results = [["(upload)", "failed", 0, str(exc)]]
@@ -253,6 +271,8 @@ def build_ui(bot: Assistant) -> gr.Blocks:
                 with gr.Row():
                     send = gr.Button("Ask", variant="primary", elem_id="ask")
                     clear = gr.Button("Clear", elem_id="clear")
+                    as_of = gr.Textbox(show_label=False, elem_id="as-of", max_lines=1, value="",
+                                       placeholder="As of date (optional)")
             with gr.Column(scale=2):
                 viewer = gr.HTML("<p>Click a citation [n] to see it in its document.</p>",
                                  elem_id="viewer", js_on_load=None)
@@ -260,9 +280,9 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             cite_box = gr.Textbox(visible="hidden", elem_id="cite-box")
             cite_go = gr.Button(visible="hidden", elem_id="cite-go")
         with gr.Tab("Documents"):
-            docs = gr.Dataframe(headers=["title", "publisher", "source", "chunks", "ingested"],
-                                interactive=False, elem_id="docs", wrap=True,
-                                column_widths=["34%", "14%", "30%", "8%", "14%"])
+            docs = gr.Dataframe(headers=["title", "publisher", "published", "source", "chunks",
+                                         "ingested"], interactive=False, elem_id="docs", wrap=True,
+                                column_widths=["28%", "12%", "14%", "26%", "7%", "13%"])
             with gr.Row():
                 pick = gr.Dropdown(label="Document (view or remove)", choices=[],
                                    elem_id="pick", scale=4)
@@ -270,7 +290,11 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             removed = gr.Markdown()
             files = gr.File(label="Add documents (.txt .md .html .pdf .docx)",
                             file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
-            ingest = gr.Button("Ingest", variant="primary", elem_id="ingest")
+            with gr.Row():
+                published = gr.Textbox(label="Published (optional date of these files, e.g. "
+                                       "2025-03-31)", elem_id="published", max_lines=1, value="",
+                                       scale=3)
+                ingest = gr.Button("Ingest", variant="primary", elem_id="ingest", scale=1)
             results = gr.Dataframe(headers=["source", "status", "chunks", "reason"],
                                    interactive=False, elem_id="results", wrap=True)
             doc_view = gr.HTML(elem_id="doc-view", js_on_load=None)
@@ -289,7 +313,10 @@ def build_ui(bot: Assistant) -> gr.Blocks:
         from assistant.surfaces.ui_claims import build_check_tab  # the "Check a claim" tab
 
         build_check_tab(bot, demo, busy)
-        ask_args: dict[str, Any] = {"fn": respond, "inputs": [question, chatbot, history],
+        from assistant.surfaces.ui_timeline import build_timeline_tab
+
+        build_timeline_tab(bot, demo)
+        ask_args: dict[str, Any] = {"fn": respond, "inputs": [question, chatbot, as_of, history],
                                     "outputs": [chatbot, history, question], **busy}
         question.submit(**ask_args, api_name="ask")
         send.click(**ask_args, api_visibility="private")
@@ -302,7 +329,8 @@ def build_ui(bot: Assistant) -> gr.Blocks:
         demo.load(doc_table, outputs=[docs, pick], api_visibility="private")
         pick.change(view_doc, pick, doc_view, api_visibility="private")
         delete.click(remove, pick, [docs, pick, removed, status_line], **busy, api_name="remove")
-        ingest.click(upload, files, [results, docs, pick, status_line], **busy, api_name="ingest")
+        ingest.click(upload, [files, published], [results, docs, pick, status_line], **busy,
+                     api_name="ingest")
         eval_tab.select(eval_report, outputs=[summary, chart, failing], api_visibility="private")
         run.click(run_evaluation, limit, [summary, chart, failing], **busy, api_name="evaluate")
     return demo
