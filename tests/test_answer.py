@@ -82,12 +82,8 @@ def test_an_empty_huge_or_wrong_question_is_a_clear_error(corpus_bot: Assistant,
         corpus_bot.ask(question)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("as_of", [
-    "yesterday", "2025-13-01", "2025-02-30", 2025,
-    *(pytest.param(bad, marks=pytest.mark.xfail(strict=True, reason="a malformed date with a year "
-                                                "in it is read as that whole year (as_of 2025)"))
-      for bad in ["31/31/2025", "31 Febtober 2025"]),
-])
+@pytest.mark.parametrize("as_of", ["yesterday", "2025-13-01", "2025-02-30", 2025,
+                                   "31/31/2025", "31 Febtober 2025"])  # not the year 2025
 def test_a_bad_as_of_is_a_clear_error(corpus_bot: Assistant, as_of: object) -> None:
     with pytest.raises(InputError, match="as_of"):
         corpus_bot.ask("Where is the first Stargate site?", as_of=as_of)  # type: ignore[arg-type]

@@ -238,10 +238,8 @@ def test_a_second_sentence_joins_when_nearly_as_good_and_new() -> None:
         assert outcome(decided(question, [first, far])) == ("answer", [first.text])
 
 
-@pytest.mark.xfail(strict=True, reason="a sentence that differs from the first only in its figures "
-                   "('$7 ... monthly billing' after '$6 ... billed annually') counts as a repeat "
-                   "and is dropped, with the fact it adds")
 def test_a_sentence_with_another_figure_is_no_repeat() -> None:
+    """'$7 ... monthly billing' after '$6 ... billed annually' adds a fact."""
     first = ev("Plus costs $6 per month when billed annually.", ABOVE)
     other = ev("Plus costs $7 per month on monthly billing.", ABOVE - d.SECOND_WITHIN["rules"] / 2)
     for question in ["How much does Plus cost?", "What is the price of Plus?"]:
