@@ -162,7 +162,8 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             error = f'<div class="error">{esc(str(exc))}</div>'
             yield [*messages, {"role": "assistant", "content": error}], history, ""
             return
-        final = evidence_html(stream.evidence, answer) + answer_html(bot, answer)
+        shown = "" if answer.refused else evidence_html(stream.evidence, answer)  # none quoted
+        final = shown + answer_html(bot, answer)
         turns = [*chat.history, {"role": "user", "content": question},
                  {"role": "assistant", "content": answer.text}] if dated else chat.history
         yield [*messages, {"role": "assistant", "content": final}], turns, ""
@@ -300,7 +301,7 @@ def build_ui(bot: Assistant) -> gr.Blocks:
             doc_view = gr.HTML(elem_id="doc-view", js_on_load=None)
         with gr.Tab("Evaluation") as eval_tab:
             with gr.Row():
-                limit = gr.Number(label="Questions (0 = all)", value=0, precision=0, minimum=0)
+                limit = gr.Number(label="Questions per suite (0 = all)", value=0, precision=0, minimum=0)
                 run = gr.Button("Run evaluation", variant="primary", elem_id="run-eval")
             summary = gr.Markdown(elem_id="eval-summary")
             chart = gr.Image(label="Metrics", type="filepath", interactive=False, elem_id="eval-chart")
