@@ -150,5 +150,7 @@ def changed_from(claim: str, sentence: str) -> bool:
 
 
 def repeats(sentence: str, earlier: list[str]) -> bool:
-    words = content_words(sentence)
-    return bool(words) and any(covers(words, content_words(e)) >= REPEAT_SHARE for e in earlier)
+    """The sentence says nothing the earlier ones do not: most of its words, and every figure."""
+    words, figures = content_words(sentence), numbers(sentence)
+    return bool(words) and any(covers(words, content_words(e)) >= REPEAT_SHARE
+                               and figures <= numbers(e) for e in earlier)

@@ -44,7 +44,7 @@ def with_marker(sentence: str, n: int) -> str:
 
 def dated(e: Evidence) -> str:
     date = parse_date(e.published)
-    return f"{e.title}, {date.human()}" if date else f"{e.title}, undated"
+    return f"“{e.title}” ({date.human() if date else 'undated'})"
 
 
 def compose(decision: Decision, citer: Citer, point: str) -> tuple[str, list[Conflict]]:

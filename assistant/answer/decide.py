@@ -1,8 +1,9 @@
 """The decision, in one place: answer, answer and correct the premise, or refuse.
 
 Every threshold of the answer path is here. A candidate may answer when it holds the kind of
-answer asked for and at least half of the question's names (in its title, the sentence before
-or itself). Its score is its relevance, plus the LLM reader's P(yes) where the reader read it;
+answer asked for. Its score is its relevance, plus the LLM reader's P(yes) where the reader read
+it, less a penalty for the question's names it lacks (the reader sees what "the project" is, but
+not that another company's project is not this one);
 the best candidate answers when its score clears the backend's bar, and a second one joins it
 when it is nearly as good and says something the first does not. When the chosen sentences come
 from documents of different dates and disagree, the newest leads (an update). A wh-question
@@ -18,16 +19,13 @@ from typing import Literal
 from assistant.answer.checks import differs, negates, polarity_clash, repeats, same_point
 from assistant.answer.evidence import Evidence
 from assistant.answer.question import Question, holds_kind
-from assistant.core.text import content_words, covers
 
 ANSWER_AT = {"llm": 0.85, "rules": 0.42}  # least score of an answer: reading + relevance / relevance
 SECOND_WITHIN = {"llm": 0.08, "rules": 0.03}  # a second sentence scores at most this below the first
 RIVAL_BELOW = {"llm": 0.10, "rules": 0.0}  # another document's sentence on the same point that
 # says otherwise counts this far below the bar
 READ_YES = 0.5  # with the reader, a second or rival sentence must be read as answering too
-NAME_SHARE = 0.5  # without the reader: least share of the question's names a candidate holds
 NAME_PENALTY = 0.3  # with it: what a candidate holding none of the question's names loses
-PREMISE_SHARE = 0.5  # least share of a "why" question's other words its answer must hold
 
 Action = Literal["answer", "correct", "refuse"]
 
@@ -58,12 +56,9 @@ def score(e: Evidence, question: Question | None = None) -> float:
     return e.relevance + (e.reading or 0.0) - (NAME_PENALTY * missing if e.reading is not None else 0.0)
 
 
-def eligible(question: Question, e: Evidence, judged: bool = False) -> bool:
-    """It holds the kind of answer asked for (it or, quoted with it, the sentence before); and,
-    without the reader, half the question's names (the reader sees what "the project" is)."""
-    if not (holds_kind(question, e.text, e.around) or (e.lead and holds_kind(question, e.lead))):
-        return False
-    return judged or name_share(question, e) >= NAME_SHARE
+def eligible(question: Question, e: Evidence) -> bool:
+    """It holds the kind of answer asked for (it or, quoted with it, the sentence before)."""
+    return holds_kind(question, e.text, e.around) or bool(e.lead and holds_kind(question, e.lead))
 
 
 def decide(question: Question, evidence: list[Evidence], unknown: list[str], judged: bool,
@@ -78,7 +73,7 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
         return score(e, question)
 
     ranked = sorted((e.widened() if not holds_kind(question, e.text, e.around) else e
-                     for e in evidence if eligible(question, e, judged)), key=scored, reverse=True)
+                     for e in evidence if eligible(question, e)), key=scored, reverse=True)
     scores = {str(e.number): round(scored(e), 3) for e in ranked}
     if not ranked or scored(ranked[0]) < bar:
         top = f"{scored(ranked[0]):.2f}" if ranked else "none"
@@ -100,19 +95,10 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
         if denial is not None:  # "Why did X leave?" - "X is not leaving"
             return Decision("correct", (denial,), "the answer negates what the question takes as "
                             "given", scores=scores)
-    if question.kind == "reason" and _held(question, best) < PREMISE_SHARE:
-        return Decision("refuse", reason="no sentence states what the question takes as given "
-                        f"(the best holds {_held(question, best):.2f} of its words)", scores=scores)
     clash = not negates(question.text) and polarity_clash(question.text, chosen[0].text)
     return Decision("answer", tuple(chosen), f"sentence {best.number} scores {scored(best):.2f} >= {bar}",
                     update=update, disagree=apart, no=clash and question.kind == "yesno",
                     scores=scores)
-
-
-def _held(question: Question, e: Evidence) -> float:
-    """Share of the question's words, names aside, the sentence (with the one before) holds."""
-    wanted = set(question.words) - set(question.names)
-    return covers(wanted, content_words(e.in_context)) if wanted else 1.0
 
 
 def _dated_apart(a: Evidence, b: Evidence) -> bool:

@@ -64,19 +64,18 @@ def read_question(text: str) -> Question:
 
 
 def holds_kind(question: Question, sentence: str, context: str = "") -> bool:
-    """Whether the sentence holds the kind of answer asked for: a number (other than a year)
-    for "how much", a date for "when", a name the question does not already give for "who"
+    """Whether the sentence holds the kind of answer asked for: a number (outside any date) for
+    "how much", a date for "when", a name the question does not already give for "who"
     (a capitalised first word counts as a name when the context, its title and the sentence
     before, also spells it capitalised: "Hollis succeeds ..." but not "Web clipper 2.0.4 ...")."""
     match question.kind:
         case "number":
             if question.unit and question.unit not in content_words(f"{context} {sentence}"):
                 return False  # "how many users" is not answered by a count of versions
-            years = {str(d.year) for d, _, _ in dates_in(sentence) if not d.month}
-            spelled = re.search(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
-                                r"twelve|twenty|thirty|hundred|thousand|million|billion|dozen|"
-                                r"half|double|twice)\b", sentence, re.IGNORECASE)
-            return bool(numbers(sentence) - years) or bool(spelled)
+            undated = sentence
+            for _, start, end in reversed(dates_in(sentence)):  # "on October 31, 2024" is no count
+                undated = undated[:start] + undated[end:]
+            return bool(numbers(undated))
         case "date":
             return mentions_date(sentence)
         case "name":

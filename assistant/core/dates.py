@@ -127,8 +127,18 @@ def check_as_of(value: object, what: str = "as_of") -> PartialDate | None:
     the accepted forms."""
     if value is None or value == "":
         return None
-    date = parse_date(value) if isinstance(value, str) else None
+    date = parse_date(value) if isinstance(value, str) and _whole(value) else None
     if date is None:
         raise ValueError(f"{what} must be a date such as 2025-03-31, 2025-03 or 2025 (or "
                          f"'31 March 2025'), got {value!r}")
     return date
+
+
+def _whole(text: str) -> bool:
+    """The text is one date and nothing else ("31/31/2025" is not: only its year is a date)."""
+    text = text.strip().strip("\"'")
+    iso = _ISO.match(text)
+    if iso and (iso.end() == len(text) or text[iso.end()] == "T"):
+        return True
+    found = dates_in(text)
+    return len(found) == 1 and found[0][1] == 0 and found[0][2] == len(text.rstrip("."))

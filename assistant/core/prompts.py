@@ -70,6 +70,6 @@ REFUSAL_INSTRUCTIONS = "I can't answer that: it asks me to follow instructions, 
     "about the documents."
 CORRECTION = "The documents say otherwise: {quote}"
 NO_LEAD = "No — "
-UPDATE = "Newest, {newer}: {quote} Earlier, {older}, said: “{old_quote}” [{old_n}]."
+UPDATE = "Newest, {newer}: {quote} Earlier, {older} said: “{old_quote}” [{old_n}]."
 DISAGREE = "The sources differ — {title}: {first} {other}: {second}"
 FALLBACK_NOTICE = "The LLM failed ({reason}); this answer was chosen without it."
