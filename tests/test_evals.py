@@ -319,7 +319,8 @@ class NeverRefuses(ShiftedCitations):
 
 
 def test_gate_fails_when_refusal_is_taken_out(corpus_bot: Assistant) -> None:
-    rows = [r for r in GOLDEN if not r.answerable]  # correct_refusal counts only these rows
+    # correct_refusal counts only unanswerable rows; the [none.golden-dev] gate holds for dev's
+    rows = [r for r in GOLDEN if not r.answerable and golden_split(r.id) == "dev"]
     healthy = run_eval(corpus_bot, rows)
     assert not _failing(check_gate(healthy, "none.golden-dev", DEFAULT_THRESHOLDS), "correct_refusal"), (
         "the real assistant misses the [none.golden-dev] correct_refusal minimum")

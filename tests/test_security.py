@@ -222,7 +222,7 @@ def test_mcp_over_http_requires_the_key(keyed: tuple[str, Assistant]) -> None:
             return tools, answer, empty
 
     tools, answer, empty = anyio.run(session, BEARER)
-    assert tools == {"ask", "search", "check", "list_documents"}
+    assert tools == {"ask", "search", "check", "list_documents", "timeline"}
     assert "Abilene" in answer.structured_content["text"]
     assert empty.is_error and "The question is empty" in empty.content[0].text  # bad input
     with pytest.raises(BaseException):  # noqa: B017 - the SDK wraps the 401 in an ExceptionGroup
