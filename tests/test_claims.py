@@ -248,8 +248,6 @@ def test_every_supported_claim_cites_a_span_with_its_names(software_claims: dict
     assert software_claims["metrics"]["unproven_support"] == 0, software_claims["wrong"]
 
 
-@pytest.mark.xfail(strict=True, reason="evals/thresholds.toml has [claims-none] but no "
-                   "[claims-none.<suite>] sections, which check_gate reads: --gate exits 2")
 def test_claims_eval_gate_runs_per_suite(artifacts: Path) -> None:
     out = artifacts / "claims-none-software-gate"
     assert main(["--llm", "none", "--suite", "software", "--out", str(out), "--gate"]) == 0

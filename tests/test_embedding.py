@@ -93,7 +93,10 @@ def test_embeddings_from_a_real_openai_compatible_server(tmp_path: Path, embeddi
     vectors = bot._embedder.embed(["accelerators in Norway", "a quarry in Wales"])
     assert vectors.shape[0] == 2 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert bot.search("Zephyr accelerators Norway", k=1)[0].source == "zephyr.txt"
-    stored = bot._store.sentence_vectors(["The Zephyr cluster in Norway has 4096 accelerators."])
+    doc = bot.documents()[0]
+    sentence = "The Zephyr cluster in Norway has 4096 accelerators."
+    start = bot.document(doc.doc_id).text.index(sentence)
+    stored = bot._store.sentence_vectors([(doc.doc_id, start, start + len(sentence))])
     assert len(stored) == 1  # sentence vectors came from the server at ingest
     # the same store opened with the local model is refused: its vectors would be meaningless
     local = Assistant(make_settings(data, llm="none"))

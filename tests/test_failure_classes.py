@@ -145,9 +145,7 @@ POLARITY_QUESTIONS = {
 POLARITY = [
     ("recovery-local-only", {}),
     ("monthly-plan-refund", {}),
-    ("pro-uptime-commitment", {"local": "answers with the Team commitment and its service credits "
-                                        "('For Team workspaces, we commit to 99.9% monthly "
-                                        "uptime ...'), not the sentence that excludes Pro"}),
+    ("pro-uptime-commitment", {}),
     ("pro-phone-support", {
         "none": "quotes 'Pro and Team subscribers will instead get priority live chat ...' as the "
                 "update, not a sentence that says phone support ends",
