@@ -98,7 +98,7 @@ def main() -> None:
     try:
         for round_no in range(args.rounds):
             results += run_at_once(calls(server.url, args.clients, round_no))
-        uploads = sorted(d.source for d in bot.documents() if d.source.startswith("round-"))
+        uploads = sorted(d.source for d in bot.documents() if d.source.startswith("uploads/round-"))
     finally:
         server.close()
     wall = time.perf_counter() - started
