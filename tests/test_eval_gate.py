@@ -18,18 +18,10 @@ from evals import claims, runner
 @pytest.mark.slow
 @pytest.mark.timeout(3600)  # the local LLM reads ~290 questions: ~12 minutes on 2 cores
 @pytest.mark.parametrize("llm", ["none", "local"])
-def test_answer_eval_meets_the_thresholds(llm: str, artifacts: Path) -> None:
-    out = artifacts / f"eval-{llm}"
-    code = runner.main(["--llm", llm, "--out", str(out), "--gate"])
+@pytest.mark.parametrize("kind", ["eval", "claims"])
+def test_eval_meets_the_thresholds(kind: str, llm: str, artifacts: Path) -> None:
+    out = artifacts / f"{kind}-{llm}"
+    run = runner.main if kind == "eval" else claims.main
+    code = run(["--llm", llm, "--out", str(out), "--gate"])
     reports = "\n".join(p.read_text(encoding="utf-8")[:1500] for p in sorted(out.glob("*/report.md")))
-    assert code == 0, f"eval gate failed for {llm}; see {out}/<suite>/report.html\n{reports}"
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(1800)
-@pytest.mark.parametrize("llm", ["none", "local"])
-def test_claim_eval_meets_the_thresholds(llm: str, artifacts: Path) -> None:
-    out = artifacts / f"claims-{llm}"
-    code = claims.main(["--llm", llm, "--out", str(out), "--gate"])
-    reports = "\n".join(p.read_text(encoding="utf-8")[:1500] for p in sorted(out.glob("*/report.md")))
-    assert code == 0, f"claim gate failed for {llm}; see {out}\n{reports}"
+    assert code == 0, f"{kind} gate failed for {llm}; see {out}/<suite>/\n{reports}"

@@ -97,29 +97,28 @@ def gathered(bot: Assistant, question: str, as_of: str | None = None) -> list[Ev
     return ranked
 
 
-@pytest.mark.parametrize("question", [
-    pytest.param("Which company is the top financial backer of OpenAI?", marks=pytest.mark.xfail(
-        strict=True, reason="'top financial backer' shares no word with 'the largest investor': the "
-        "sentence is not in the top 3 candidates (and ask refuses)")),
-    "Who is OpenAI's biggest investor?",
-    "Which company has invested the most in OpenAI?"])
-def test_an_appositive_makes_its_sentence_relevant(corpus_bot: Assistant, question: str) -> None:
-    """"Microsoft, the largest investor in OpenAI, has relinquished its role ..." is about
-    the role; its appositive answers who backs OpenAI."""
-    pool = gathered(corpus_bot, question)
-    assert any(e.text.startswith("Microsoft, the largest investor in OpenAI") for e in pool[:3]), \
-        [e.text[:60] for e in pool[:3]]
+INVESTOR, CHAIRMAN = "Microsoft, the largest investor in OpenAI", "Oracle Chairman Larry Ellison"
 
 
-@pytest.mark.parametrize("question", [
-    pytest.param("Who heads Oracle's board?", marks=pytest.mark.xfail(
+@pytest.mark.parametrize(("question", "answer"), [
+    pytest.param("Which company is the top financial backer of OpenAI?", INVESTOR,
+                 marks=pytest.mark.xfail(strict=True, reason="'top financial backer' shares no word "
+                                         "with 'the largest investor': the sentence is not in the top "
+                                         "3 candidates (and ask refuses)")),
+    ("Who is OpenAI's biggest investor?", INVESTOR),
+    ("Which company has invested the most in OpenAI?", INVESTOR),
+    pytest.param("Who heads Oracle's board?", CHAIRMAN, marks=pytest.mark.xfail(
         strict=True, reason="'heads ... board' shares no word with 'Chairman': the sentence is not "
         "in the top 3 candidates (and ask refuses)")),
-    "Who chairs Oracle?",
-    "Who is the chairman of Oracle?"])
-def test_a_titled_name_makes_its_sentence_relevant_to_who(corpus_bot: Assistant, question: str) -> None:
+    ("Who chairs Oracle?", CHAIRMAN),
+    ("Who is the chairman of Oracle?", CHAIRMAN)])
+def test_an_appositive_or_a_title_makes_its_sentence_relevant(corpus_bot: Assistant, question: str,
+                                                              answer: str) -> None:
+    """"Microsoft, the largest investor in OpenAI, has relinquished its role ..." is about the
+    role, but its appositive answers who backs OpenAI; "Oracle Chairman Larry Ellison" answers
+    who chairs Oracle."""
     pool = gathered(corpus_bot, question)
-    assert any("Oracle Chairman Larry Ellison" in e.text for e in pool[:3]), [e.text[:60] for e in pool[:3]]
+    assert any(answer in e.text for e in pool[:3]), [e.text[:60] for e in pool[:3]]
 
 
 def test_gathered_candidates_are_numbered_exact_spans(corpus_bot: Assistant) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from assistant.api import Assistant, Chat
 from assistant.core.errors import AssistantError
 from assistant.core.models import Answer, Citation, EvidenceEvent, TextDelta
-from assistant.surfaces.viewer import date_label, document_html
+from assistant.surfaces.viewer import date_label, document_html, source_html
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no phoning home
 
@@ -169,11 +169,7 @@ def build_ui(bot: Assistant) -> gr.Blocks:
         yield [*messages, {"role": "assistant", "content": final}], turns, ""
 
     def show_source(cite: str) -> str:
-        try:
-            doc_id, start, end = cite.rsplit(":", 2)
-            return document_html(bot, doc_id, int(start), int(end))
-        except (ValueError, AssistantError) as exc:
-            return f'<div class="error">Cannot show that source: {esc(str(exc))}</div>'
+        return source_html(bot, cite)
 
     def doc_table() -> tuple[list[list[Any]], Any]:
         docs = bot.documents()

@@ -16,7 +16,7 @@ import gradio as gr
 
 from assistant.core.errors import AssistantError
 from assistant.core.models import Citation, ClaimCheck, ClaimVerdict
-from assistant.surfaces.viewer import document_html
+from assistant.surfaces.viewer import cite_js, click_listener_js, scroll_js, source_html, span_class
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
@@ -24,21 +24,12 @@ if TYPE_CHECKING:
 esc = html.escape
 COLOURS = {"supported": "#d3f2d9", "contradicted": "#f8d0d0", "partly supported": "#fbecc2",
            "not in the documents": "#e3e3e3"}
-# One delegated listener for this tab's links (installed once, when the page loads).
-LISTENER_JS = """() => { document.addEventListener("click", (event) => {
-  const el = event.target.closest && event.target.closest("[class*='check-']");
-  const m = el && String(el.getAttribute("class")).match(/\\bcheck-(\\w+)-(\\d+)-(\\d+)\\b/);
-  if (!m) return;
-  event.preventDefault();
-  window.__checkCite = `${m[1]}:${m[2]}:${m[3]}`;
-  document.getElementById("check-go").click();
-}); }"""
-SCROLL_JS = """() => setTimeout(() => document.querySelector("#check-viewer mark")
-  ?.scrollIntoView({block: "center", behavior: "smooth"}), 100)"""
+LISTENER_JS = click_listener_js("check", "check-go")
+SCROLL_JS = scroll_js("check-viewer")
 
 
 def _target(c: Citation) -> str:
-    return f"check-{esc(c.doc_id)}-{c.start}-{c.end}"
+    return span_class("check", c)
 
 
 def _quote(label: str, c: Citation) -> str:
@@ -84,13 +75,6 @@ def build_check_tab(bot: Assistant, demo: gr.Blocks, busy: dict[str, Any] | None
         except AssistantError as exc:
             return f'<div class="error">{esc(str(exc))}</div>'
 
-    def show(cite: str) -> str:
-        try:
-            doc_id, start, end = cite.rsplit(":", 2)
-            return document_html(bot, doc_id, int(start), int(end))
-        except (ValueError, AssistantError) as exc:
-            return f'<div class="error">Cannot show that source: {esc(str(exc))}</div>'
-
     with gr.Tab("Check a claim"), gr.Row():
         with gr.Column(scale=3):
             statement = gr.Textbox(label="Statement to check", lines=4, elem_id="claim-input",
@@ -105,6 +89,6 @@ def build_check_tab(bot: Assistant, demo: gr.Blocks, busy: dict[str, Any] | None
         cite_go = gr.Button(visible="hidden", elem_id="check-go")
     run.click(check, statement, result, api_name="check", **(busy or {}))
     statement.submit(check, statement, result, api_visibility="private", **(busy or {}))
-    cite_go.click(show, cite_box, viewer, js="(x) => [window.__checkCite || x]",
+    cite_go.click(lambda cite: source_html(bot, cite), cite_box, viewer, js=cite_js("check"),
                   api_visibility="private").then(None, js=SCROLL_JS)
     demo.load(None, js=LISTENER_JS, api_visibility="private")

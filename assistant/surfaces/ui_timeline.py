@@ -18,27 +18,25 @@ import gradio as gr
 
 from assistant.core.errors import AssistantError
 from assistant.core.models import Citation, TimelineEvent
-from assistant.surfaces.viewer import date_label, document_html
+from assistant.surfaces.viewer import (
+    cite_js,
+    click_listener_js,
+    date_label,
+    scroll_js,
+    source_html,
+    span_class,
+)
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
 
 esc = html.escape
-# One delegated listener for this tab's events (installed once, when the page loads).
-LISTENER_JS = """() => { document.addEventListener("click", (event) => {
-  const el = event.target.closest && event.target.closest("[class*='tl-']");
-  const m = el && String(el.getAttribute("class")).match(/\\btl-(\\w+)-(\\d+)-(\\d+)\\b/);
-  if (!m) return;
-  event.preventDefault();
-  window.__timelineCite = `${m[1]}:${m[2]}:${m[3]}`;
-  document.getElementById("timeline-go").click();
-}); }"""
-SCROLL_JS = """() => setTimeout(() => document.querySelector("#timeline-viewer mark")
-  ?.scrollIntoView({block: "center", behavior: "smooth"}), 100)"""
+LISTENER_JS = click_listener_js("tl", "timeline-go")
+SCROLL_JS = scroll_js("timeline-viewer")
 
 
 def _target(c: Citation) -> str:
-    return f"tl-{esc(c.doc_id)}-{c.start}-{c.end}"
+    return span_class("tl", c)
 
 
 def timeline_html(events: list[TimelineEvent], as_of: str = "") -> str:
@@ -66,13 +64,6 @@ def build_timeline_tab(bot: Assistant, demo: gr.Blocks) -> None:
             return f'<div class="error">{esc(str(exc))}</div>'
         return timeline_html(events, as_of.strip())
 
-    def show(cite: str) -> str:
-        try:
-            doc_id, start, end = cite.rsplit(":", 2)
-            return document_html(bot, doc_id, int(start), int(end))
-        except (ValueError, AssistantError) as exc:
-            return f'<div class="error">Cannot show that source: {esc(str(exc))}</div>'
-
     with gr.Tab("Timeline") as tab, gr.Row():
         with gr.Column(scale=3):
             with gr.Row():
@@ -91,6 +82,6 @@ def build_timeline_tab(bot: Assistant, demo: gr.Blocks) -> None:
     topic.submit(show_events, [topic, as_of], events, api_visibility="private")
     as_of.submit(show_events, [topic, as_of], events, api_visibility="private")
     tab.select(show_events, [topic, as_of], events, api_visibility="private")
-    cite_go.click(show, cite_box, viewer, js="(x) => [window.__timelineCite || x]",
+    cite_go.click(lambda cite: source_html(bot, cite), cite_box, viewer, js=cite_js("tl"),
                   api_visibility="private").then(None, js=SCROLL_JS)
     demo.load(None, js=LISTENER_JS, api_visibility="private")
