@@ -67,6 +67,11 @@ def test_negated_words_are_those_a_negation_governs() -> None:
     ("The plant employs 1,200 people.", "The plant will employ 1200 people.", []),
     ("Dana Reyes leads the plant.", "The plant is led by Dana Reyes.", []),
     ("Omar Haddad leads the plant.", "The plant is led by Dana Reyes.", ["haddad", "omar"]),
+    # a number spelled out is that number, not a name, scaled by "hundred" or "thousand"
+    ("Twelve buses run at night.", "The city runs 12 buses at night.", []),
+    ("The fund paid out two thousand dollars.", "The fund paid $2,000.", []),
+    ("About three hundred people came.", "Some 300 people came.", []),
+    ("Four hundred people came.", "Some 300 people came.", ["400"]),
 ])
 def test_missing_specifics(claim: str, sentence: str, missing: list[str]) -> None:
     assert missing_specifics(claim, sentence) == missing
@@ -100,6 +105,18 @@ def test_repeats() -> None:
     ("Northwind acquired Contoso.", "Contoso acquired Northwind in 2021.", True),
     ("Contoso acquired Northwind.", "Contoso acquired Northwind in 2021.", False),
     ("Ana Ortiz is the chief executive.", "Reyes will report to chief executive Ana Ortiz.", False),
+    # a word before a name anywhere in its clause may be bound to it: lists, long noun phrases
+    ("The app runs on Linux 6.", "The app runs on Windows 11, macOS 14 or Linux 6 and later.", False),
+    ("Ames spoke with Kim Lund on the radio.",
+     "Mayor Ames spoke with Harbour Board chair Kim Lund on the radio.", False),
+    ("The first Harbour market is in Kestrel.", "The first market, in Kestrel, opens the Harbour season.",
+     False),
+    ("The bridge opens on March 3, 2026.", "Its opening moves from May 1, 2025 to March 3, 2026.", False),
+    # ... but not across a clause boundary, and not when the claim binds it to the other name too
+    ("The roof was repaired by Lena Dahl.",
+     "Lena Dahl inspected the roof, and it was repaired by the Nordbyg crew.", True),
+    ("In 2023, Acme allowed Beta to sign with Gamma.",  # wrong, but by its other name (Gamma)
+     "In 2023, Acme, under pressure, allowed Beta to sign with Delta.", False),
 ])
 def test_misbound(claim: str, sentence: str, wrong: bool) -> None:
     assert bool(misbound(claim, sentence)) is wrong

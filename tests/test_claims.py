@@ -154,10 +154,7 @@ def exact(bot: Assistant, citations: list[Any]) -> None:
     ("Microsoft is still OpenAI's exclusive cloud provider.", "contradicted", "no longer"),
     ("Microsoft is no longer OpenAI's exclusive cloud provider.", "supported", "no longer"),
     ("Microsoft first invested in OpenAI in 2019 with $1 billion.", "supported", "2019"),
-    pytest.param("The first Stargate site is in Abilene.", "supported", "Abilene",
-                 marks=pytest.mark.xfail(strict=True, reason="contradicted: misbound reads 'first' "
-                                         "as bound to Stargate in the claim and to another name in "
-                                         "'The first site, in Abilene, ...' (stargate: first)")),
+    ("The first Stargate site is in Abilene.", "supported", "Abilene"),  # "first": in its clause
 ])
 def test_check_over_the_corpus(corpus_bot: Assistant, statement: str, verdict: str,
                                quote: str) -> None:

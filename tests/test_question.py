@@ -37,7 +37,9 @@ KINDS = [
                 "What was the cost of the bug bounty?",
                 "What is the number of registered users?",
                 "What percentage do students save on Pro?",
-                "what share of requests came in by phone?"]),
+                "what share of requests came in by phone?",
+                "What is the minimum number of seats?",  # a word or two before the noun
+                "What was the total cost of the new roof?"]),
     ("date", ["When does Grace Hollis start?",
               "When did the flaw get fixed?",
               "In what year was Fernhill founded?",
@@ -204,6 +206,8 @@ HOLDS = [
     (["Who did Hollis replace?", "Who did Hollis succeed?"],
      "Web clipper 2.0.4 fixes it.", "Hollis succeeds Adair.", False),
     (["Who did Hollis replace?"], "Hollis joined the company.", "", False),  # only the name asked
+    (["Who fixed the leak?", "Who repaired the roof?"],
+     "The roof repair, finished 17 May 2024, fixes the leak.", "", False),  # a date names no one
     (["Why did Vega leave?", "What is Tidewater?", "Does recovery cover local notebooks?"],
      "Anything at all.", "", True),  # no kind is required
 ]

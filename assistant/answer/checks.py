@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.core.dates import lower_dates
 from assistant.core.text import content_words, covers, names, numbers
 
 # The words by which a sentence denies or excludes what follows them.
@@ -109,29 +110,54 @@ _TOKENS = re.compile(r"[\w’'$.,%-]+")
 _CHANGE = re.compile(r"\bfrom\b(.{1,40}?)\bto\b", re.IGNORECASE)  # "from $5 to $6", "moves from June to May"
 
 
+# Where one clause ends and another begins inside a sentence: "; ", ", and ", " but ", " while ".
+CLAUSE_JOIN = re.compile(r"\s*(?:;|,?\s+(?:and|but|while|whereas))\s+", re.IGNORECASE)
+
+
+def _named(text: str) -> tuple[list[str], list[str]]:
+    """The text's tokens and, for each, the name it is ("" if none; dates are no names)."""
+    text = lower_dates(text)
+    tokens = _TOKENS.findall(text)
+    people = names(text, first_word=True)
+    return tokens, [n if (n := next(iter(names(f"x {t}")), "")) in people else "" for t in tokens]
+
+
 def _binders(text: str) -> dict[str, set[str]]:
     """Each name of the text and the content words, names aside, in the BOUND tokens before it."""
-    tokens = _TOKENS.findall(text)
+    tokens, named = _named(text)
+    people = set(named) - {""}
     found: dict[str, set[str]] = {}
-    people = names(text, first_word=True)
-    for i, token in enumerate(tokens):
-        name = next(iter(names(f"x {token}")), "")
-        if name in people:
+    for i, name in enumerate(named):
+        if name:
             window = " ".join(tokens[max(0, i - BOUND):i])
             found.setdefault(name, set()).update(content_words(window) - people)
     return found
 
 
+def _before_in_clause(sentence: str) -> dict[str, set[str]]:
+    """Each name and every content word before it in its own clause: what the sentence may bind
+    to it, however far ("requires Windows 10, macOS 12 or iOS 16" binds "requires" to iOS too)."""
+    found: dict[str, set[str]] = {}
+    for clause in CLAUSE_JOIN.split(sentence):
+        tokens, named = _named(clause)
+        for i, name in enumerate(named):
+            if name:
+                found.setdefault(name, set()).update(content_words(" ".join(tokens[:i])))
+    return found
+
+
 def misbound(claim: str, sentence: str) -> list[str]:
     """Names the claim binds words to ("fixed by Feld") that the sentence binds to another of its
-    names instead: each as "name: words"."""
-    said = _binders(sentence)
+    names, and not to this one anywhere in the clause that holds it, while the claim does not
+    bind them to that other name too: each as "name: words"."""
+    said, bound, before = _binders(sentence), _binders(claim), _before_in_clause(sentence)
     wrong = []
-    for name, words in _binders(claim).items():
+    for name, words in bound.items():
         if name not in said or not words:
             continue
-        elsewhere = {w for other, bound in said.items() if other != name for w in bound}
-        moved = (words - said[name]) & elsewhere
+        elsewhere = {w for other, theirs in said.items() if other != name
+                     for w in theirs - bound.get(other, set())}
+        moved = (words - before.get(name, set())) & elsewhere
         if moved:
             wrong.append(f"{name}: {', '.join(sorted(moved))}")
     return wrong

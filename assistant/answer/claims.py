@@ -23,7 +23,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.answer.checks import changed_from, differs, misbound, missing_specifics, polarity_clash
+from assistant.answer.checks import (
+    CLAUSE_JOIN,
+    changed_from,
+    differs,
+    misbound,
+    missing_specifics,
+    polarity_clash,
+)
 from assistant.answer.evidence import Evidence, coverage
 from assistant.answer.question import Question, read_question
 from assistant.core import prompts
@@ -39,8 +46,6 @@ OWN_WORDS = 0.75  # without an LLM: least share of the claim's words, names asid
 CLOSER = 0.1  # a contradicting sentence this near the supporting one's coverage wins
 JUDGED_QUOTES = 3
 
-# A clause boundary with three words or more on each side ("OpenAI, Oracle and SoftBank" stays one).
-_JOIN = re.compile(r"\s*(?:;|,?\s+(?:and|but|while|whereas))\s+", re.IGNORECASE)
 _LEAD_NAME = re.compile(r"^\W*([A-Z][\w’'&-]*)")
 
 Gather = Callable[[Question], tuple[list[Evidence], list[str]]]
@@ -51,7 +56,7 @@ def split_claims(statement: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for s, e in sentence_spans(statement):
         begin = s
-        for m in _JOIN.finditer(statement, s, e):
+        for m in CLAUSE_JOIN.finditer(statement, s, e):  # "OpenAI, Oracle and SoftBank" is one
             left, right = statement[begin:m.start()], statement[m.end():e]
             if len(left.split()) >= 3 and len(right.split()) >= 3:
                 spans.append((begin, m.start()))

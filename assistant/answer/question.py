@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.core.dates import dates_in, mentions_date
+from assistant.core.dates import dates_in, lower_dates, mentions_date
 from assistant.core.text import content_words, names, numbers
 
 Kind = Literal["number", "date", "name", "reason", "yesno", "other"]
@@ -22,7 +22,7 @@ Kind = Literal["number", "date", "name", "reason", "yesno", "other"]
 # The opening words of a question and the kind of answer each asks for.
 _KIND = re.compile(
     r"^\W*(?:(?P<number>how (?:much|many|long|large|big|old|far|often|tall|fast)|what (?:is |was |are "
-    r"|were )?(?:the )?(?:percentage|share|amount|number|price|cost|fee|sum|size|capacity)s?\b)"
+    r"|were )?(?:the )?(?:\w+ ){0,2}?(?:percentage|share|amount|number|price|cost|fee|sum|size|capacity)s?\b)"
     r"|(?P<date>when|since when|until when|(?:in |on |by )?(?:what|which) (?:year|date|day|month))"
     r"|(?P<name>who|whom|whose)|(?P<reason>why|how come)"
     r"|(?P<yesno>is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may"
@@ -51,15 +51,12 @@ class Question:
 
 def read_question(text: str) -> Question:
     match = _KIND.match(text)
-    undated = text
-    for _, start, end in reversed(dates_in(text)):  # "As of July 2024": July is a date, not a name
-        undated = undated[:start] + undated[start:end].lower() + undated[end:]
     kind: Kind = next((k for k in ("number", "date", "name", "reason", "yesno")
                        if match and match.group(k)), "other")
     counted = _COUNTED.match(text)
     unit = next((w for token in (counted.group(1).split() if counted else []) if token[:1].islower()
                  for w in content_words(token)), "")
-    return Question(text, kind, frozenset(names(undated)), frozenset(numbers(text)),
+    return Question(text, kind, frozenset(names(lower_dates(text))), frozenset(numbers(text)),
                     frozenset(content_words(text)), unit)
 
 
@@ -79,6 +76,7 @@ def holds_kind(question: Question, sentence: str, context: str = "") -> bool:
         case "date":
             return mentions_date(sentence)
         case "name":
+            sentence, context = lower_dates(sentence), lower_dates(context)  # "17 May 2024" names no one
             found = names(sentence) | (names(sentence, first_word=True) & names(context, first_word=True))
             return bool(found - question.names)
         case _:

@@ -111,6 +111,13 @@ _MONTH_NAME = re.compile(r"\b(?:" + "|".join(n for n in calendar.month_name if n
                          + r"|(?:" + "|".join(n for n in calendar.month_abbr if n) + r")\.)(?=\s|[,.;:]|$)")
 
 
+def lower_dates(text: str) -> str:
+    """The text with its dates in lower case, so that "July" in "As of July 2024" is no name."""
+    for _, start, end in reversed(dates_in(text)):
+        text = text[:start] + text[start:end].lower() + text[end:]
+    return text
+
+
 def mentions_date(text: str) -> bool:
     """Whether the text names a date, a year or a month ("She will start on July 1")."""
     return bool(dates_in(text)) or bool(_MONTH_NAME.search(text))

@@ -146,6 +146,10 @@ _SPELLED = {w: str(i) for i, w in enumerate(
     "ninety": "90", "hundred": "100"}
 
 
+_SCALES = {"hundred": 100, "thousand": 1000}  # "million" and "billion" stay as written: "$1.2 million"
+_SCALED = re.compile(r"\b(\d[\d,]*(?:\.\d+)?|[a-z]+)\s+(hundred|thousand)\b")
+
+
 def numbers(text: str) -> set[str]:
     """Numbers stated in `text`, normalised ("$1,000" -> "1000", "7%" -> "7", "three" -> "3")."""
     found = set()
@@ -153,6 +157,11 @@ def numbers(text: str) -> set[str]:
         value = match.group().replace(",", "").rstrip(".")
         found.add(value.lstrip("0") or "0")
     found |= {_SPELLED[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _SPELLED}
+    for count, scale in _SCALED.findall(text.lower()):  # "three thousand" is "3,000"
+        value = _SPELLED.get(count) or count.replace(",", "")
+        if value.replace(".", "", 1).isdigit():
+            found -= {value, _SPELLED.get(scale, "")}
+            found.add(f"{float(value) * _SCALES[scale]:.0f}")
     return found
 
 
@@ -185,6 +194,6 @@ def names(text: str, first_word: bool = False) -> set[str]:
             continue
         for part in re.split(r"[-.]", word):
             part = part.strip("'’").lower()
-            if len(part) > 1 and part[0].isalpha() and part not in ("i",):
+            if len(part) > 1 and part[0].isalpha() and part not in _SPELLED:  # "Ten buildings"
                 found.add(part)
     return found
