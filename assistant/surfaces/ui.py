@@ -28,7 +28,7 @@ from typing import Any
 from assistant.api import Assistant, Chat
 from assistant.core.errors import AssistantError
 from assistant.core.models import Answer, Citation, EvidenceEvent, TextDelta
-from assistant.surfaces.viewer import date_label, document_html, source_html
+from assistant.surfaces.viewer import cite_js, click_listener_js, date_label, document_html, source_html
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no phoning home
 
@@ -42,16 +42,7 @@ CSS = (Path(__file__).parent / "ui_assets" / "ui.css").read_text(encoding="utf-8
 # One delegated listener: a click on anything with a class "cite-<doc_id>-<start>-<end>" (the
 # chat's sanitizer drops data-* attributes, keeps classes) hands "doc_id:start:end" to the
 # hidden "cite-go" button, whose event sends it to the source viewer.
-HEAD = """<script>
-document.addEventListener("click", (event) => {
-  const el = event.target.closest && event.target.closest("[class*='cite-']");
-  const m = el && String(el.getAttribute("class")).match(/\\bcite-(\\w+)-(\\d+)-(\\d+)\\b/);
-  if (!m) return;
-  event.preventDefault();
-  window.__cite = `${m[1]}:${m[2]}:${m[3]}`;
-  document.getElementById("cite-go").click();
-});
-</script>"""
+HEAD = f"<script>({click_listener_js('cite', 'cite-go')})();</script>"
 SCROLL_JS = """() => setTimeout(() => document.getElementById("cited")
   ?.scrollIntoView({block: "center", behavior: "smooth"}), 100)"""
 MARKER = re.compile(r"\[(\d+)\]")
@@ -320,7 +311,7 @@ def build_ui(bot: Assistant) -> gr.Blocks:
         clear.click(lambda: ([], [], ""), outputs=[chatbot, history, viewer],
                     api_visibility="private")
         chatbot.clear(lambda: ([], ""), outputs=[history, viewer], api_visibility="private")
-        cite_go.click(show_source, cite_box, viewer, js="(x) => [window.__cite || x]",
+        cite_go.click(show_source, cite_box, viewer, js=cite_js("cite"),
                       api_name="source").then(None, js=SCROLL_JS)
         demo.load(status, outputs=status_line, api_visibility="private")
         demo.load(doc_table, outputs=[docs, pick], api_visibility="private")
