@@ -18,7 +18,6 @@ Not here: answering questions (`pipeline.py`), formatting for people (the surfac
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,8 +45,6 @@ OWN_WORDS = 0.75  # without an LLM: least share of the claim's words, names asid
 CLOSER = 0.1  # a contradicting sentence this near the supporting one's coverage wins
 JUDGED_QUOTES = 3
 
-_LEAD_NAME = re.compile(r"^\W*([A-Z][\w’'&-]*)")
-
 Gather = Callable[[Question], tuple[list[Evidence], list[str]]]
 
 
@@ -63,17 +60,6 @@ def split_claims(statement: str) -> list[tuple[int, int]]:
                 begin = m.end()
         spans.append((begin, e))
     return [(s, e) for s, e in spans if any(c.isalnum() for c in statement[s:e])]
-
-
-def claim_text(statement: str, start: int, end: int) -> str:
-    """The claim as checked: a clause without its own subject ("and keeps API exclusivity")
-    borrows the first name of the sentence it came from."""
-    text = statement[start:end].strip().rstrip(".;,")
-    if _LEAD_NAME.match(text):
-        return text
-    sentence_start = max((s for s, _ in sentence_spans(statement) if s <= start), default=0)
-    subject = _LEAD_NAME.match(statement[sentence_start:start])
-    return f"{subject.group(1)} {text}" if subject else text
 
 
 def stated(generator: Generator, claim: str, quotes: list[str]) -> float | None:
@@ -103,7 +89,7 @@ class ClaimChecker:
         t0 = time.perf_counter()
         verdicts = []
         for start, end in split_claims(statement):
-            claim = claim_text(statement, start, end)
+            claim = statement[start:end].strip().rstrip(".;,")
             pool, unknown = self.gather(read_question(claim))
             decided = self.decide(claim, pool, unknown)
             verdicts.append(self._verdict(statement, start, end, decided))

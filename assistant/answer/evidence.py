@@ -111,7 +111,8 @@ def is_heading(text: str, start: int, end: int) -> bool:
 
 
 def states_something(sentence: str) -> bool:
-    return len(sentence.split()) >= MIN_WORDS or bool(re.search(r"\d", sentence))
+    """Long enough to state a fact, or short with a figure in it ("Fernhill paid $3,000.")."""
+    return len(sentence.split()) >= MIN_WORDS or any(c.isdigit() for c in sentence)
 
 
 def candidates(chunks: list[Chunk], docs: Documents) -> list[Evidence]:

@@ -18,7 +18,8 @@ _INSTRUCTION = re.compile(
     r"everything|evidence)\b|\byou are now\b|\bfrom now on\b|\bsystem prompt\b|\bdeveloper mode\b|"
     r"\b(system )?override\b|\bpretend\b|^\W*act as\b|\bjailbreak\b|"
     r"\b(add|append|include) the (line|text|link|sentence)\b|"
-    r"^\W*(please\s+)?(say|print|write|output|repeat|answer|respond|reply|state|claim|assume)\b"
+    r"^\W*((and\s+)?(then|also|so)\s+)?(please\s+)?"  # "Then print ..." is "print ..."
+    r"(say|print|write|output|repeat|answer|respond|reply|state|claim|assume)\b"
     r"\s*(exactly|only|that|with|:)|"
     r"^\W*answer (the|this|my) question\W*$",
     re.IGNORECASE)
@@ -27,8 +28,7 @@ _QUESTION_START = re.compile(
     r"can|could|will|would|should|shall|may|might|must)\b", re.IGNORECASE)
 MIN_QUESTION_WORDS = 4  # an interrogative clause this long stands as a question on its own
 _CLAUSE_END = re.compile(r"(?<=[.;!?])\s+")
-_THEN = re.compile(r",?\s+(?:and\s+)?then\s+", re.IGNORECASE)
-_LINK = re.compile(r"^(?:and\s+)?(?:then|also|so)\b\W*", re.IGNORECASE)  # "Then print ..." is "print ..."
+_THEN = re.compile(r",?\s+(?:and\s+)?then\s+", re.IGNORECASE)  # "..., then tell me X": two clauses
 
 
 def is_interrogative(clause: str) -> bool:
@@ -39,8 +39,8 @@ def is_interrogative(clause: str) -> bool:
 def instructions(question: str) -> tuple[str, list[str]]:
     """The question without its instruction clauses ("" if nothing else is left), and those
     clauses (for the answer's trace)."""
-    parts = [_LINK.sub("", p.strip()) for clause in _CLAUSE_END.split(question)
-             for p in _THEN.split(clause) if p.strip()]
+    parts = [p.strip() for clause in _CLAUSE_END.split(question) for p in _THEN.split(clause)
+             if p.strip()]
     found = [p for p in parts if not is_interrogative(p) and _INSTRUCTION.search(p)]
     if not found:
         return question, []

@@ -116,11 +116,14 @@ def lemma(word: str) -> str:
     return simplemma.lemmatize(word, lang="en").lower() if word[:1].isalpha() else word
 
 
+_POSSESSIVE = re.compile(r"['’]s?$")  # "Oracle's", "companies'"
+
+
 def content_words(text: str) -> set[str]:
     """Stemmed words that carry meaning: no stopwords, no possessive ("Oracle's", "companies'")."""
     found = set()
     for word in words(text):
-        word = re.sub(r"'s?$", "", word)
+        word = _POSSESSIVE.sub("", word)
         if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
             continue
         found.add(stem(word))
@@ -134,7 +137,7 @@ def content_forms(text: str) -> dict[str, str]:
     for word in words(text):
         if word in _STOPWORDS or len(word) < 2 or not word[0].isalpha():
             continue
-        word = re.sub(r"'s$", "", word)
+        word = _POSSESSIVE.sub("", word)
         found.setdefault(stem(word), word)
     return found
 
@@ -156,7 +159,7 @@ def numbers(text: str) -> set[str]:
     for match in re.finditer(r"\d[\d,]*(?:\.\d+)?", text):
         value = match.group().replace(",", "").rstrip(".")
         found.add(value.lstrip("0") or "0")
-    found |= {_SPELLED[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _SPELLED}
+    found |= {_SPELLED[p] for w in words(text) for p in w.split("-") if p in _SPELLED}  # "two-year"
     for count, scale in _SCALED.findall(text.lower()):  # "three thousand" is "3,000"
         value = _SPELLED.get(count) or count.replace(",", "")
         if value.replace(".", "", 1).isdigit():
@@ -189,7 +192,7 @@ def names(text: str, first_word: bool = False) -> set[str]:
     for match in _CAPITALISED.finditer(text):
         before = text[:match.start()].rstrip(" \"'“‘(")
         opening = not before or before[-1] in ".!?:\n"
-        word = re.sub(r"['’]s$", "", match.group())
+        word = _POSSESSIVE.sub("", match.group())
         if opening and not (first_word and word.lower() not in _STOPWORDS):
             continue
         for part in re.split(r"[-.]", word):
