@@ -149,7 +149,20 @@ def test_the_reader_s_score_loses_for_names_the_sentence_lacks() -> None:
         decision = decided(question, [lacking, holding], judged=True)
         assert decision.chosen[0].text == holding.text, question
         scores = decision.scores
-        assert scores["2"] - scores["1"] == pytest.approx(d.NAME_PENALTY, abs=1e-3)
+        assert scores["2"] - scores["1"] == pytest.approx(d.NAME_PENALTY["llm"], abs=1e-3)
+
+
+def test_without_the_reader_a_sentence_lacking_the_question_s_names_loses_too() -> None:
+    """Relevance counts a name as one word of many; the penalty makes it count as the subject:
+    a sentence about another company, just over the bar, no longer answers."""
+    other = ev("Dev Kapoor heads support at the company.", RULES_BAR + 0.05, title="Acme news")
+    holding = ev("Dev Kapoor heads support at the company.", RULES_BAR + 0.05, doc="b")
+    for question in ["Who heads support at Fernhill?", "Who leads Fernhill's support team?"]:
+        assert decided(question, [other]).action == "refuse", question
+        decision = decided(question, [other, holding])
+        assert decision.chosen[0].doc_id == "b", question
+        scores = decision.scores
+        assert scores["2"] - scores["1"] == pytest.approx(d.NAME_PENALTY["rules"], abs=1e-3)
 
 
 # --- updates and disagreements: two documents on one point ------------------------------------

@@ -3,7 +3,7 @@
 Every threshold of the answer path is here. A candidate may answer when it holds the kind of
 answer asked for. Its score is its relevance, plus the LLM reader's P(yes) where the reader read
 it, less a penalty for the question's names it lacks (the reader sees what "the project" is, but
-not that another company's project is not this one);
+not that another company's project is not this one; relevance counts a name as one word of many);
 the best candidate answers when its score clears the backend's bar, and a second one joins it
 when it is nearly as good and says something the first does not. When the chosen sentences come
 from documents of different dates and disagree, the newest leads (an update). A wh-question
@@ -25,7 +25,7 @@ SECOND_WITHIN = {"llm": 0.08, "rules": 0.03}  # a second sentence scores at most
 RIVAL_BELOW = {"llm": 0.10, "rules": 0.0}  # another document's sentence on the same point that
 # says otherwise counts this far below the bar
 READ_YES = 0.5  # with the reader, a second or rival sentence must be read as answering too
-NAME_PENALTY = 0.3  # with it: what a candidate holding none of the question's names loses
+NAME_PENALTY = {"llm": 0.3, "rules": 0.1}  # what a candidate holding none of the question's names loses
 
 Action = Literal["answer", "correct", "refuse"]
 
@@ -53,7 +53,8 @@ def name_share(question: Question, e: Evidence) -> float:
 def score(e: Evidence, question: Question | None = None) -> float:
     """Relevance plus the reader's P(yes), less NAME_PENALTY for the question's names it lacks."""
     missing = 1.0 - name_share(question, e) if question is not None else 0.0
-    return e.relevance + (e.reading or 0.0) - (NAME_PENALTY * missing if e.reading is not None else 0.0)
+    penalty = NAME_PENALTY["llm" if e.reading is not None else "rules"]
+    return e.relevance + (e.reading or 0.0) - penalty * missing
 
 
 def eligible(question: Question, e: Evidence) -> bool:
