@@ -72,6 +72,13 @@ def test_negated_words_are_those_a_negation_governs() -> None:
     ("The fund paid out two thousand dollars.", "The fund paid $2,000.", []),
     ("About three hundred people came.", "Some 300 people came.", []),
     ("Four hundred people came.", "Some 300 people came.", ["400"]),
+    ("A thousand people came.", "Some 1,000 people came.", []),
+    # a version number is one number: 4.0.1 is not 4.0
+    ("The fix ships in 4.0.1.", "A fix is planned for 4.0.1.", []),
+    ("The fix ships in 4.0.", "A fix is planned for 4.0.1.", ["4.0"]),
+    # a name the sentence writes in lower case is held: names compare as words do
+    ("The Windows app crashes.", "Since the update the windows app crashes on start.", []),
+    ("Rogers approved the budget.", "The budget was approved by the rogers family trust.", []),
 ])
 def test_missing_specifics(claim: str, sentence: str, missing: list[str]) -> None:
     assert missing_specifics(claim, sentence) == missing

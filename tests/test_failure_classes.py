@@ -337,7 +337,9 @@ FOLLOW_UPS: dict[str, tuple[str, list[dict[str, str]], str, str]] = {
 }
 FOLLOW_UP_CASES = [
     ("who-replaced-him", {}),
-    ("his-new-role", {}),
+    ("his-new-role", {"none": "answers 'Hollis succeeds co-founder Ben Adair, who has been CTO "
+                              "since ...' (0.69) before 'Adair ... moves to a new role as chief "
+                              "architect' (0.65), now outside the 0.03 a second sentence may trail"}),
     ("who-replaced-her", {"none": "quotes 'Marisol Vega, who led our customer support team for "
                                   "three years, left Fernhill Labs in August ...' again, not Kapoor",
                           "local": "answers as an update about Vega ('... left Fernhill Labs in "

@@ -18,12 +18,11 @@ from __future__ import annotations
 import re
 
 from assistant.core.dates import lower_dates
-from assistant.core.text import content_words, covers, names, numbers
+from assistant.core.text import content_words, covers, names, numbers, stem, stems
 
 # The words by which a sentence denies or excludes what follows them.
 NEGATIONS = re.compile(r"\b(?:not|no|never|none|neither|nor|without|cannot|no longer|except|"
                        r"exclud\w*|\w+n['’]t)\b", re.IGNORECASE)
-_EXCLUDES = re.compile(r"exclud\w*|except", re.IGNORECASE)  # "X is excluded": X is what is denied
 SCOPE = 8  # words after a negation that it may govern, up to the clause's end
 BEFORE = 3  # content words before an exclusion that it governs
 HELD = 0.5  # share of what a negation governs that a claim must hold to be about it
@@ -37,7 +36,7 @@ def negations(text: str) -> list[set[str]]:
     excluded")."""
     found = []
     for match in NEGATIONS.finditer(text):
-        if _EXCLUDES.fullmatch(match.group()):
+        if match.group().lower().startswith(("exclud", "except")):  # "X is excluded": X is denied
             before = [w for t in text[:match.start()].split() for w in content_words(t)]
             found.append(set(before[-BEFORE:]))
             continue
@@ -65,7 +64,7 @@ def polarity_clash(claim: str, sentence: str, with_names: bool = True) -> bool:
     negates what the sentence affirms. Without `with_names`, only its other words count: "can't
     run Quillmate 4.0" negates running, not the Quillmate a question about "Quillmate Classic"
     takes for granted."""
-    point = content_words(claim) - (set() if with_names else names(claim, first_word=True))
+    point = content_words(claim) - (set() if with_names else stems(names(claim, first_word=True)))
     if negates(claim):
         denied = _about(content_words(sentence), negations(claim)) & point
         return bool(denied) and not negated_words(sentence) & point
@@ -75,8 +74,9 @@ def polarity_clash(claim: str, sentence: str, with_names: bool = True) -> bool:
 def missing_specifics(claim: str, sentence: str) -> list[str]:
     """Numbers and names of the claim that the sentence (in context) does not hold."""
     figures = sorted(numbers(claim) - numbers(sentence))
-    people = sorted(names(claim, first_word=True) - names(sentence, first_word=True)
-                    - {w for w in content_words(sentence)})
+    held = content_words(sentence)
+    people = sorted(n for n in names(claim, first_word=True) - names(sentence, first_word=True)
+                    if stem(n) not in held)
     return figures + people
 
 
@@ -130,7 +130,7 @@ def _binders(text: str) -> dict[str, set[str]]:
     for i, name in enumerate(named):
         if name:
             window = " ".join(tokens[max(0, i - BOUND):i])
-            found.setdefault(name, set()).update(content_words(window) - people)
+            found.setdefault(name, set()).update(content_words(window) - stems(people))
     return found
 
 

@@ -34,7 +34,7 @@ from assistant.answer.evidence import Evidence, coverage
 from assistant.answer.question import Question, read_question
 from assistant.core import prompts
 from assistant.core.models import Citation, ClaimCheck, ClaimVerdict, VerdictName
-from assistant.core.text import content_words, covers, sentence_spans
+from assistant.core.text import content_words, covers, sentence_spans, stems
 from assistant.llm.generators import Generator, Message
 
 CANDIDATES = 5  # candidates a claim is weighed against
@@ -140,7 +140,7 @@ class ClaimChecker:
         best = holding[0]
         q = read_question(claim)
         match = (best.relevance + coverage(q, best)) / 2
-        own = set(q.words) - set(q.names)
+        own = set(q.words) - stems(q.names)
         held = covers(own, content_words(best.in_context)) if own else 1.0
         why = (f"best match {match:.2f} (at least {SUPPORT_AT} supports), holding {held:.2f} of its "
                f"words (at least {OWN_WORDS})")

@@ -12,7 +12,6 @@ Not here: whether a sentence answers (`reader.py`, `decide.py`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -107,7 +106,8 @@ def is_heading(text: str, start: int, end: int) -> bool:
     line_end = len(text) if line_end < 0 else line_end
     alone = not text[line_start:start].strip(" \t•*·-–—>#") and not text[end:line_end].strip()
     sentence = text[start:end].rstrip("\"'”’)]")
-    return alone and not re.search(r"[.!?](\s|$)", sentence) and len(sentence.split()) <= HEADING_WORDS
+    words = sentence.split()
+    return alone and not any(w[-1] in ".!?" for w in words) and len(words) <= HEADING_WORDS
 
 
 def states_something(sentence: str) -> bool:

@@ -46,7 +46,7 @@ def instructions(question: str) -> tuple[str, list[str]]:
         return question, []
     text = " ".join(p for p in parts if p not in found).strip()
     text = re.sub(r"^(then|and|so|question)\W+", "", text, flags=re.IGNORECASE).strip()
-    return (text if re.search(r"[A-Za-z]{3}", text) else ""), found
+    return (text if sum(c.isalpha() for c in text) >= 3 else ""), found
 
 
 def asserted_claims(question: str) -> tuple[str, list[str]]:

@@ -43,8 +43,12 @@ def _trim(text: str, start: int, end: int) -> Span:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    word = re.search(r"([A-Za-z.]+)$", text[max(0, dot - 12) : dot])
-    return bool(word) and word.group(1).lower().strip(".") in _ABBREVIATIONS  # type: ignore[union-attr]
+    """Whether the letters and dots just before `dot` ("e.g", "Inc") are a known abbreviation."""
+    start = dot
+    while start > max(0, dot - 12) and (text[start - 1] == "." or text[start - 1].isascii()
+                                         and text[start - 1].isalpha()):
+        start -= 1
+    return text[start:dot].lower().strip(".") in _ABBREVIATIONS
 
 
 WRAPPED = 50  # characters: a longer line ending without a stop, in a function word or before a
@@ -59,16 +63,20 @@ def _lines(text: str) -> list[Span]:
     ("mobile apps ...", "$3,000")."""
     lines: list[Span] = []
     previous = ""
-    for line in re.finditer(r"[^\n]+", text):
-        last, nxt = previous.rstrip(), line.group().lstrip()
-        previous = line.group()
+    start = 0
+    for line in text.split("\n"):
+        begin, start = start, start + len(line) + 1
+        if not line:
+            continue
+        last, nxt = previous.rstrip(), line.lstrip()
+        previous = line
         ends_open = last.rsplit(None, 1)[-1].lower() in _STOPWORDS if last else False
-        if (lines and text[lines[-1][1]:line.start()] == "\n" and len(last) >= WRAPPED
+        if (lines and lines[-1][1] == begin - 1 and len(last) >= WRAPPED
                 and last[-1] not in _STOP
                 and (ends_open or nxt[:1].islower() or nxt[:1].isdigit() or nxt[:1] == "$")):
-            lines[-1] = (lines[-1][0], line.end())
+            lines[-1] = (lines[-1][0], begin + len(line))
             continue
-        lines.append((line.start(), line.end()))
+        lines.append((begin, begin + len(line)))
     return lines
 
 
@@ -93,27 +101,17 @@ def words(text: str) -> list[str]:
     return [w.lower().replace("’", "'").rstrip(".,") for w in _WORD.findall(text)]
 
 
-_SUFFIXES = ("ivity", "ively", "ations", "ation", "ments", "ment", "ive", "ing", "ies", "ed",
-             "ly", "es", "s")
-
-
 def stem(word: str) -> str:
-    """The dictionary form ("wrote" -> "write"), then crude suffix stripping so that
-    exclusive/exclusively/exclusivity compare equal. An "-ly" after a doubled consonant is no
-    adverb's: "supply" stays whole (it had become "supp", which matched no "supplier")."""
-    word = lemma(word)
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            if suffix == "ly" and word[-3] == word[-4] and word[-3] not in "aeiou":
-                continue
-            return word[: -len(suffix)]
-    return word
-
-
-def lemma(word: str) -> str:
-    """The dictionary form of a lower-cased word, irregular forms included ("wrote" -> "write",
-    "bought" -> "buy"), from simplemma's English tables; the word itself when they lack it."""
+    """The form words are compared in: the dictionary form of a lower-cased word, irregular forms
+    included ("wrote" -> "write", "exclusions" -> "exclusion"), from simplemma's English tables;
+    the word itself when they lack it. Derived words stay apart ("exclusive", "exclusivity"):
+    `same_word` joins those that share their first five letters."""
     return simplemma.lemmatize(word, lang="en").lower() if word[:1].isalpha() else word
+
+
+def stems(words: set[str] | frozenset[str]) -> set[str]:
+    """The stems of lower-cased words (names, say), to compare them with `content_words`."""
+    return {stem(w) for w in words}
 
 
 _POSSESSIVE = re.compile(r"['’]s?$")  # "Oracle's", "companies'"
@@ -142,29 +140,36 @@ def content_forms(text: str) -> dict[str, str]:
     return found
 
 
-_SPELLED = {w: str(i) for i, w in enumerate(
+# Number words and their values; "hundred" and "thousand" also scale the number before them.
+# "million" and "billion" stay as written: "$1.2 million".
+_NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty".split())} | {
-    "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80",
-    "ninety": "90", "hundred": "100"}
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90, "hundred": 100, "thousand": 1000}
 
 
-_SCALES = {"hundred": 100, "thousand": 1000}  # "million" and "billion" stay as written: "$1.2 million"
-_SCALED = re.compile(r"\b(\d[\d,]*(?:\.\d+)?|[a-z]+)\s+(hundred|thousand)\b")
+def _number(word: str) -> str:
+    """The number a word states, normalised ("1,000" -> "1000", "7%" -> "7", "three" -> "3"), or ""."""
+    if word[:1].isdigit():
+        return word.rstrip("%").replace(",", "").rstrip(".").lstrip("0") or "0"
+    return str(_NUMBER_WORDS[word]) if word in _NUMBER_WORDS else ""
 
 
 def numbers(text: str) -> set[str]:
-    """Numbers stated in `text`, normalised ("$1,000" -> "1000", "7%" -> "7", "three" -> "3")."""
-    found = set()
-    for match in re.finditer(r"\d[\d,]*(?:\.\d+)?", text):
-        value = match.group().replace(",", "").rstrip(".")
-        found.add(value.lstrip("0") or "0")
-    found |= {_SPELLED[p] for w in words(text) for p in w.split("-") if p in _SPELLED}  # "two-year"
-    for count, scale in _SCALED.findall(text.lower()):  # "three thousand" is "3,000"
-        value = _SPELLED.get(count) or count.replace(",", "")
-        if value.replace(".", "", 1).isdigit():
-            found -= {value, _SPELLED.get(scale, "")}
-            found.add(f"{float(value) * _SCALES[scale]:.0f}")
+    """Numbers stated in `text`, normalised ("$1,000" -> "1000", "two-year" -> "2", "three
+    thousand" -> "3000")."""
+    found: set[str] = set()
+    before = ""
+    for word in words(text):
+        for part in word.split("-"):
+            value = _number(part)
+            if before.replace(".", "", 1).isdigit() and _NUMBER_WORDS.get(part, 0) >= 100:
+                found.discard(before)
+                value = f"{float(before) * _NUMBER_WORDS[part]:.0f}"
+            if value:
+                found.add(value)
+            before = value
     return found
 
 
@@ -195,8 +200,8 @@ def names(text: str, first_word: bool = False) -> set[str]:
         word = _POSSESSIVE.sub("", match.group())
         if opening and not (first_word and word.lower() not in _STOPWORDS):
             continue
-        for part in re.split(r"[-.]", word):
+        for part in word.replace(".", "-").split("-"):
             part = part.strip("'’").lower()
-            if len(part) > 1 and part[0].isalpha() and part not in _SPELLED:  # "Ten buildings"
+            if len(part) > 1 and part[0].isalpha() and part not in _NUMBER_WORDS:  # "Ten buildings"
                 found.add(part)
     return found
