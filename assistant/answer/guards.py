@@ -45,7 +45,6 @@ def instructions(question: str) -> tuple[str, list[str]]:
     if not found:
         return question, []
     text = " ".join(p for p in parts if p not in found).strip()
-    text = re.sub(r"^(then|and|so|question)\W+", "", text, flags=re.IGNORECASE).strip()
     return (text if sum(c.isalpha() for c in text) >= 3 else ""), found
 
 
