@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import MODEL_DIR, free_port, local_server, make_settings
 
-from assistant import Answer, Assistant
+from assistant import Answer, Assistant, Settings
 from assistant.core import prompts
 from assistant.core.errors import InputError, LLMError, QuestionError
 from assistant.core.models import EvidenceEvent, FinalEvent, TextDelta
@@ -215,3 +215,21 @@ def test_openai_backend_against_a_real_local_server(tmp_path: Path, openai_serve
     assert "Abilene" in answer.text and not answer.refused and answer.backend == "openai"
     assert_citation_contract(bot, answer)
     assert bot.ask("What is the capital of France?").refused
+
+
+def test_a_hard_wrapped_sentence_is_answered_on_one_line(tmp_path: Path) -> None:
+    """A sentence wrapped across lines in its file is quoted on one line in the answer, while
+    its citation keeps the verbatim span with the line break."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "plant.txt").write_text(
+        "Acme opens Denver plant\n\nAcme Corp said on Monday that its new Denver plant will\n"
+        "employ 400 people when it opens in March. The plant cost $120 million\nto build.\n",
+        encoding="utf-8")
+    bot = Assistant(Settings(data_dir=tmp_path / "d", corpus_dir=docs, model_dir=MODEL_DIR,
+                             llm="none"))
+    assert bot.ingest().ok
+    answer = bot.ask("How many people will the Denver plant employ?")
+    assert "400" in answer.text and "\n" not in answer.text, answer.text
+    assert any("\n" in c.quote for c in answer.citations), answer.citations
+    assert_citation_contract(bot, answer)

@@ -1,7 +1,8 @@
 """The answer's wording: the decision's sentences quoted and cited, an update with both dates,
 a corrected premise, or a refusal. Every sentence of an answer is a verbatim quote of a
-document, numbered in the order the answer cites it; nothing here is generated, so no answer
-can state what its quote does not. Not here: choosing what to say (`decide.py`).
+document (on one line: a file's hard wraps are not kept), numbered in the order the answer
+cites it; nothing here is generated, so no answer can state what its quote does not.
+Not here: choosing what to say (`decide.py`).
 """
 
 from __future__ import annotations
@@ -34,9 +35,16 @@ def citation(e: Evidence, number: int, score: float) -> Citation:
                     e.published or None)
 
 
+def one_line(sentence: str) -> str:
+    """The sentence with each run of white space one space: a line break inside a sentence is
+    where its file was wrapped (plain text, Markdown, PDF), not part of what it says. The
+    citation keeps the verbatim span."""
+    return " ".join(sentence.split())
+
+
 def with_marker(sentence: str, n: int) -> str:
     """"The plant will employ 400 people [1]." — the marker before the closing stop."""
-    body = sentence.rstrip()
+    body = one_line(sentence)
     stop = body[-1] if body and body[-1] in ".!?" else "."
     body = body[:-1].rstrip() if body and body[-1] in ".!?" else body
     return f"{body} [{n}]{stop}"
@@ -62,7 +70,7 @@ def compose(decision: Decision, citer: Citer, point: str) -> tuple[str, list[Con
         older = rest[0]
         new_n, old_n = citer.cite(first, first.relevance), citer.cite(older, older.relevance)
         text = prompts.UPDATE.format(newer=dated(first), quote=with_marker(first.text, new_n),
-                                     older=dated(older), old_quote=older.text.strip(), old_n=old_n)
+                                     older=dated(older), old_quote=one_line(older.text), old_n=old_n)
         sides = {c.number: c for c in citer.citations}
         return text, [Conflict(point, (sides[new_n], sides[old_n]), newer=0)]
     if decision.disagree and rest:
