@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=10
 
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 export FORCE_CMAKE ?= 0

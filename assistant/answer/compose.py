@@ -14,6 +14,7 @@ from assistant.answer.evidence import Evidence
 from assistant.core import prompts
 from assistant.core.dates import parse_date
 from assistant.core.models import Citation, Conflict
+from assistant.core.text import one_line
 
 
 @dataclass
@@ -35,15 +36,9 @@ def citation(e: Evidence, number: int, score: float) -> Citation:
                     e.published or None)
 
 
-def one_line(sentence: str) -> str:
-    """The sentence with each run of white space one space: a line break inside a sentence is
-    where its file was wrapped (plain text, Markdown, PDF), not part of what it says. The
-    citation keeps the verbatim span."""
-    return " ".join(sentence.split())
-
-
 def with_marker(sentence: str, n: int) -> str:
-    """"The plant will employ 400 people [1]." — the marker before the closing stop."""
+    """"The plant will employ 400 people [1]." — the marker before the closing stop, on one line
+    (the citation keeps the verbatim span)."""
     body = one_line(sentence)
     stop = body[-1] if body and body[-1] in ".!?" else "."
     body = body[:-1].rstrip() if body and body[-1] in ".!?" else body

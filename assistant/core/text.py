@@ -96,6 +96,12 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
     return [(s + offset, e + offset) for s, e in spans if e > s and any(c.isalnum() for c in text[s:e])]
 
 
+def one_line(text: str) -> str:
+    """The text with each run of white space one space: a line break inside a sentence is where
+    its file was wrapped (plain text, Markdown, PDF), not part of what it says."""
+    return " ".join(text.split())
+
+
 def words(text: str) -> list[str]:
     """Lower-cased words and numbers of `text`, with curly apostrophes made straight."""
     return [w.lower().replace("’", "'").rstrip(".,") for w in _WORD.findall(text)]
