@@ -13,6 +13,7 @@ import pytest
 from assistant.answer import decide as d
 from assistant.answer.decide import Decision, decide
 from assistant.answer.evidence import Evidence
+from assistant.answer.followup import follow_up
 from assistant.answer.question import read_question
 
 RULES_BAR = d.ANSWER_AT["rules"]
@@ -109,6 +110,24 @@ def test_a_name_or_figure_no_retrieved_text_mentions_is_refused(family: list[str
     for question in family:
         decision = decided(question, [ev(EMPLOYS, ABOVE + 0.3)], unknown=["2023"])
         assert (decision.action, decision.unknown, decision.chosen) == ("refuse", ("2023",), ())
+
+
+VEGA_LEFT = "Marisol Vega, who led our customer support team, left Fernhill Labs in August."
+
+
+@pytest.mark.parametrize("judged", [False, True])
+def test_a_follow_up_who_is_not_answered_by_the_names_the_last_turn_gave(judged: bool) -> None:
+    """After "Marisol Vega ... left Fernhill Labs", "Who replaced her?" asks for someone else."""
+    reading, bar = (0.6, LLM_BAR - 0.5) if judged else (None, RULES_BAR)
+    evidence = numbered([ev(VEGA_LEFT, bar + 0.2, reading=reading),
+                         ev(KAPOOR, bar + 0.05, reading=reading)])
+    history = [{"role": "user", "content": "Who led customer support until August?"},
+               {"role": "assistant", "content": VEGA_LEFT + " [1]"}]
+    for question in ["Who replaced her?", "Who took over from her?", "Who succeeded her?"]:
+        q, given = read_question(question), follow_up(question, history).referents
+        assert outcome(decide(q, evidence, [], judged, given=given)) == ("answer", [KAPOOR])
+        assert outcome(decide(q, evidence[:1], [], judged, given=given)) == ("refuse", [])
+        assert outcome(decide(q, evidence, [], judged)) == ("answer", [VEGA_LEFT])  # no history
 
 
 # --- the reader: its P(yes) added to relevance, against the LLM bar --------------------------

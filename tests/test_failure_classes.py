@@ -340,11 +340,11 @@ FOLLOW_UP_CASES = [
     ("his-new-role", {"none": "answers 'Hollis succeeds co-founder Ben Adair, who has been CTO "
                               "since ...' (0.69) before 'Adair ... moves to a new role as chief "
                               "architect' (0.65), now outside the 0.03 a second sentence may trail"}),
-    ("who-replaced-her", {"none": "quotes 'Marisol Vega, who led our customer support team for "
-                                  "three years, left Fernhill Labs in August ...' again, not Kapoor",
-                          "local": "answers as an update about Vega ('... left Fernhill Labs in "
-                                   "August ...', earlier 'Our support team is led by Marisol "
-                                   "Vega ...'), not Kapoor"}),
+    ("who-replaced-her", {"none": "refuses: 'Dev Kapoor ... has succeeded her' ranks 8th (0.30): "
+                                  "'replaced' and 'succeeded' share no word",
+                          "local": "answers 'Our support team is led by Marisol Vega, Head of "
+                                   "Customer Support ...' ('Head of Customer Support' is a name "
+                                   "the last turn did not give); Kapoor ranks 8th, unread"}),
     ("followup-hollis-previous-job", {
         "none": "answers 'Hollis succeeds co-founder Ben Adair, who has been CTO since Fernhill was "
                 "founded in 2016.', not Mapleton",

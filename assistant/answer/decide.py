@@ -1,19 +1,20 @@
 """The decision, in one place: answer, answer and correct the premise, or refuse.
 
 Every threshold of the answer path is here. A candidate may answer when it holds the kind of
-answer asked for. Its score is its relevance, plus the LLM reader's P(yes) where the reader read
-it, less a penalty for the question's names it lacks (the reader sees what "the project" is, but
-not that another company's project is not this one; relevance counts a name as one word of many);
-the best candidate answers when its score clears the backend's bar, and a second one joins it
-when it is nearly as good and says something the first does not. When the chosen sentences come
-from documents of different dates and disagree, the newest leads (an update). A wh-question
-whose answer negates what the question takes for granted gets its premise corrected; a yes/no
-question whose answer negates it gets "No". Not here: wording (`compose.py`).
+answer asked for (for "who", a name neither the question nor, in a follow-up, the last turn
+gave). Its score is its relevance, plus the LLM reader's P(yes) where the reader read it, less a
+penalty for the question's names it lacks (the reader sees what "the project" is, but not that
+another company's project is not this one; relevance counts a name as one word of many); the
+best candidate answers when its score clears the backend's bar, and a second one joins it when
+it is nearly as good and says something the first does not. When the chosen sentences come from
+documents of different dates and disagree, the newest leads (an update). A wh-question whose
+answer negates what the question takes for granted gets its premise corrected; a yes/no question
+whose answer negates it gets "No". Not here: wording (`compose.py`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from assistant.answer.checks import differs, negates, polarity_clash, repeats, same_point
@@ -63,8 +64,10 @@ def eligible(question: Question, e: Evidence) -> bool:
 
 
 def decide(question: Question, evidence: list[Evidence], unknown: list[str], judged: bool,
-           ) -> Decision:
-    """`judged`: the LLM reader read the candidates (its bar applies)."""
+           given: frozenset[str] = frozenset()) -> Decision:
+    """`judged`: the LLM reader read the candidates (its bar applies). `given`: the names a
+    follow-up's last turn gave, which answer "who" no more than the question's own ("Who
+    replaced her?" asks for a name other than hers)."""
     if unknown:
         return Decision("refuse", reason="the question names what no retrieved text mentions",
                         unknown=tuple(unknown))
@@ -73,8 +76,9 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
     def scored(e: Evidence) -> float:
         return score(e, question)
 
-    ranked = sorted((e.widened() if not holds_kind(question, e.text, e.around) else e
-                     for e in evidence if eligible(question, e)), key=scored, reverse=True)
+    asked = replace(question, names=question.names | given)
+    ranked = sorted((e.widened() if not holds_kind(asked, e.text, e.around) else e
+                     for e in evidence if eligible(asked, e)), key=scored, reverse=True)
     scores = {str(e.number): round(scored(e), 3) for e in ranked}
     if not ranked or scored(ranked[0]) < bar:
         top = f"{scored(ranked[0]):.2f}" if ranked else "none"

@@ -68,8 +68,9 @@ class AnswerPipeline:
         yield EvidenceEvent([citation(e, e.number, e.relevance) for e in shown])
         read, notice = self.read(asked, shown, turn, trace, timings)
         evidence = read + evidence[len(shown):]
-        decision = (decide(q, evidence, unknown, judged=any(e.reading is not None for e in read))
-                    if q else Decision("refuse", reason="nothing but instructions"))
+        judged = any(e.reading is not None for e in read)
+        decision = (decide(q, evidence, unknown, judged, given=turn.referents) if q
+                    else Decision("refuse", reason="nothing but instructions"))
         trace.add("decide", decision.action, decision.reason, scores=decision.scores,
                   chosen=[e.number for e in decision.chosen])
         citer = Citer()
