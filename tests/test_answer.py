@@ -217,6 +217,27 @@ def test_openai_backend_against_a_real_local_server(tmp_path: Path, openai_serve
     assert bot.ask("What is the capital of France?").refused
 
 
+@pytest.mark.slow
+def test_a_follow_up_who_is_answered_by_the_next_name_not_the_last(tmp_path: Path) -> None:
+    """"Who took over from him?" after "Tom Baker led the plant": the sentence naming the
+    successor answers, read with the sentence before it; the last answer's sentence does not."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "plant.md").write_text(
+        "# Acme opens its Denver plant\n\nAcme opens its Denver plant this spring. The plant "
+        "will employ 400 people.\n\nAcme makes its scooters in Denver and its bikes in "
+        "Austin.\n\nTom Baker led the Denver plant until May. Sara Lind took over from him in "
+        "June.\n", encoding="utf-8")
+    bot = Assistant(Settings(data_dir=tmp_path / "d", corpus_dir=docs, model_dir=MODEL_DIR,
+                             llm="local"))
+    assert bot.ingest().ok
+    history = [{"role": "user", "content": "Who led the Denver plant until May?"},
+               {"role": "assistant", "content": "Tom Baker led the Denver plant until May [1]."}]
+    answer = bot.ask("Who took over from him?", history)
+    assert "Sara Lind" in answer.text and "Tom Baker" not in answer.text, answer.text
+    assert_citation_contract(bot, answer)
+
+
 def test_a_hard_wrapped_sentence_is_answered_on_one_line(tmp_path: Path) -> None:
     """A sentence wrapped across lines in its file is quoted on one line in the answer, while
     its citation keeps the verbatim span with the line break."""

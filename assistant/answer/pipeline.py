@@ -104,7 +104,8 @@ class AnswerPipeline:
         found = candidates(chunks, self.documents)
         vectors = self.vectors(found)
         idf = self.retriever.lexical.idf(turn.query)
-        about = replace(q, words=q.words | turn.referents)  # "How much was it?" is about the last turn
+        # "How much was it?" is about the last turn, whose names are the question's own
+        about = replace(q, words=q.words | turn.referents, names=q.names | turn.referents)
         ranked = rank(about, vector, found, vectors, POOL, self.settings.evidence_threshold, idf)
         trace.add("retrieve", f"{len(chunks)} chunks, {len(ranked)} candidates",
                   f"as of {as_of}" if as_of else "", chunks=[c.chunk_id for c in chunks],
