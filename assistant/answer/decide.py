@@ -58,9 +58,12 @@ def score(e: Evidence, question: Question | None = None) -> float:
     return e.relevance + (e.reading or 0.0) - penalty * missing
 
 
-def eligible(question: Question, e: Evidence) -> bool:
-    """It holds the kind of answer asked for (it or, quoted with it, the sentence before)."""
-    return holds_kind(question, e.text, e.around) or bool(e.lead and holds_kind(question, e.lead))
+def eligible(question: Question, e: Evidence, given: frozenset[str] = frozenset()) -> bool:
+    """It holds the kind of answer asked for (it or, quoted with it, the sentence before); a
+    name the last turn gave (`given`) is no answer to "who". Only these can answer, so only
+    these are worth the reader's time."""
+    asked = replace(question, names=question.names | given) if given else question
+    return holds_kind(asked, e.text, e.around) or bool(e.lead and holds_kind(asked, e.lead))
 
 
 def decide(question: Question, evidence: list[Evidence], unknown: list[str], judged: bool,
@@ -86,7 +89,8 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
     best = ranked[0]
     agreed = [e for e in ranked[1:] if not judged or (e.reading or 0.0) >= READ_YES]
     rival = next((e for e in agreed if scored(e) >= bar - RIVAL_BELOW[mode] and e.doc_id != best.doc_id
-                  and same_point(best.text, e.text) and differs(best.text, e.text)), None)
+                  and same_point(best.text, e.text)
+                  and differs(best.text, e.text, question.text)), None)
     second = next((e for e in agreed if scored(e) >= max(bar, scored(best) - SECOND_WITHIN[mode])
                    and not repeats(e.text, [best.text])), None)
     chosen = [best, rival] if rival else [best, second] if second else [best]
