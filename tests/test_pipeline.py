@@ -163,3 +163,18 @@ def test_the_local_model_reads_each_shown_candidate(local_bot: Assistant) -> Non
     assert all(0.0 <= p <= 1.0 for p in readings.values())
     t = answer.timings
     assert t["read_s"] > 0 and 0 < t["prompt_tokens"] <= t["prompt_tokens_total"]
+
+
+@pytest.mark.slow
+def test_the_local_model_reads_only_candidates_holding_the_kind_asked(local_bot: Assistant) -> None:
+    """A sentence without a number cannot answer "how many": reading it costs tokens, not
+    answers. Compare the question above, whose kind (a place) any sentence may hold."""
+    stream = local_bot.stream("How many data center buildings are being built in Texas?")
+    "".join(stream)
+    answer = stream.answer
+    assert answer is not None and "10 buildings" in answer.text, answer.text
+    step = next(s for s in answer.trace if s["stage"] == "read")
+    shown = {c.number: c.quote for c in stream.evidence}
+    assert set(step["readings"]) < set(shown), (step, shown)
+    assert all(any(ch.isdigit() for ch in shown[n]) for n in step["readings"]), step
+    assert answer.timings["prompt_tokens"] > 0

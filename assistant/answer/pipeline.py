@@ -17,7 +17,7 @@ from typing import Any
 
 from assistant.answer import reader
 from assistant.answer.compose import Citer, citation, compose
-from assistant.answer.decide import Decision, decide
+from assistant.answer.decide import Decision, decide, eligible
 from assistant.answer.evidence import Documents, Evidence, candidates, rank
 from assistant.answer.followup import FollowUp, follow_up
 from assistant.answer.guards import asserted_claims, instructions
@@ -66,9 +66,8 @@ class AnswerPipeline:
         timings["evidence_s"] = time.perf_counter() - t0
         shown = evidence[: self.settings.evidence_sentences]
         yield EvidenceEvent([citation(e, e.number, e.relevance) for e in shown])
-        read, notice = self.read(asked, shown, turn, trace, timings)
+        read, notice, judged = self.read(asked, q, shown, turn, trace, timings)
         evidence = read + evidence[len(shown):]
-        judged = any(e.reading is not None for e in read)
         decision = (decide(q, evidence, unknown, judged, given=turn.referents) if q
                     else Decision("refuse", reason="nothing but instructions"))
         trace.add("decide", decision.action, decision.reason, scores=decision.scores,
@@ -129,25 +128,29 @@ class AnswerPipeline:
                 stored[(e.doc_id, e.start, e.end)] = v
         return stored
 
-    def read(self, asked: str, shown: list[Evidence], turn: FollowUp, trace: Trace,
-             timings: dict[str, float]) -> tuple[list[Evidence], str]:
-        """The shown candidates with the LLM's P(yes) that each answers; unchanged without an
-        LLM, or (with a notice) when it fails and ASSISTANT_EXTRACTIVE_FALLBACK is on."""
-        if self.generator is None or not shown:
-            return shown, ""
+    def read(self, asked: str, q: Question | None, shown: list[Evidence], turn: FollowUp,
+             trace: Trace, timings: dict[str, float]) -> tuple[list[Evidence], str, bool]:
+        """The shown candidates, those that could answer (`eligible`) with the LLM's P(yes)
+        that they do, a notice, and whether the reader read; unchanged without an LLM, or
+        (with a notice) when it fails and ASSISTANT_EXTRACTIVE_FALLBACK is on."""
+        if self.generator is None or q is None or not shown:
+            return shown, "", False
+        worth = [e for e in shown if eligible(q, e, turn.referents)]
         start = time.perf_counter()
         try:
-            got = reader.read(self.generator, asked, shown, turn.earlier)
+            got = reader.read(self.generator, asked, worth, turn.earlier)
         except LLMError as exc:
             if not self.settings.extractive_fallback:
                 raise
             trace.add("read", "failed", str(exc))
-            return shown, prompts.FALLBACK_NOTICE.format(reason=exc)
+            return shown, prompts.FALLBACK_NOTICE.format(reason=exc), False
         timings["read_s"] = time.perf_counter() - start
         if got is None:
             trace.add("read", "skipped", "the LLM endpoint gives no logprobs")
-            return shown, ""
-        read, evaluated, total = got
+            return shown, "", False
+        done, evaluated, total = got
         timings["prompt_tokens"], timings["prompt_tokens_total"] = float(evaluated), float(total)
-        trace.add("read", f"{len(read)} read", readings={e.number: e.reading for e in read})
-        return read, ""
+        trace.add("read", f"{len(done)} of {len(shown)} read",
+                  "the others hold no answer of the kind asked", readings={e.number: e.reading for e in done})
+        readings = {e.number: e for e in done}
+        return [readings.get(e.number, e) for e in shown], "", True
