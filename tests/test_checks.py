@@ -98,16 +98,6 @@ def test_same_point_and_differs(a: str, b: str, point: bool, differ: bool) -> No
     assert differs(a, b) is differ
 
 
-@pytest.mark.parametrize("asked", ["Who is the Head of Customer Support?",
-                                   "Who leads customer support as its head?",
-                                   "Who heads Customer Support?"])
-def test_names_the_question_asks_about_make_no_agreement(asked: str) -> None:
-    a, b = "Marisol Vega is Head of Customer Support.", "Dev Kapoor is Head of Customer Support."
-    assert not differs(a, b)  # without the question, the shared title reads as one party
-    assert differs(a, b, asked)
-    assert not differs(a, "Marisol Vega, Head of Customer Support, joined in 2019.", asked)
-
-
 def test_repeats() -> None:
     earlier = ["The plant will employ 400 people from next year."]
     assert repeats("The plant will employ 400 people.", earlier)

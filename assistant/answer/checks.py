@@ -93,16 +93,13 @@ def same_point(a: str, b: str) -> bool:
     return bool(small) and covers(small, large) >= SAME_POINT
 
 
-def differs(a: str, b: str, asked: str = "") -> bool:
+def differs(a: str, b: str) -> bool:
     """Two sentences on one point that disagree: other figures, other names, or one negates what
-    the other affirms. Names the `asked` question holds are its topic, not an answer, so they
-    make no agreement ("Who is Head of Support?": "Vega is Head of Support" and "Kapoor is Head
-    of Support" differ). (Whether they are on one point is `same_point`'s to say.)"""
+    the other affirms. (Whether they are on one point is `same_point`'s to say.)"""
     fa, fb = numbers(a), numbers(b)
     if fa and fb and fa != fb:
         return True
-    topic = content_words(asked)
-    na, nb = ({n for n in names(s) if stem(n) not in topic} for s in (a, b))
+    na, nb = names(a), names(b)
     if na and nb and not na & nb:
         return True
     return polarity_clash(a, b)

@@ -89,8 +89,7 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
     best = ranked[0]
     agreed = [e for e in ranked[1:] if not judged or (e.reading or 0.0) >= READ_YES]
     rival = next((e for e in agreed if scored(e) >= bar - RIVAL_BELOW[mode] and e.doc_id != best.doc_id
-                  and same_point(best.text, e.text)
-                  and differs(best.text, e.text, question.text)), None)
+                  and same_point(best.text, e.text) and differs(best.text, e.text)), None)
     second = next((e for e in agreed if scored(e) >= max(bar, scored(best) - SECOND_WITHIN[mode])
                    and not repeats(e.text, [best.text])), None)
     chosen = [best, rival] if rival else [best, second] if second else [best]
