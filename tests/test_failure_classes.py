@@ -297,8 +297,8 @@ UNANSWERABLE = [
                                "who has been CTO since Fernhill was founded in 2016.'",
                        "local": "answers with a neighbour: 'Hollis succeeds co-founder Ben Adair, "
                                 "who has been CTO since Fernhill was founded in 2016.'"}),
-    # local refuses here, barely: the reader's 0.36 for the neighbour puts it just under the bar
-    # (the same question in the eval's store scores 0.889 against 0.85 and is answered)
+    # local refuses here, barely: in the eval's store the same question scores 0.889 against the
+    # bar of 0.85 and is answered with the neighbour
     ("team-plan-subscriber-count", {
         "none": "answers with a neighbour: 'Pro and Team subscribers can also call our support "
                 "line, Monday to Friday, 8:00 to 17:00 Pacific Time.'"}),
