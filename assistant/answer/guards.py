@@ -28,7 +28,6 @@ _QUESTION_START = re.compile(
     r"can|could|will|would|should|shall|may|might|must)\b", re.IGNORECASE)
 MIN_QUESTION_WORDS = 4  # an interrogative clause this long stands as a question on its own
 _CLAUSE_END = re.compile(r"(?<=[.;!?])\s+")
-_THEN = re.compile(r",?\s+(?:and\s+)?then\s+", re.IGNORECASE)  # "..., then tell me X": two clauses
 
 
 def is_interrogative(clause: str) -> bool:
@@ -39,8 +38,7 @@ def is_interrogative(clause: str) -> bool:
 def instructions(question: str) -> tuple[str, list[str]]:
     """The question without its instruction clauses ("" if nothing else is left), and those
     clauses (for the answer's trace)."""
-    parts = [p.strip() for clause in _CLAUSE_END.split(question) for p in _THEN.split(clause)
-             if p.strip()]
+    parts = [p.strip() for p in _CLAUSE_END.split(question) if p.strip()]
     found = [p for p in parts if not is_interrogative(p) and _INSTRUCTION.search(p)]
     if not found:
         return question, []
