@@ -32,19 +32,14 @@ def ev(text: str, relevance: float = 0.7, *, doc: str = "a", published: str = ""
     ("Microsoft lost all its exclusivity.", ["Microsoft lost all its exclusivity."]),
     ("Oracle's stock rose 7%. Google is a partner in Stargate.",
      ["Oracle's stock rose 7%.", "Google is a partner in Stargate."]),
+    # clauses joined by "and", "but", "while" or ";" stay one claim (splitting them gained only
+    # on the dev claims)
     ("Microsoft invested $1 billion in 2019 and Oracle joined as a partner in 2023.",
-     ["Microsoft invested $1 billion in 2019", "Oracle joined as a partner in 2023."]),
-    ("The site is in Abilene, but Stargate will invest $50 billion in AI.",
-     ["The site is in Abilene", "Stargate will invest $50 billion in AI."]),
+     ["Microsoft invested $1 billion in 2019 and Oracle joined as a partner in 2023."]),
     ("Microsoft keeps a right of first refusal; OpenAI may seek rival providers.",
-     ["Microsoft keeps a right of first refusal", "OpenAI may seek rival providers."]),
-    ("Plus costs $6 a month while Pro costs $12 a month.", ["Plus costs $6 a month",
-                                                             "Pro costs $12 a month."]),
-    # a list of names, or a clause too short to be a claim, is not split
+     ["Microsoft keeps a right of first refusal; OpenAI may seek rival providers."]),
     ("Stargate is a venture between OpenAI, Oracle and SoftBank.",
      ["Stargate is a venture between OpenAI, Oracle and SoftBank."]),
-    ("Revenue sharing and API exclusivity continue through 2030.",
-     ["Revenue sharing and API exclusivity continue through 2030."]),
     ("", []),
     ("...", []),
 ])
@@ -156,7 +151,7 @@ def test_check_over_the_corpus(corpus_bot: Assistant, statement: str, verdict: s
 
 
 def test_a_statement_is_checked_claim_by_claim(corpus_bot: Assistant) -> None:
-    statement = ("Oracle's stock surged by 7% after the announcement and Stargate will invest $50 "
+    statement = ("Oracle's stock surged by 7% after the announcement. Stargate will invest $50 "
                  "billion in AI infrastructure.")
     result = corpus_bot.check(statement)
     assert [v.verdict for v in result.claims] == ["supported", "contradicted"]

@@ -1,8 +1,7 @@
 """Claim checking: is each claim of a statement supported, contradicted, outdated, or not in
 the documents? The same evidence and checks as answers, with the claim in place of a question.
 
-`split_claims` cuts a statement into claims (sentences, then clauses joined by "and", "but",
-"while", "whereas" or ";" with three words or more on each side), keeping offsets. Each claim
+`split_claims` cuts a statement into claims (its sentences), keeping offsets. Each claim
 gets the answer pipeline's candidates (sentences in context, ranked). A name no retrieved text
 mentions makes it "not in the documents". Candidates on the claim's point (holding most of its
 words, in context) then decide it, with the general checks of `checks.py`:
@@ -23,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.answer.checks import (
-    CLAUSE_JOIN,
     changed_from,
     differs,
     misbound,
@@ -49,17 +47,10 @@ Gather = Callable[[Question], tuple[list[Evidence], list[str]]]
 
 
 def split_claims(statement: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of each claim in `statement`: sentences, then joined clauses."""
-    spans: list[tuple[int, int]] = []
-    for s, e in sentence_spans(statement):
-        begin = s
-        for m in CLAUSE_JOIN.finditer(statement, s, e):  # "OpenAI, Oracle and SoftBank" is one
-            left, right = statement[begin:m.start()], statement[m.end():e]
-            if len(left.split()) >= 3 and len(right.split()) >= 3:
-                spans.append((begin, m.start()))
-                begin = m.end()
-        spans.append((begin, e))
-    return [(s, e) for s, e in spans if any(c.isalnum() for c in statement[s:e])]
+    """(start, end) offsets of each claim in `statement`: its sentences. Clauses joined by
+    "and", "but" or ";" are not split: that gained only on the dev claims (see
+    docs/evaluation.md)."""
+    return [(s, e) for s, e in sentence_spans(statement) if any(c.isalnum() for c in statement[s:e])]
 
 
 def stated(generator: Generator, claim: str, quotes: list[str]) -> float | None:
