@@ -8,8 +8,8 @@ words, in context) then decide it, with the general checks of `checks.py`:
 - one that negates what the claim affirms, binds its action to another name, says its value
   changed, or states other figures or names in its place, contradicts it;
 - one with every figure and name of the claim and no clash supports it, when the LLM judge
-  says it states the claim (P(yes) read from the logits) or, without an LLM, when it holds
-  enough of the claim's words;
+  says it states the claim (asked of each such sentence in its context; two questions, read
+  from the logits) or, without an LLM, when it holds enough of the claim's words;
 - when the supporting and contradicting sentences come from documents of different dates, the
   newer decides: true before and changed since is "outdated", with both spans.
 Not here: answering questions (`pipeline.py`), formatting for people (the surfaces).
@@ -35,13 +35,12 @@ from assistant.core.models import Citation, ClaimCheck, ClaimVerdict, VerdictNam
 from assistant.core.text import content_words, covers, sentence_spans, stems
 from assistant.llm.generators import Generator, Message
 
-CANDIDATES = 5  # candidates a claim is weighed against
-ON_POINT = 0.6  # least share of the claim's words a candidate (in context) holds to bear on it
+CANDIDATES = 3  # candidates a claim is weighed against
+ON_POINT = 0.5  # least share of the claim's words a candidate (in context) holds to bear on it
 SUPPORT_AT = 0.62  # without an LLM: least (relevance + coverage) / 2 to support
-STATED_AT = 0.5  # the LLM judge's least P(yes) that a quote states the claim
+STATED_AT = 0.25  # the LLM judge's least mean of P(yes) and P(true) that a passage states the claim
 OWN_WORDS = 0.75  # without an LLM: least share of the claim's words, names aside, its support holds
 CLOSER = 0.1  # a contradicting sentence this near the supporting one's coverage wins
-JUDGED_QUOTES = 3
 
 Gather = Callable[[Question], tuple[list[Evidence], list[str]]]
 
@@ -53,14 +52,37 @@ def split_claims(statement: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in sentence_spans(statement) if any(c.isalnum() for c in statement[s:e])]
 
 
-def stated(generator: Generator, claim: str, quotes: list[str]) -> float | None:
-    """P("yes") that the quotes state the claim, read from the reply's first token; None when
+def stated(generator: Generator, claim: str, passage: str) -> float | None:
+    """How surely `passage` states the claim: the mean of P("yes") to "does it state it?" and
+    P("true") to "true, false or not stated?", each read from the reply's first token (the
+    passage and claim come first, so the second question costs only its own tokens); None when
     the backend offers no logits."""
-    listing = "\n".join(f"[{i}] {q}" for i, q in enumerate(quotes, 1))
-    messages = [Message("system", prompts.CLAIM_SYSTEM),
-                Message("user", prompts.CLAIM_USER.format(evidence=listing, claim=claim))]
-    probs = generator.choose(messages, ["yes", "no"])
-    return None if probs is None else probs["yes"]
+    probs = []
+    for question, options, wanted in ((prompts.CLAIM_STATES, ["yes", "no"], "yes"),
+                                      (prompts.CLAIM_TRUTH, ["true", "false", "unknown"], "true")):
+        user = prompts.CLAIM_USER.format(passage=passage, claim=claim, question=question)
+        got = generator.choose([Message("system", prompts.CLAIM_SYSTEM), Message("user", user)], options)
+        if got is None:
+            return None
+        probs.append(got[wanted])
+    return sum(probs) / len(probs)
+
+
+def first_stated(generator: Generator, claim: str, holding: list[Evidence],
+                 ) -> tuple[Evidence, float] | None:
+    """The most relevant sentence the judge says states the claim (in its context), or else the
+    one it rated highest, with its score; None when the backend gives no logits. The most
+    relevant, not the highest rated: the sentence after the one that states a claim rates as
+    high, since the judge reads it after its context (measured on the dev claims)."""
+    rated: list[tuple[Evidence, float]] = []
+    for e in holding:
+        p = stated(generator, claim, e.in_context)
+        if p is None:
+            return None
+        if p >= STATED_AT:
+            return e, p
+        rated.append((e, p))
+    return max(rated, key=lambda r: r[1])
 
 
 @dataclass
@@ -123,11 +145,11 @@ class ClaimChecker:
         if not holding:
             return None, ""
         if self.generator is not None:
-            quotes = [f"{e.in_context}" for e in holding[:JUDGED_QUOTES]]
-            yes = stated(self.generator, claim, quotes)
-            if yes is not None:
-                why = f"judge: P(stated) = {yes:.2f} (at least {STATED_AT} supports)"
-                return (holding[0] if yes >= STATED_AT else None), why
+            judged = first_stated(self.generator, claim, holding)
+            if judged is not None:
+                best, p = judged
+                why = f"judge: sentence {best.number} states it {p:.2f} (at least {STATED_AT} supports)"
+                return (best if p >= STATED_AT else None), why
         best = holding[0]
         q = read_question(claim)
         match = (best.relevance + coverage(q, best)) / 2

@@ -48,20 +48,23 @@ READER_QUESTION = "{earlier}Question: {question}\n"
 READER_PASSAGE = "Passage: {context} {sentence}"
 EARLIER = "Earlier question: {question}\nEarlier answer: {answer}"
 
-# --- the claim judge: does this quote (after its context) state the claim? --------------------
-# Probed on the 1.5B model: "is it stated?" separates true from unstated or false claims
-# (P(yes) 0.86-0.88 vs 0.11-0.30); "does it make the claim false?" did not (0.81 for a true one).
-CLAIM_SYSTEM = """\
-You check claims against evidence sentences from documents. You know nothing but the evidence. \
-Answer the question with yes or no."""
+# --- the claim judge: does this passage (a sentence after its context) state the claim? --------
+# Two questions on one passage, sharing its KV state; the judge takes the mean of P(yes) and
+# P(true). On the dev claims (replayed offline, each question alone as its own prompt): "is it
+# stated?" alone 56/72 verdicts right, the three-way question alone 53/72, their mean 57/72.
+# "Does it make the claim false?" did not separate (0.81 for a true one).
+CLAIM_SYSTEM = "You check a claim against a passage from a document. You know nothing but the passage."
 
 CLAIM_USER = """\
+Passage: {passage}
+
 Claim: {claim}
 
-Evidence:
-{evidence}
+{question}"""
 
-Question: does the evidence state that the claim is true? Answer yes or no."""
+CLAIM_STATES = "Question: does the passage state that the claim is true? Answer yes or no."
+CLAIM_TRUTH = ("According to the passage, is the claim true, false, or not stated? Answer with one "
+               "word: true, false or unknown.")
 
 # --- fixed replies ------------------------------------------------------------------------------
 REFUSAL = "I can't answer that from the documents: none of them says it."
