@@ -259,8 +259,9 @@ def test_local_model_verdicts(local_bot: Assistant, statement: str, verdict: str
 
 @pytest.mark.slow
 def test_the_judge_cites_the_sentence_that_states_the_claim(local_bot: Assistant) -> None:
-    """The sentence after the one that states a claim reads as stating it too (its context
-    holds the claim); the more relevant one, which states it itself, is the one cited."""
+    """The sentence after the one that states a claim reads as stating it almost as surely
+    (its context holds the claim: 0.82 against 0.85 here); the more relevant one, which states it
+    itself, is the one cited."""
     judge = ClaimChecker(lambda q: ([], []), local_bot._pipeline().generator)
     after = ev("The researcher gave the money to a coding school.", 0.6, context=BOUNTY)
     decided = judge.decide("Fernhill paid a bounty of $3,000.", [ev(BOUNTY, 0.9), after], [])

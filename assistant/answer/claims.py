@@ -148,7 +148,7 @@ class ClaimChecker:
             judged = first_stated(self.generator, claim, holding)
             if judged is not None:
                 best, p = judged
-                why = f"judge: sentence {best.number} states it {p:.2f} (at least {STATED_AT} supports)"
+                why = f"judge: sentence {best.number} rated {p:.2f} (at least {STATED_AT} states the claim)"
                 return (best if p >= STATED_AT else None), why
         best = holding[0]
         q = read_question(claim)
