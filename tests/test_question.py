@@ -13,7 +13,6 @@ from assistant.answer.guards import (
     asserted_claims,
     instructions,
     is_interrogative,
-    strip_instructions,
 )
 from assistant.answer.question import holds_kind, read_question
 
@@ -254,7 +253,6 @@ def test_instructions_are_removed(family: list[str], left: str) -> None:
     for text in family:
         kept, removed = instructions(text)
         assert (kept, bool(removed)) == (left, True), text
-        assert strip_instructions(text) == left
 
 
 QUESTIONS_KEPT = [

@@ -58,7 +58,3 @@ def asserted_claims(question: str) -> tuple[str, list[str]]:
         return question, []
     return " ".join(asks), [p for p in parts if p not in asks]
 
-
-def strip_instructions(question: str) -> str:
-    """The question without clauses that instruct the assistant ("" if nothing else is left)."""
-    return instructions(question)[0]

@@ -134,18 +134,6 @@ def content_words(text: str) -> set[str]:
     return found
 
 
-def content_forms(text: str) -> dict[str, str]:
-    """Each content stem of `text` with the word it came from ("announc" -> "announcement"),
-    for comparing meanings where stems differ. Words only: numbers have no synonyms."""
-    found: dict[str, str] = {}
-    for word in words(text):
-        if word in _STOPWORDS or len(word) < 2 or not word[0].isalpha():
-            continue
-        word = _POSSESSIVE.sub("", word)
-        found.setdefault(stem(word), word)
-    return found
-
-
 # Number words and their values; "hundred" and "thousand" also scale the number before them.
 # "million" and "billion" stay as written: "$1.2 million".
 _NUMBER_WORDS = {w: i for i, w in enumerate(
