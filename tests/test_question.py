@@ -104,6 +104,9 @@ NAMES = [
                    "In December 2024, does Classic still get fixes?"]),  # a month is a date
     (set(), ["Who heads customer support?", "How much does the cheapest plan cost?",
              "Is the U.S. involved?"]),  # the opening capital and one-letter parts name nothing
+    ({"fernhill"}, ["If I'm on a Fernhill trial, can I export?", "Can I export if I've a Fernhill trial?",
+                    "Once I'd joined Fernhill, could I export?", "If I'll leave Fernhill, can I export?"]),
+    # a pronoun's contraction names no one
 ]
 
 

@@ -120,14 +120,17 @@ def stems(words: set[str] | frozenset[str]) -> set[str]:
     return {stem(w) for w in words}
 
 
-_POSSESSIVE = re.compile(r"['’]s?$")  # "Oracle's", "companies'"
+# A possessive or a pronoun's contraction at a word's end: "Oracle's", "companies'", "I'm",
+# "we've", "they'll" ("can't" keeps its negation).
+_CLITIC = re.compile(r"['’](?:s|m|re|ve|d|ll)?$")
 
 
 def content_words(text: str) -> set[str]:
-    """Stemmed words that carry meaning: no stopwords, no possessive ("Oracle's", "companies'")."""
+    """Stemmed words that carry meaning: no stopwords, no possessive or contraction ("Oracle's",
+    "companies'", "I'm")."""
     found = set()
     for word in words(text):
-        word = _POSSESSIVE.sub("", word)
+        word = _CLITIC.sub("", word)
         if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
             continue
         found.add(stem(word))
@@ -191,7 +194,7 @@ def names(text: str, first_word: bool = False) -> set[str]:
     for match in _CAPITALISED.finditer(text):
         before = text[:match.start()].rstrip(" \"'“‘(")
         opening = not before or before[-1] in ".!?:\n"
-        word = _POSSESSIVE.sub("", match.group())
+        word = _CLITIC.sub("", match.group())
         if opening and not (first_word and word.lower() not in _STOPWORDS):
             continue
         for part in word.replace(".", "-").split("-"):
