@@ -186,6 +186,9 @@ def test_a_sentence_inside_a_line_is_no_heading() -> None:
     (["The plant will employ 400 people.", "Fernhill paid $3,000.", "Up to 3 notebooks",
       "2 May 2024"], True),  # four words, or a figure
     (["Yes.", "Read more.", "Log in", "Thanks, everyone!"], False),
+    (["Do I need to do anything to get priority boarding?", "Will the 2026 season open late?",
+      "Is the warranty void if I open the case?”", "What does the $40 fee cover?)"],
+     False),  # a question asks; the sentence after it answers
 ])
 def test_a_candidate_states_something(sentences: list[str], states: bool) -> None:
     assert [states_something(s) for s in sentences] == [states] * len(sentences)

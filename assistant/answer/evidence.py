@@ -111,8 +111,11 @@ def is_heading(text: str, start: int, end: int) -> bool:
 
 
 def states_something(sentence: str) -> bool:
-    """Long enough to state a fact, or short with a figure in it ("Fernhill paid $3,000.")."""
-    return len(sentence.split()) >= MIN_WORDS or any(c.isdigit() for c in sentence)
+    """Long enough to state a fact, or short with a figure in it ("Fernhill paid $3,000."), and
+    no question: an FAQ's "Do I need to do anything to get priority boarding?" asks, it is the
+    context of the sentence that answers."""
+    asks = sentence.rstrip(" \"'”’)]").endswith("?")
+    return not asks and (len(sentence.split()) >= MIN_WORDS or any(c.isdigit() for c in sentence))
 
 
 def candidates(chunks: list[Chunk], docs: Documents) -> list[Evidence]:
