@@ -124,6 +124,17 @@ def test_repeats() -> None:
      "Lena Dahl inspected the roof, and it was repaired by the Nordbyg crew.", True),
     ("In 2023, Acme allowed Beta to sign with Gamma.",  # wrong, but by its other name (Gamma)
      "In 2023, Acme, under pressure, allowed Beta to sign with Delta.", False),
+    # the active voice: a clause's subject is bound to the words after it
+    ("Ortiz will pay for the new pier.",
+     "The Harbour Trust will pay for the new pier, while Ortiz will train the crews.", True),
+    ("Volt designs the frames.", "Acme designs the frames, and Volt paints them.", True),
+    ("Lena Dahl repaired the roof.", "Lena Dahl inspected the roof, but the Nordbyg crew repaired it.",
+     True),
+    ("Feld fixed the flaw.", "The flaw was reported by Feld, and was fixed by the Nordbyg team.", True),
+    ("Pro subscribers can call the support line.",
+     "Pro and Team subscribers can also call our support line.", False),
+    ("Contoso and Northwind signed the deal.", "Northwind signed the deal with Contoso.", False),
+    ("Acme designs the frames.", "Acme designs the frames, and Volt paints them.", False),
 ])
 def test_misbound(claim: str, sentence: str, wrong: bool) -> None:
     assert bool(misbound(claim, sentence)) is wrong

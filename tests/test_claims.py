@@ -101,9 +101,6 @@ def test_the_decision_on_constructed_evidence(family: list[str], pool: list[Evid
             assert decided.cited[0].published < decided.against.published  # type: ignore[union-attr]
 
 
-@pytest.mark.xfail(strict=True, reason="'Jonas Feld fixed the flaw.' is supported by 'reported by "
-                   "Jonas Feld ... and was fixed by Fernhill Labs' browser extensions team': a role "
-                   "is bound only by the words before a name, so the active voice is not caught")
 def test_a_wrong_party_in_the_active_voice_is_contradicted() -> None:
     for claim in ["Jonas Feld fixed the flaw.", "Jonas Feld fixed the web clipper flaw."]:
         assert CHECKER.decide(claim, [ev(CREDIT)], []).verdict == "contradicted", claim

@@ -110,8 +110,9 @@ _TOKENS = re.compile(r"[\w’'$.,%-]+")
 _CHANGE = re.compile(r"\bfrom\b(.{1,40}?)\bto\b", re.IGNORECASE)  # "from $5 to $6", "moves from June to May"
 
 
-# Where one clause ends and another begins inside a sentence: "; ", ", and ", " but ", " while ".
-CLAUSE_JOIN = re.compile(r"\s*(?:;|,?\s+(?:and|but|while|whereas))\s+", re.IGNORECASE)
+# Where one clause ends and another begins inside a sentence: "; ", ", and ", " but ", " while "
+# (not a bare "and": "Pro and Team subscribers can call" is one clause).
+CLAUSE_JOIN = re.compile(r"\s*(?:;|,\s+and|,?\s+(?:but|while|whereas))\s+", re.IGNORECASE)
 
 
 def _named(text: str) -> tuple[list[str], list[str]]:
@@ -122,45 +123,62 @@ def _named(text: str) -> tuple[list[str], list[str]]:
     return tokens, [n if (n := next(iter(names(f"x {t}")), "")) in people else "" for t in tokens]
 
 
-def _binders(text: str) -> dict[str, set[str]]:
-    """Each name of the text and the content words, names aside, in the BOUND tokens before it."""
-    tokens, named = _named(text)
-    people = set(named) - {""}
+def _binders(text: str, after: bool) -> dict[str, set[str]]:
+    """Each name of the text and the content words, names aside, bound to it: in the BOUND
+    tokens before it ("fixed by Feld", "chief executive Marsh") or, `after`, as the subject of
+    its clause, in the BOUND tokens after it up to the next name ("the Harbour Trust will pay
+    for and install", "Feld fixed")."""
     found: dict[str, set[str]] = {}
-    for i, name in enumerate(named):
-        if name:
-            window = " ".join(tokens[max(0, i - BOUND):i])
-            found.setdefault(name, set()).update(content_words(window) - stems(people))
+    for clause in CLAUSE_JOIN.split(text):
+        tokens, named = _named(clause)
+        people = stems(set(named) - {""})
+        for i, name in enumerate(named):
+            if not name:
+                continue
+            if after:
+                end = next((j for j in range(i + 1, len(named)) if named[j]), len(named))
+                window = tokens[i + 1:min(end, i + 1 + BOUND)]
+            else:
+                window = tokens[max(0, i - BOUND):i]
+            found.setdefault(name, set()).update(content_words(" ".join(window)) - people)
     return found
 
 
-def _before_in_clause(sentence: str) -> dict[str, set[str]]:
-    """Each name and every content word before it in its own clause: what the sentence may bind
-    to it, however far ("requires Windows 10, macOS 12 or iOS 16" binds "requires" to iOS too)."""
+def _in_clause(sentence: str, before_only: bool) -> dict[str, set[str]]:
+    """Each name and every content word of its own clause (`before_only`: before it): what the
+    sentence may bind to it, however far ("requires Windows 10, macOS 12 or iOS 16" binds
+    "requires" to iOS too; "Ortiz is the chief executive" may be "chief executive Ortiz")."""
     found: dict[str, set[str]] = {}
     for clause in CLAUSE_JOIN.split(sentence):
         tokens, named = _named(clause)
         for i, name in enumerate(named):
             if name:
-                found.setdefault(name, set()).update(content_words(" ".join(tokens[:i])))
+                found.setdefault(name, set()).update(
+                    content_words(" ".join(tokens[:i]) if before_only else clause))
     return found
 
 
 def misbound(claim: str, sentence: str) -> list[str]:
-    """Names the claim binds words to ("fixed by Feld") that the sentence binds to another of its
-    names, and not to this one anywhere in the clause that holds it, while the claim does not
-    bind them to that other name too: each as "name: words"."""
-    said, bound, before = _binders(sentence), _binders(claim), _before_in_clause(sentence)
-    wrong = []
-    for name, words in bound.items():
-        if name not in said or not words:
-            continue
-        elsewhere = {w for other, theirs in said.items() if other != name
-                     for w in theirs - bound.get(other, set())}
-        moved = (words - before.get(name, set())) & elsewhere
-        if moved:
-            wrong.append(f"{name}: {', '.join(sorted(moved))}")
-    return wrong
+    """Names the claim binds words to ("fixed by Feld", "Feld fixed") that the sentence binds to
+    another of its names, and not to this one in the clause that holds it (before it, for
+    words the claim puts before it), while the claim does not bind them to that other name too:
+    each as "name: words"."""
+    wrong: set[str] = set()
+    before = _binders(sentence, False)
+    for after in (False, True):
+        said = _binders(sentence, True) if after else before
+        if after:  # "was fixed by the team" binds "fixed" to the team as "the team fixed" does
+            said = {n: said.get(n, set()) | before.get(n, set()) for n in said.keys() | before.keys()}
+        bound, allowed = _binders(claim, after), _in_clause(sentence, before_only=not after)
+        for name, words in bound.items():
+            if name not in said or not words:
+                continue
+            elsewhere = {w for other, theirs in said.items() if other != name
+                         for w in theirs - bound.get(other, set())}
+            moved = (words - allowed.get(name, set())) & elsewhere
+            if moved:
+                wrong.add(f"{name}: {', '.join(sorted(moved))}")
+    return sorted(wrong)
 
 
 def changed_from(claim: str, sentence: str) -> bool:
