@@ -19,6 +19,7 @@ from assistant.answer.checks import (
     negated_words,
     polarity_clash,
     repeats,
+    replaced,
     same_point,
 )
 
@@ -138,6 +139,20 @@ def test_repeats() -> None:
 ])
 def test_misbound(claim: str, sentence: str, wrong: bool) -> None:
     assert bool(misbound(claim, sentence)) is wrong
+
+
+@pytest.mark.parametrize(("claim", "sentence", "other"), [
+    ("The pass costs $40.", "The pass costs $50.", True),
+    ("The plant opened in 2022.", "The plant opened in March 2023.", True),
+    ("The frames are designed by Acme.", "The frames are designed by Volt.", True),
+    # lacking a figure is not stating another in its place
+    ("Acme carried 1.4 million passengers in 2023.",
+     "It carried 1.4 million passengers last year and expects 1.6 million this year.", False),
+    ("The pass costs $40.", "The pass costs $40 a month, and a day pass $6.", False),
+    ("The plant opened in 2022.", "The plant, which employs 400 people, opened that spring.", False),
+])
+def test_replaced(claim: str, sentence: str, other: bool) -> None:
+    assert replaced(claim, sentence) is other
 
 
 @pytest.mark.parametrize(("claim", "sentence", "old"), [

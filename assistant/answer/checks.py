@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.core.dates import lower_dates
+from assistant.core.dates import dates_in, lower_dates
 from assistant.core.text import content_words, covers, names, numbers, stem, stems
 
 # The words by which a sentence denies or excludes what follows them.
@@ -103,6 +103,26 @@ def differs(a: str, b: str) -> bool:
     if na and nb and not na & nb:
         return True
     return polarity_clash(a, b)
+
+
+def _figures(text: str) -> tuple[set[str], set[str]]:
+    """The text's dates and its other figures (amounts, counts), apart."""
+    found = dates_in(text)
+    undated = text
+    for _, start, end in reversed(found):
+        undated = undated[:start] + " " + undated[end:]
+    return {d.iso() for d, _, _ in found}, numbers(undated)
+
+
+def replaced(claim: str, sentence: str) -> bool:
+    """The sentence states another figure, date or name where the claim states one it lacks
+    ("costs $50" for "costs $40"), as opposed to lacking it ("carried 1.42 million passengers
+    last year" for "... in 2023": no other year is in its place)."""
+    (dates_c, amounts_c), (dates_s, amounts_s) = _figures(claim), _figures(sentence)
+    if (dates_c - dates_s and dates_s - dates_c) or (amounts_c - amounts_s and amounts_s - amounts_c):
+        return True
+    nc, ns = names(claim), names(sentence)
+    return bool(nc and ns and not nc & ns)
 
 
 BOUND = 4  # tokens before a name that bind an action or role to it ("was fixed by", "CEO")

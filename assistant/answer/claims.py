@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 from assistant.answer.checks import (
     changed_from,
-    differs,
     misbound,
     missing_specifics,
     polarity_clash,
+    replaced,
 )
 from assistant.answer.evidence import Evidence, coverage
 from assistant.answer.question import Question, read_question
@@ -117,7 +117,7 @@ class ClaimChecker:
         on_point = [e for e in pool[:CANDIDATES] if coverage(q, e) >= ON_POINT]
         against = [e for e in on_point if polarity_clash(claim, e.text) or misbound(claim, e.text)
                    or changed_from(claim, e.text)
-                   or (missing_specifics(claim, f"{e.title} {e.in_context}") and differs(claim, e.text))]
+                   or (missing_specifics(claim, f"{e.title} {e.in_context}") and replaced(claim, e.text))]
         holding = [e for e in on_point if e not in against
                    and not missing_specifics(claim, f"{e.title} {e.in_context}")]
         support, why = self._support(claim, holding)
