@@ -7,8 +7,11 @@
 - `differs`: two sentences on one point that disagree (other figures or names, or opposite
   polarity): an update or a disagreement, as opposed to two wordings of one fact.
 - `misbound`: an action or role the claim binds to one name that the sentence binds to another
-  ("fixed by Jonas Feld" against "reported by Jonas Feld ... and fixed by the extensions team").
+  ("fixed by Jonas Feld" or "Jonas Feld fixed" against "reported by Jonas Feld ... and fixed by
+  the extensions team").
 - `changed_from`: the claim states the value a sentence says changed ("from $5 to $6").
+- `replaced`: the sentence states another date, amount or name where the claim states one it
+  lacks (lacking it is not contradicting it).
 - `repeats`: a sentence that says again what an earlier one said.
 Each is a plain test over words; none knows a topic. Not here: the LLM's yes/no (`judge.py`).
 """
