@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.core.dates import dates_in, lower_dates
+from assistant.core.dates import dates_in, lower_dates, without_dates
 from assistant.core.text import content_words, covers, names, numbers, stem, stems
 
 # The words by which a sentence denies or excludes what follows them.
@@ -110,11 +110,7 @@ def differs(a: str, b: str) -> bool:
 
 def _figures(text: str) -> tuple[set[str], set[str]]:
     """The text's dates and its other figures (amounts, counts), apart."""
-    found = dates_in(text)
-    undated = text
-    for _, start, end in reversed(found):
-        undated = undated[:start] + " " + undated[end:]
-    return {d.iso() for d, _, _ in found}, numbers(undated)
+    return {d.iso() for d, _, _ in dates_in(text)}, numbers(without_dates(text))
 
 
 def replaced(claim: str, sentence: str) -> bool:
@@ -186,12 +182,11 @@ def misbound(claim: str, sentence: str) -> list[str]:
     another of its names, and not to this one in the clause that holds it (before it, for
     words the claim puts before it), while the claim does not bind them to that other name too:
     each as "name: words"."""
+    before, after_it = _binders(sentence, False), _binders(sentence, True)
+    # "was fixed by the team" binds "fixed" to the team as "the team fixed" does
+    either = {n: before.get(n, set()) | after_it.get(n, set()) for n in before.keys() | after_it.keys()}
     wrong: set[str] = set()
-    before = _binders(sentence, False)
-    for after in (False, True):
-        said = _binders(sentence, True) if after else before
-        if after:  # "was fixed by the team" binds "fixed" to the team as "the team fixed" does
-            said = {n: said.get(n, set()) | before.get(n, set()) for n in said.keys() | before.keys()}
+    for after, said in ((False, before), (True, either)):
         bound, allowed = _binders(claim, after), _in_clause(sentence, before_only=not after)
         for name, words in bound.items():
             if name not in said or not words:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.core.dates import dates_in, lower_dates, mentions_date
+from assistant.core.dates import lower_dates, mentions_date, without_dates
 from assistant.core.text import content_words, names, numbers
 
 Kind = Literal["number", "date", "name", "reason", "yesno", "other"]
@@ -69,10 +69,7 @@ def holds_kind(question: Question, sentence: str, context: str = "") -> bool:
         case "number":
             if question.unit and question.unit not in content_words(f"{context} {sentence}"):
                 return False  # "how many users" is not answered by a count of versions
-            undated = sentence
-            for _, start, end in reversed(dates_in(sentence)):  # "on October 31, 2024" is no count
-                undated = undated[:start] + undated[end:]
-            return bool(numbers(undated))
+            return bool(numbers(without_dates(sentence)))
         case "date":
             return mentions_date(sentence)
         case "name":

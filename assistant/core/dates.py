@@ -118,6 +118,13 @@ def lower_dates(text: str) -> str:
     return text
 
 
+def without_dates(text: str) -> str:
+    """The text with its dates cut out: "on October 31, 2024" holds no count."""
+    for _, start, end in reversed(dates_in(text)):
+        text = text[:start] + text[end:]
+    return text
+
+
 def mentions_date(text: str) -> bool:
     """Whether the text names a date, a year or a month ("She will start on July 1")."""
     return bool(dates_in(text)) or bool(_MONTH_NAME.search(text))
