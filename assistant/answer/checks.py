@@ -13,7 +13,7 @@
 - `replaced`: the sentence states another date, amount or name where the claim states one it
   lacks (lacking it is not contradicting it).
 - `repeats`: a sentence that says again what an earlier one said.
-Each is a plain test over words; none knows a topic. Not here: the LLM's yes/no (`judge.py`).
+Each is a plain test over words; none knows a topic. Not here: the LLM's yes/no (`reader.py`, `claims.py`).
 """
 
 from __future__ import annotations

