@@ -1,7 +1,7 @@
 """General checks of a claim against the sentence cited for it, the same on every backend.
 
-- `missing_specifics`: a number, date or name the claim states that the sentence (with its
-  title and the sentence before) does not hold.
+- `missing_specifics`: a number or date the claim states that the sentence does not hold, or a
+  name that neither it nor its context (its title and the sentence before) holds.
 - `polarity_clash`: the claim affirms what the sentence negates or excludes ("water damage is
   covered" against "does not cover water damage"), or negates what it affirms.
 - `differs`: two sentences on one point that disagree (other figures or names, or opposite
@@ -24,7 +24,7 @@ from assistant.core.dates import dates_in, lower_dates, without_dates
 from assistant.core.text import content_words, covers, names, numbers, stem, stems
 
 # The words by which a sentence denies or excludes what follows them.
-NEGATIONS = re.compile(r"\b(?:not|no|never|none|neither|nor|without|cannot|no longer|except|"
+NEGATIONS = re.compile(r"\b(?:no longer|not|no|never|none|neither|nor|without|cannot|except|"
                        r"exclud\w*|\w+n['’]t)\b", re.IGNORECASE)
 SCOPE = 8  # words after a negation that it may govern, up to the clause's end
 BEFORE = 3  # content words before an exclusion that it governs
@@ -74,11 +74,13 @@ def polarity_clash(claim: str, sentence: str, with_names: bool = True) -> bool:
     return bool(_about(point, negations(sentence)))
 
 
-def missing_specifics(claim: str, sentence: str) -> list[str]:
-    """Numbers and names of the claim that the sentence (in context) does not hold."""
+def missing_specifics(claim: str, sentence: str, context: str = "") -> list[str]:
+    """Numbers of the claim that the sentence does not hold, and names that it does not hold
+    with its `context` (its title and the sentence before say what "it" is, not what it costs)."""
     figures = sorted(numbers(claim) - numbers(sentence))
-    held = content_words(sentence)
-    people = sorted(n for n in names(claim, first_word=True) - names(sentence, first_word=True)
+    around = f"{context} {sentence}"
+    held = content_words(around)
+    people = sorted(n for n in names(claim, first_word=True) - names(around, first_word=True)
                     if stem(n) not in held)
     return figures + people
 

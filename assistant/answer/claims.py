@@ -7,7 +7,8 @@ mentions makes it "not in the documents". Candidates on the claim's point (holdi
 words, in context) then decide it, with the general checks of `checks.py`:
 - one that negates what the claim affirms, binds its action to another name, says its value
   changed, or states other figures or names in its place, contradicts it;
-- one with every figure and name of the claim and no clash supports it, when the LLM judge
+- one with every figure of the claim (itself: its context says what "it" is, not what it
+  costs) and every name (it or its context) and no clash supports it, when the LLM judge
   says it states the claim (asked of each such sentence in its context; two questions, read
   from the logits) or, without an LLM, when it holds enough of the claim's words;
 - when the supporting and contradicting sentences come from documents of different dates, the
@@ -119,7 +120,7 @@ class ClaimChecker:
                    or changed_from(claim, e.text)
                    or (missing_specifics(claim, f"{e.title} {e.in_context}") and replaced(claim, e.text))]
         holding = [e for e in on_point if e not in against
-                   and not missing_specifics(claim, f"{e.title} {e.in_context}")]
+                   and not missing_specifics(claim, e.text, f"{e.title} {e.context}")]
         support, why = self._support(claim, holding)
         if support and against:
             newer = max(against, key=lambda e: e.published)
