@@ -30,6 +30,16 @@ POLARITY = [
     ("Yes, the plan covers water damage.", "The plan never covers water damage.", True),
     ("The museum is open on Mondays.", "The museum is not open on Mondays.", True),
     ("Members can still borrow e-books.", "Members can no longer borrow e-books.", True),
+    # "no longer" negates what follows it, not "longer": a clause of the sentence that still
+    # affirms the claim's point clashes with the claim that denies it
+    ("Microsoft will no longer retain a right of first refusal.",
+     "Microsoft will retain a right of first refusal but will no longer hold exclusivity.", True),
+    ("Members will no longer borrow e-books.",
+     "Members can borrow e-books, but they can no longer reserve print titles.", True),
+    ("The fund no longer awards travel grants.",
+     "The fund awards travel grants; it no longer pays for equipment.", True),
+    ("The fund no longer pays for equipment.",
+     "The fund pays travel grants; it no longer pays for equipment.", False),
     ("Refunds are available for monthly plans.", "Monthly plans aren't refunded.", True),
     ("The warranty does not cover water damage.", "The warranty covers water damage.", True),
     ("The warranty does not cover water damage.", "Water damage is not covered.", False),
@@ -83,6 +93,19 @@ def test_negated_words_are_those_a_negation_governs() -> None:
 ])
 def test_missing_specifics(claim: str, sentence: str, missing: list[str]) -> None:
     assert missing_specifics(claim, sentence) == missing
+
+
+@pytest.mark.parametrize(("claim", "missing"), [
+    # the context (title, sentence before) says who or what "it" is ...
+    ("The Denver plant will employ 400 people.", []),
+    ("Acme's new plant will employ 400 people.", []),
+    # ... not what it costs or counts: a figure only the context holds is missing
+    ("The Denver plant will cost $40 million.", ["40"]),
+    ("The Denver plant will employ 400 people from 2026.", ["2026"]),
+])
+def test_missing_specifics_in_context(claim: str, missing: list[str]) -> None:
+    context = "Acme opens its Denver plant in 2026 at a cost of $40 million."
+    assert missing_specifics(claim, "The plant will employ 400 people.", context) == missing
 
 
 @pytest.mark.parametrize(("a", "b", "point", "differ"), [

@@ -122,6 +122,17 @@ def test_a_claim_its_quote_negates_is_never_supported() -> None:
             assert CHECKER.decide(claim, [ev(sentence, relevance)], []).verdict != "supported"
 
 
+def test_a_figure_only_the_sentence_before_holds_supports_nothing() -> None:
+    """The sentence before says what "the plant" is; its figures are not the sentence's."""
+    pool = [ev("The plant will employ 400 people.", 0.9,
+               context="Acme's old plant in Boise cost $50 million and opened in 2019.")]
+    for claim in ["The plant will employ 400 people at a cost of $50 million.",
+                  "The plant, opened in 2019, will employ 400 people.",
+                  "Acme's plant will employ 400 people and cost $50 million."]:
+        assert CHECKER.decide(claim, pool, []).verdict != "supported", claim
+    assert CHECKER.decide("The plant will employ 400 people.", pool, []).verdict == "supported"
+
+
 # --- the real corpus, extractive -----------------------------------------------------------------
 def exact(bot: Assistant, citations: list[Any]) -> None:
     for c in citations:
