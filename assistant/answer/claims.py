@@ -119,6 +119,8 @@ class ClaimChecker:
         against = [e for e in on_point if polarity_clash(claim, e.text) or misbound(claim, e.text)
                    or changed_from(claim, e.text)
                    or (missing_specifics(claim, f"{e.title} {e.in_context}") and replaced(claim, e.text))]
+        # Against, the context lends its figures (a neighbour of the sentence that states the
+        # claim's figure is not another figure in its place); for support, it lends only names.
         holding = [e for e in on_point if e not in against
                    and not missing_specifics(claim, e.text, f"{e.title} {e.context}")]
         support, why = self._support(claim, holding)
