@@ -48,6 +48,16 @@ POLARITY = [
     ("Monthly plans are refunded when you cancel.",
      "Monthly plans are not refunded, but you can cancel at any time.", True),
     ("The museum is open on Sundays.", "The museum is open on Sundays and holidays.", False),
+    # "no more than", "not later than": a bound on a quantity, which denies nothing
+    ("You may claim expenses for no more than five days.",
+     "You may claim expenses for a maximum of five days.", False),
+    ("Members may borrow at most ten books.", "Members may borrow no more than ten books.", False),
+    ("Entries must arrive no later than 1 May.", "Entries must arrive by 1 May.", False),
+    ("The loan lasts not longer than three weeks.", "The loan lasts up to three weeks.", False),
+    ("Each guest may bring no fewer than two items.", "Each guest brings two items or more.", False),
+    # ... while a negation with no "than" after it still denies
+    ("You may claim expenses for more days.", "You may not claim expenses for more days.", True),
+    ("Members may borrow more books.", "Members may no longer borrow more books.", True),
 ]
 
 
@@ -70,6 +80,8 @@ def test_negated_words_are_those_a_negation_governs() -> None:
     assert negated_words("Plans are not refunded, but you can cancel.") == {"refund"}
     assert negated_words("Water damage is excluded from the warranty.") == {"water", "damage"}
     assert "sunday" not in negated_words("The museum is open on Sundays.")
+    assert negated_words("Claims are paid for no more than five days.") == set()
+    assert "pay" in negated_words("Claims are not paid for more than five days.")
 
 
 @pytest.mark.parametrize(("claim", "sentence", "missing"), [

@@ -133,6 +133,19 @@ def test_a_figure_only_the_sentence_before_holds_supports_nothing() -> None:
     assert CHECKER.decide("The plant will employ 400 people.", pool, []).verdict == "supported"
 
 
+def test_a_bound_on_a_quantity_is_no_denial() -> None:
+    """"No more than five days" bounds the days; it does not deny the claim it is part of."""
+    pool = [ev("While your bag is delayed, you may claim up to $60 per day for essential items, "
+               "for a maximum of five days.", 0.9)]
+    for claim in ["While your bag is delayed, you may claim up to $60 per day for essential items "
+                  "for no more than five days.",
+                  "While your bag is delayed, you may claim essential items for not longer than five "
+                  "days, up to $60 per day."]:
+        assert CHECKER.decide(claim, pool, []).verdict == "supported", claim
+    denied = "While your bag is delayed, you may not claim $60 per day for essential items."
+    assert CHECKER.decide(denied, pool, []).verdict == "contradicted"
+
+
 # --- the real corpus, extractive -----------------------------------------------------------------
 def exact(bot: Assistant, citations: list[Any]) -> None:
     for c in citations:

@@ -23,9 +23,10 @@ import re
 from assistant.core.dates import dates_in, lower_dates, without_dates
 from assistant.core.text import content_words, covers, names, numbers, stem, stems
 
-# The words by which a sentence denies or excludes what follows them.
+# The words by which a sentence denies or excludes what follows them. "No more than five
+# days" and "not later than 1 May" bound a quantity; they deny nothing.
 NEGATIONS = re.compile(r"\b(?:no longer|not|no|never|none|neither|nor|without|cannot|except|"
-                       r"exclud\w*|\w+n['’]t)\b", re.IGNORECASE)
+                       r"exclud\w*|\w+n['’]t)\b(?!\s+(?:(?:more|less|\w+er)\s+)?than\b)", re.IGNORECASE)
 SCOPE = 8  # words after a negation that it may govern, up to the clause's end
 BEFORE = 3  # content words before an exclusion that it governs
 HELD = 0.5  # share of what a negation governs that a claim must hold to be about it
