@@ -150,6 +150,34 @@ def test_as_of_before_every_document_finds_nothing(dated_bot: Assistant) -> None
     assert answer.refused and not answer.citations
 
 
+# --- a figure of another measure is no answer -----------------------------------------------------
+FLEET = ("harbor-fleet.txt", b"Harbor Air fleet news\n\nHarbor Air will take delivery of five new "
+         b"aircraft in 2025. The airport trust will pay for the new lights on runway 27, and Harbor "
+         b"Air will train 40 crews. Cabin crew got a pay rise under a two-year agreement signed in "
+         b"August. Fares on the island route start at $49.\n")
+
+
+@pytest.fixture(scope="module")
+def fleet_bot(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    bot = Assistant(make_settings(tmp_path_factory.mktemp("fleet"), llm="none"))
+    assert bot.upload([FLEET]).ok
+    return bot
+
+
+@pytest.mark.parametrize("question", ["How much did Harbor Air pay for its five new aircraft?",
+                                      "What price did Harbor Air pay for the five aircraft?",
+                                      "What percentage pay rise did cabin crew get?"])
+def test_a_count_is_no_answer_to_a_question_about_money_or_a_share(fleet_bot: Assistant,
+                                                                    question: str) -> None:
+    answer = fleet_bot.ask(question)
+    assert answer.refused and not answer.citations, answer.text
+
+
+def test_money_answers_a_question_about_money(fleet_bot: Assistant) -> None:
+    answer = fleet_bot.ask("How much do fares on the island route cost?")
+    assert not answer.refused and "$49" in answer.text, answer.text
+
+
 # --- the local model reads the shown candidates ---------------------------------------------------
 @pytest.mark.slow
 def test_the_local_model_reads_each_shown_candidate(local_bot: Assistant) -> None:

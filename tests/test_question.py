@@ -155,6 +155,10 @@ UNITS = [
     ("people", ["How many people does Fernhill employ?", "How many people will the plant employ?"]),
     ("notebook", ["How many notebooks can a Free user keep?", "How many notebooks come with Free?"]),
     ("", ["How much does Plus cost?", "What is the number of users?", "When does Hollis start?"]),
+    # "how much" counts only the word right after it
+    ("revenue", ["How much revenue does the route bring in?", "how much revenue did Acme make?"]),
+    ("storage", ["How much storage does Plus include?", "How much storage comes with Free?"]),
+    ("", ["How much did Acme pay for it?", "How much RAM does Quillmate need?"]),
 ]
 
 
@@ -212,6 +216,28 @@ HOLDS = [
      "The roof repair, finished 17 May 2024, fixes the leak.", "", False),  # a date names no one
     (["Why did Vega leave?", "What is Tidewater?", "Does recovery cover local notebooks?"],
      "Anything at all.", "", True),  # no kind is required
+    # what the number measures: money for a price, a share for a percentage, either for "how
+    # much" and a verb; a figure of another measure is no answer
+    (["How much did Acme pay for the plant?", "How much does the upgrade cost?",
+      "What is the price of the Pro plan?", "What was the fee for a second bag?"],
+     "Acme paid $3,000 for it.", "", True),
+    (["How much did Acme pay for the plant?", "What is the price of the Pro plan?"],
+     "It cost 12 million euros.", "", True),  # a currency after the figure
+    (["How much did Acme pay for the plant?", "How much will Acme charge for Wi-Fi?",
+      "What is the price of the Pro plan?"],
+     "Acme will pay for runway 27 and train 40 crews.", "", False),  # counts, not money
+    (["What percentage of flights arrived on time?", "What percentage pay rise did pilots get?"],
+     "84.1 per cent arrived on time.", "", True),
+    (["What percentage of flights arrived on time?", "What percentage pay rise did pilots get?"],
+     "Pay rose 4.5% in 2024.", "", True),  # a percentage sign, and a year passed over
+    (["What percentage of flights arrived on time?", "What percentage pay rise did pilots get?"],
+     "Pilots signed a three-year agreement in 2023.", "", False),  # a count of years
+    (["How much did the shares rise?", "How much did fares go up?"],
+     "They rose 7% on the day.", "", True),  # "how much" and a verb: a share will do
+    (["What is the price of the Pro plan?", "What was the fee for a second bag?"],
+     "They rose 7% on the day.", "", False),  # a price is money
+    (["How much storage does Plus include?", "How much RAM does Quillmate need?"],
+     "Plus includes 10 GB of storage.", "", True),  # no measure asked: any figure
 ]
 
 

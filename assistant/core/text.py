@@ -170,6 +170,18 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+# A figure marked as money (a currency sign or code before it, a currency after it) or as a
+# share ("7%", "4.5 per cent").
+_MONEY = re.compile(r"[$£€¥₹]\s?\d|\b(?:USD|EUR|GBP)\s?\d|\d\s?(?:(?:million|billion|thousand|m|bn)\s)?"
+                    r"(?:dollars?|euros?|pounds?)\b", re.IGNORECASE)
+_SHARE = re.compile(r"\d\s?(?:%|per\s?cent\b|percent\b)", re.IGNORECASE)
+
+
+def measures(text: str) -> set[str]:
+    """What the text's figures measure, where a sign or unit says so: "money", "share"."""
+    return {m for m, pattern in (("money", _MONEY), ("share", _SHARE)) if pattern.search(text)}
+
+
 def same_word(a: str, b: str) -> bool:
     """Stems that name the same thing: equal, or sharing their first five letters
     ("chair"/"chairman", "invest"/"investor")."""
