@@ -155,10 +155,6 @@ UNITS = [
     ("people", ["How many people does Fernhill employ?", "How many people will the plant employ?"]),
     ("notebook", ["How many notebooks can a Free user keep?", "How many notebooks come with Free?"]),
     ("", ["How much does Plus cost?", "What is the number of users?", "When does Hollis start?"]),
-    # "how much" counts only the word right after it
-    ("revenue", ["How much revenue does the route bring in?", "how much revenue did Acme make?"]),
-    ("storage", ["How much storage does Plus include?", "How much storage comes with Free?"]),
-    ("", ["How much did Acme pay for it?", "How much RAM does Quillmate need?"]),
 ]
 
 

@@ -33,8 +33,8 @@ _KIND = re.compile(
 
 
 # "How many Quillmate users ...": the first lower-case content word after "how many" is what it
-# counts (names and function words passed over); "how much revenue": the word right after it.
-_COUNTED = re.compile(r"^\W*(?i:how (many|much))\s+(.*)")
+# counts (names and function words passed over).
+_COUNTED = re.compile(r"^\W*(?i:how many)\s+(.*)")
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,8 @@ def read_question(text: str) -> Question:
     kind: Kind = next((k for k in ("number", "date", "name", "reason", "yesno")
                        if match and match.group(k)), "other")
     counted = _COUNTED.match(text)
-    tokens = counted.group(2).split() if counted else []
-    if counted and counted.group(1).lower() == "much":
-        tokens = tokens[:1]
-    unit = next((w for token in tokens if token[:1].islower() for w in content_words(token)), "")
+    unit = next((w for token in (counted.group(1).split() if counted else []) if token[:1].islower()
+                 for w in content_words(token)), "")
     return Question(text, kind, frozenset(names(lower_dates(text))), frozenset(numbers(text)),
                     frozenset(content_words(text)), unit, _measure(text, match) if kind == "number" else "")
 
