@@ -62,7 +62,8 @@ def read_question(text: str) -> Question:
     unit = next((w for token in (counted.group(1).split() if counted else []) if token[:1].islower()
                  for w in content_words(token)), "")
     return Question(text, kind, frozenset(names(lower_dates(text))), frozenset(numbers(text)),
-                    frozenset(content_words(text)), unit, _measure(text, match) if kind == "number" else "")
+                    frozenset(content_words(text)), unit,
+                    _measure(text, match) if match and kind == "number" else "")
 
 
 def _measure(text: str, match: re.Match[str]) -> str:
