@@ -258,11 +258,11 @@ def test_with_the_reader_a_rival_must_be_read_as_answering() -> None:
 # --- a second sentence, and no repeats --------------------------------------------------------
 def test_a_second_sentence_joins_when_nearly_as_good_and_new() -> None:
     first = ev("Plus costs $6 per month when billed annually.", ABOVE)
-    new = ev("Students and teachers get 50% off Plus with a school address.",
+    new = ev("Students and teachers pay $3 per month for Plus with a school address.",
              ABOVE - d.SECOND_WITHIN["rules"] / 2)
     repeat = ev("Plus costs $6 per month when billed annually, as before.",
                 ABOVE - d.SECOND_WITHIN["rules"] / 2)
-    far = ev("Students and teachers get 50% off Plus with a school address.",
+    far = ev("Students and teachers pay $3 per month for Plus with a school address.",
              ABOVE - 3 * d.SECOND_WITHIN["rules"])
     for question in ["How much does Plus cost?", "What is the price of Plus?"]:
         assert outcome(decided(question, [first, new])) == ("answer", [first.text, new.text])
