@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,6 +80,31 @@ def test_two_processes_open_a_new_store_at_once(tmp_path: Path) -> None:
     assert [p.returncode for p in procs] == [0, 0], outputs
     bot = Assistant(make_settings(tmp_path / "shared", llm="none"))
     assert len(bot.documents()) == 2
+
+
+def test_threads_see_another_writers_generation_at_once(tmp_path: Path) -> None:
+    """Every thread of a reader that finds the store changed reopens it safely, at the same time."""
+    data = tmp_path / "data"
+    writer = Store.open(data, None, "partnership", "model", DIMENSIONS)
+    reader = Store.open(data, None, "partnership", "model", DIMENSIONS)
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            reader.generation()
+            reader.chunk_count()
+        except BaseException as exc:  # recorded: the assertion below names it
+            errors.append(exc)
+
+    for _ in range(100):
+        writer.delete_documents(["none"])  # a write: a new generation the reader has not seen
+        threads = [threading.Thread(target=read) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert reader.generation() == writer.generation()
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")

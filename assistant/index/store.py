@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -125,11 +126,11 @@ def _client(data_dir: Path, chroma_url: str | None, fresh: bool = False) -> Any:
                 "(`chroma run --path DIR --host 127.0.0.1 --port 8000`) or unset ASSISTANT_CHROMA_URL."
             ) from exc
     path = data_dir / "chroma"
-    if fresh:
-        from chromadb.api.shared_system_client import SharedSystemClient
+    with _file_lock(data_dir / "open.lock"):  # also between threads: each opens its own handle
+        if fresh:  # under the lock: another thread's pop would leave a half-built client
+            from chromadb.api.shared_system_client import SharedSystemClient
 
-        SharedSystemClient._identifier_to_system.pop(str(path), None)
-    with _file_lock(data_dir / "open.lock"):
+            SharedSystemClient._identifier_to_system.pop(str(path), None)
         try:
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except Exception as exc:
@@ -151,6 +152,7 @@ class Store:
         self._meta = {"embed_model": model_id, "dimensions": dimensions, "hnsw:space": "cosine"}
         self._reopen = reopen
         self._lock = lock
+        self._known_lock = threading.RLock()  # the generation check and the reopen, one thread at a time
         self._batch = 0
         self._counted: tuple[str | None, int] = (None, 0)
         self._attach(client)
@@ -221,13 +223,14 @@ class Store:
 
         When it changed under us (another process wrote), the embedded client is reopened
         so that Chroma's in-memory vector index includes those writes."""
-        collection = self._call("read the collection", self._client.get_collection,
-                                f"{self.name}_chunks", embedding_function=None)
-        current = str((collection.metadata or {}).get("generation", ""))
-        if current != self._known and self._reopen is not None:
-            self._attach(self._reopen())
-        self._known = current
-        return current
+        with self._known_lock:
+            collection = self._call("read the collection", self._client.get_collection,
+                                    f"{self.name}_chunks", embedding_function=None)
+            current = str((collection.metadata or {}).get("generation", ""))
+            if current != self._known and self._reopen is not None:
+                self._attach(self._reopen())
+            self._known = current
+            return current
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -239,8 +242,9 @@ class Store:
                                     f"{self.name}_chunks", embedding_function=None)
             meta = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("hnsw:")}
             meta["generation"] = uuid.uuid4().hex
-            self._call("record the store generation", collection.modify, metadata=meta)
-            self._known = meta["generation"]
+            with self._known_lock:  # a reader must not see the new generation before we know it
+                self._call("record the store generation", collection.modify, metadata=meta)
+                self._known = meta["generation"]
 
     # --- documents ---------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
