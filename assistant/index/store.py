@@ -14,6 +14,7 @@ Not here: deciding what to ingest (see `ingest.py`).
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import os
 import threading
@@ -229,6 +230,7 @@ class Store:
             current = str((collection.metadata or {}).get("generation", ""))
             if current != self._known and self._reopen is not None:
                 self._attach(self._reopen())
+                gc.collect()  # the old client is cyclic garbage holding its index and files
             self._known = current
             return current
 
