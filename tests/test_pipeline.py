@@ -9,6 +9,7 @@ uploaded with their dates, check updates and as_of; the local model's read step 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import make_settings
@@ -30,6 +31,10 @@ def stages(answer: Answer) -> list[str]:
     return [s["stage"] for s in answer.trace]
 
 
+def step(answer: Answer, stage: str) -> dict[str, Any]:
+    return next(s for s in answer.trace if s["stage"] == stage)
+
+
 @pytest.fixture(scope="module")
 def dated_bot(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     bot = Assistant(make_settings(tmp_path_factory.mktemp("dated"), llm="none"))
@@ -44,12 +49,13 @@ def dated_bot(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
                                       "What was OpenAI's revenue in 2024?"])
 def test_every_step_adds_a_trace_line_with_its_decision(corpus_bot: Assistant, question: str) -> None:
     answer = corpus_bot.ask(question)
-    assert stages(answer) == ["guard", "retrieve", "decide"], answer.trace
-    for step in answer.trace:
-        assert {"stage", "decision", "reason"} <= step.keys()
-    retrieve = answer.trace[1]
+    assert stages(answer) == ["guard", "question", "retrieve", "decide"], answer.trace
+    for line in answer.trace:
+        assert {"stage", "decision", "reason"} <= line.keys()
+    assert step(answer, "question")["decision"].startswith(("a name", "a number", "any"))
+    retrieve = step(answer, "retrieve")
     assert retrieve["chunks"] and isinstance(retrieve["unknown"], list)
-    decide = answer.trace[2]
+    decide = step(answer, "decide")
     assert decide["decision"] == ("refuse" if answer.refused else "answer") and decide["reason"]
     assert set(map(str, decide["chosen"])) <= set(decide["scores"])
 
@@ -110,7 +116,7 @@ def test_names_no_document_mentions_are_traced_and_named(corpus_bot: Assistant) 
     for question, name in [("How much did Google invest in Stargate?", "google"),
                            ("Who won the 2018 FIFA World Cup?", "fifa")]:
         answer = corpus_bot.ask(question)
-        assert name in answer.trace[1]["unknown"] and answer.refused
+        assert name in step(answer, "retrieve")["unknown"] and answer.refused
         assert name in answer.text and answer.text.startswith("I can't answer")
 
 
@@ -142,7 +148,7 @@ def test_as_of_counts_only_documents_published_by_then(dated_bot: Assistant, as_
         assert answer is not None and "$10" in answer.text and "$12" not in answer.text, answer.text
         assert {c.published for c in [*answer.citations, *stream.evidence]} == {OLD_DATE}
         assert not answer.conflicts
-        assert f"as of {as_of[:7]}" in answer.trace[1]["reason"]
+        assert f"as of {as_of[:7]}" in step(answer, "retrieve")["reason"]
 
 
 def test_as_of_before_every_document_finds_nothing(dated_bot: Assistant) -> None:
@@ -185,8 +191,8 @@ def test_the_local_model_reads_each_shown_candidate(local_bot: Assistant) -> Non
     "".join(stream)
     answer = stream.answer
     assert answer is not None and "Abilene" in answer.text
-    assert stages(answer) == ["guard", "retrieve", "read", "decide"], answer.trace
-    readings = answer.trace[2]["readings"]
+    assert stages(answer) == ["guard", "question", "retrieve", "read", "decide"], answer.trace
+    readings = step(answer, "read")["readings"]
     assert set(readings) == {c.number for c in stream.evidence}
     assert all(0.0 <= p <= 1.0 for p in readings.values())
     t = answer.timings

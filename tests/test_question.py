@@ -164,6 +164,25 @@ def test_how_many_counts_what_it_names(unit: str, family: list[str]) -> None:
     assert not wrong(family, got, unit)
 
 
+WANTS = [
+    ("a number (money)", ["What is the price of Plus?", "What is the monthly fee for Plus?"]),
+    ("a number (share)", ["What percentage of users pay?", "How much in per cent did it rise?"]),
+    ("a number (amount)", ["How much did Acme pay for the plant?"]),
+    ("a number (counting user)", ["How many Quillmate users were affected?"]),
+    ("a number", ["How much storage does Plus include?", "What is the number of users?"]),
+    ("a date", ["When does Hollis start?", "In what year did it open?"]),
+    ("a name it does not give", ["Who succeeds Ben Adair?"]),
+    ("yes or no", ["Does Plus include phone support?"]),
+    ("any statement", ["Which formats can Quillmate export?"]),
+]
+
+
+@pytest.mark.parametrize("wants,family", WANTS, ids=[w for w, _ in WANTS])
+def test_the_trace_says_what_answer_it_wants(wants: str, family: list[str]) -> None:
+    got: dict[str, object] = {q: read_question(q).wants() for q in family}
+    assert not wrong(family, got, wants)
+
+
 def test_words_are_stemmed_content_words() -> None:
     for text in ["Which formats can Quillmate export notes to?",
                  "Which formats does Quillmate export its notes to?"]:

@@ -62,6 +62,9 @@ class AnswerPipeline:
         asked = self.guard(question, trace)
         turn = follow_up(asked, history)
         q = read_question(asked) if asked else None
+        if q:
+            trace.add("question", q.wants(), "only a sentence that holds this can answer",
+                      names=sorted(q.names), figures=sorted(q.figures))
         evidence, unknown = self.gather(q, turn, as_of, trace) if q else ([], [])
         timings["evidence_s"] = time.perf_counter() - t0
         shown = evidence[: self.settings.evidence_sentences]

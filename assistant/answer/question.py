@@ -48,6 +48,13 @@ class Question:
     measure: str = ""  # what the number must measure: "money" ("what price"), "share" ("what
     # percentage"), "amount" (either: "how much did it pay / did it rise?"), "" (anything)
 
+    def wants(self) -> str:
+        """The answer it asks for, in words, for the trace: "a number (money)", "a date"."""
+        what = {"number": "a number", "date": "a date", "name": "a name it does not give",
+                "reason": "a reason", "yesno": "yes or no", "other": "any statement"}[self.kind]
+        of = [m for m in (self.measure, f"counting {self.unit}" if self.unit else "") if m]
+        return f"{what} ({', '.join(of)})" if of else what
+
     @property
     def specifics(self) -> frozenset[str]:
         """Names and figures: if no retrieved text has one of them, the documents cannot answer."""
