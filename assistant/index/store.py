@@ -153,7 +153,7 @@ class Store:
         self._meta = {"embed_model": model_id, "dimensions": dimensions, "hnsw:space": "cosine"}
         self._reopen = reopen
         self._lock = lock
-        self._known_lock = threading.RLock()  # the generation check and the reopen, one thread at a time
+        self._generation_lock = threading.RLock()  # the generation check and the reopen, one thread at a time
         self._batch = 0
         self._counted: tuple[str | None, int] = (None, 0)
         self._attach(client)
@@ -224,7 +224,7 @@ class Store:
 
         When it changed under us (another process wrote), the embedded client is reopened
         so that Chroma's in-memory vector index includes those writes."""
-        with self._known_lock:
+        with self._generation_lock:
             collection = self._call("read the collection", self._client.get_collection,
                                     f"{self.name}_chunks", embedding_function=None)
             current = str((collection.metadata or {}).get("generation", ""))
@@ -244,7 +244,7 @@ class Store:
                                     f"{self.name}_chunks", embedding_function=None)
             meta = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("hnsw:")}
             meta["generation"] = uuid.uuid4().hex
-            with self._known_lock:  # a reader must not see the new generation before we know it
+            with self._generation_lock:  # a reader must not see the new generation before we know it
                 self._call("record the store generation", collection.modify, metadata=meta)
                 self._known = meta["generation"]
 
