@@ -144,11 +144,26 @@ READER_ROWS = [
     (["What software does Mapleton Systems make?", "What does Mapleton Systems sell?"],
      [ev("The company makes scheduling software for hospitals.", LLM_BAR - 0.3, reading=0.95)],
      "answer", 0),
+    # yes/no: the reader reads a denial lower than a neighbour's affirmation; the best reading
+    # says the documents answer, relevance says which sentence does
+    (["Does Plus include phone support?", "Is phone support included in Plus?",
+      "Can Plus users get phone support?"],
+     [ev("Plus and Pro include email support on weekdays.", LLM_BAR - 0.45, reading=0.6),
+      ev("Plus does not include phone support.", LLM_BAR - 0.35, reading=0.3)], "answer", 1),
+    # ... but every reading low is still a refusal
+    (["Does Plus include phone support?", "Is phone support included in Plus?"],
+     [ev("Plus and Pro include email support on weekdays.", LLM_BAR - 0.45, reading=0.2),
+      ev("Plus does not include phone support.", LLM_BAR - 0.35, reading=0.1)], "refuse", None),
+    # a wh-question keeps each sentence's own reading
+    (["Which support does Plus include?", "What support comes with Plus?"],
+     [ev("Plus and Pro include email support on weekdays.", LLM_BAR - 0.45, reading=0.6),
+      ev("Plus does not include phone support.", LLM_BAR - 0.35, reading=0.3)], "answer", 0),
 ]
 
 
 @pytest.mark.parametrize("family,evidence,action,first", READER_ROWS,
-                         ids=["reading-lifts", "read-as-no", "names-not-required"])
+                         ids=["reading-lifts", "read-as-no", "names-not-required",
+                              "yes-no-denial-read-low", "yes-no-all-read-low", "wh-own-reading"])
 def test_decide_with_the_reader(family: list[str], evidence: list[Evidence], action: str,
                                 first: int | None) -> None:
     for question in family:
