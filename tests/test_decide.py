@@ -154,6 +154,11 @@ READER_ROWS = [
     (["Does Plus include phone support?", "Is phone support included in Plus?"],
      [ev("Plus and Pro include email support on weekdays.", LLM_BAR - 0.45, reading=0.2),
       ev("Plus does not include phone support.", LLM_BAR - 0.35, reading=0.1)], "refuse", None),
+    # "why": a premise's denial read lower than a neighbour is still the answer, a correction
+    (["Why did Adair leave Fernhill?", "Why is Ben Adair leaving Fernhill Labs?"],
+     [ev("Hollis succeeds co-founder Ben Adair, who has been CTO since 2016.", LLM_BAR - 0.4,
+         reading=0.6),
+      ev(NEGATED_LEAVE, LLM_BAR - 0.3, reading=0.2)], "correct", 1),
     # a wh-question keeps each sentence's own reading
     (["Which support does Plus include?", "What support comes with Plus?"],
      [ev("Plus and Pro include email support on weekdays.", LLM_BAR - 0.45, reading=0.6),
@@ -163,7 +168,8 @@ READER_ROWS = [
 
 @pytest.mark.parametrize("family,evidence,action,first", READER_ROWS,
                          ids=["reading-lifts", "read-as-no", "names-not-required",
-                              "yes-no-denial-read-low", "yes-no-all-read-low", "wh-own-reading"])
+                              "yes-no-denial-read-low", "yes-no-all-read-low", "why-denial-read-low",
+                              "wh-own-reading"])
 def test_decide_with_the_reader(family: list[str], evidence: list[Evidence], action: str,
                                 first: int | None) -> None:
     for question in family:

@@ -3,7 +3,7 @@
 Every threshold of the answer path is here. A candidate may answer when it holds the kind of
 answer asked for (for "who", a name neither the question nor, in a follow-up, the last turn
 gave). Its score is its relevance, plus the LLM reader's P(yes) where the reader read it (for a
-yes/no question, the best P(yes) of those read: the reader reads a denial lower than an
+yes/no or "why" question, the best P(yes) of those read: the reader reads a denial lower than an
 affirmation, so it says whether the documents answer and relevance which sentence does), less a
 penalty for the question's names it lacks (the reader sees what "the project" is, but not that
 another company's project is not this one; relevance counts a name as one word of many); the
@@ -78,11 +78,12 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
                         unknown=tuple(unknown))
     mode = "llm" if judged else "rules"
     bar = ANSWER_AT[mode]
-    # Asked whether a sentence answers a yes/no question, the reader rates a denial ("Reward
-    # seats do not earn tier points") below an affirmation on the same topic: its best reading
-    # says whether the documents answer, and relevance which read sentence does.
+    # Asked whether a sentence answers a yes/no or a "why" question, the reader rates a denial
+    # ("Reward seats do not earn tier points", "Fairlie is not leaving the airline") below an
+    # affirmation on the same topic: its best reading says whether the documents answer, and
+    # relevance which read sentence does.
     top_reading = max((e.reading for e in evidence if e.reading is not None), default=None)
-    level = question.kind == "yesno" and top_reading is not None
+    level = question.kind in ("yesno", "reason") and top_reading is not None
 
     def scored(e: Evidence) -> float:
         return score(replace(e, reading=top_reading) if level and e.reading is not None else e,
