@@ -178,6 +178,8 @@ def test_decide_with_the_reader(family: list[str], evidence: list[Evidence], act
         if first is not None:
             assert decision.chosen[0].text == evidence[first].text, (question, decision)
         assert decision.scores, "the scores go to the trace"
+        levelled = read_question(question).kind in ("yesno", "reason")
+        assert ("takes the best reading" in decision.reason) == levelled, decision.reason
 
 
 def test_the_reader_s_score_loses_for_names_the_sentence_lacks() -> None:

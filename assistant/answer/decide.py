@@ -85,6 +85,8 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
     top_reading = max((e.reading for e in evidence if e.reading is not None), default=None)
     level = question.kind in ("yesno", "reason") and top_reading is not None
 
+    levelled = f"; every read sentence takes the best reading, {top_reading:.2f}" if level else ""
+
     def scored(e: Evidence) -> float:
         return score(replace(e, reading=top_reading) if level and e.reading is not None else e,
                      question)
@@ -95,7 +97,8 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
     scores = {str(e.number): round(scored(e), 3) for e in ranked}
     if not ranked or scored(ranked[0]) < bar:
         top = f"{scored(ranked[0]):.2f}" if ranked else "none"
-        return Decision("refuse", reason=f"no candidate scores {bar} (best: {top})", scores=scores)
+        return Decision("refuse", reason=f"no candidate scores {bar} (best: {top}){levelled}",
+                        scores=scores)
     best = ranked[0]
     agreed = [e for e in ranked[1:] if not judged or (e.reading or 0.0) >= READ_YES]
     rival = next((e for e in agreed if scored(e) >= bar - RIVAL_BELOW[mode] and e.doc_id != best.doc_id
@@ -112,9 +115,10 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
                       None)
         if denial is not None:  # "Why did X leave?" - "X is not leaving"
             return Decision("correct", (denial,), "the answer negates what the question takes as "
-                            "given", scores=scores)
+                            f"given{levelled}", scores=scores)
     clash = not negates(question.text) and polarity_clash(question.text, chosen[0].text)
-    return Decision("answer", tuple(chosen), f"sentence {best.number} scores {scored(best):.2f} >= {bar}",
+    return Decision("answer", tuple(chosen),
+                    f"sentence {best.number} scores {scored(best):.2f} >= {bar}{levelled}",
                     update=update, disagree=apart, no=clash and question.kind == "yesno",
                     scores=scores)
 
