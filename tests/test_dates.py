@@ -96,6 +96,29 @@ def test_metadata_lines_are_marked_and_offsets_stay_exact(tmp_path: Path) -> Non
     assert doc.text == path.read_text()
 
 
+@pytest.mark.parametrize(("line", "marked"), [
+    ("Image source: Fernhill Labs press kit. Grace Hollis at Fernhill's office in Portland's "
+     "Central Eastside.", True),
+    ("Photo: Reuters. Satya Nadella speaks at the Build conference in Seattle on May 21, 2024, "
+     "about the new models.", True),
+    ("Picture credit: Harbour Library archive. Readers queue outside the reading room on the "
+     "first morning after the reopening.", True),
+    ("Photo: Satya Nadella speaks at the Build conference in Seattle on May 21, 2024, about the "
+     "new models and the partnership.", False),  # its first sentence is long: text, not a credit
+    ("Sources: Acme annual report. The plant employs 400 people and will close in May, the "
+     "company said on Tuesday.", False),  # only a picture's line goes on with a caption
+    ("Updated: March 3. Acme now says the Denver plant will stay open until the end of 2026 "
+     "at least.", False),
+])
+def test_a_picture_s_credit_line_with_its_caption_is_metadata(tmp_path: Path, line: str,
+                                                              marked: bool) -> None:
+    path = tmp_path / "news.txt"
+    path.write_text(f"{BODY}\n{BODY}\n{BODY}\n{BODY}\n{BODY}\n{BODY}\n{BODY}\n{BODY}\n{line}\n{BODY}\n")
+    doc = load_document(path, path.name)
+    spans = [doc.text[s:e] for s, e in decode_spans(doc.extra["metadata_spans"])]
+    assert (line in spans) is marked, spans
+
+
 @pytest.mark.parametrize(("text", "iso", "precision"), [
     ("2025", "2025", "year"), ("2025-01", "2025-01", "month"), ("2025-01-21", "2025-01-21", "day"),
     ("2025-01-21T10:00:00Z", "2025-01-21", "day"), ("21 January 2025", "2025-01-21", "day"),

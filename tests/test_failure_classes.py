@@ -244,8 +244,6 @@ METADATA = {
     "quillmate-plan-coverage-and-support-policy.docx": ["Owner: Customer Operations, Fernhill Labs, Inc."],
     "pricing.html": ["Page last updated\n1 March 2024"],
 }
-IMAGE_SOURCE = ("shows 'Image source: Fernhill Labs press kit.' among the evidence: the line has a "
-                "caption after the credit, so it is longer than a metadata line may be")
 METADATA_QUESTIONS = {  # case: (question, as_of)
     "author-release-notes": ("Who wrote the Quillmate 4.0 release notes?", None),
     "author-cto-article": ("Who wrote the article about Fernhill's new CTO?", None),
@@ -256,9 +254,11 @@ METADATA_QUESTIONS = {  # case: (question, as_of)
 }
 OWNER = ("cites 'Owner: Customer Operations, Fernhill Labs, Inc.' (the policy's owner line, not "
          "read as metadata: 'owner' is no metadata label) as its first answer sentence")
+OWNER_SHOWN = ("shows 'Owner: Customer Operations, Fernhill Labs, Inc.' among the evidence "
+               "('owner' is no metadata label); the picture line with its caption no longer shows")
 METADATA_CASES = [
     ("author-release-notes", {}),
-    ("author-cto-article", {"none": IMAGE_SOURCE, "local": IMAGE_SOURCE}),
+    ("author-cto-article", {"none": OWNER_SHOWN, "local": OWNER_SHOWN}),
     ("published-advisory", {}),
     ("owner-policy", {}),
     ("author-blog-post", {}),

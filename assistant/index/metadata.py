@@ -17,13 +17,16 @@ import zipfile
 from pathlib import Path
 
 from assistant.core.dates import PartialDate, dates_in, parse_date
+from assistant.core.text import sentence_spans
 
 Span = tuple[int, int]
 
 # The first word of a line that describes the document: its author, date or a picture's source.
-LABELS = frozenset("""by published updated posted date dated author authors written filed
-last modified image images photo photos picture illustration credit credits caption source
-sources""".split())
+# A picture's line may go on with its caption ("Image source: press kit. Grace Hollis at ...").
+PICTURE_LABELS = frozenset("image images photo photos picture illustration credit credits caption"
+                           .split())
+LABELS = PICTURE_LABELS | frozenset("""by published updated posted date dated author authors written
+filed last modified source sources""".split())
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.DOTALL)
 _LINE = re.compile(r"[^\n]+")
 _LEAD_WORDS = re.compile(r"[A-Za-z]+")
@@ -45,12 +48,19 @@ def front_matter(text: str) -> tuple[dict[str, str], Span | None]:
 
 
 def _is_metadata_line(line: str, near_top: bool) -> bool:
-    words = line.split()
-    if not words or len(words) > SHORT:
+    """Short, and labelled ("By ...", "Published: ...") or only a date. A picture's line with a
+    colon is judged by its first sentence: "Image source: Fernhill Labs press kit. Grace Hollis
+    at Fernhill's office." is the picture's credit and caption, not the article's text."""
+    if not line.split():
         return False
-    lead = [w.lower() for w in _LEAD_WORDS.findall(line)[:2]]
-    labelled = bool(lead) and lead[0] in LABELS and (":" in line[:30] or lead[0] == "by"
-                                                     or near_top)
+    found = _LEAD_WORDS.search(line)
+    lead = found.group().lower() if found else ""
+    colon = ":" in line[:30]
+    start, end = (sentence_spans(line)[0] if colon and lead in PICTURE_LABELS
+                  else (0, len(line)))
+    if len(line[start:end].split()) > SHORT:
+        return False
+    labelled = lead in LABELS and (colon or lead == "by" or near_top)
     dates = dates_in(line)
     only_a_date = bool(dates) and sum(e - s for _, s, e in dates) >= 0.5 * len(line.strip(" .,-—"))
     return labelled or (near_top and only_a_date)
