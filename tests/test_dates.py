@@ -109,8 +109,11 @@ def test_metadata_lines_are_marked_and_offsets_stay_exact(tmp_path: Path) -> Non
      "company said on Tuesday.", False),  # only a picture's line goes on with a caption
     ("Updated: March 3. Acme now says the Denver plant will stay open until the end of 2026 "
      "at least.", False),
+    ("Owner: Customer Operations, Harbour Library Trust", True),  # a policy's document control
+    ("Owners of a reader card can borrow twelve books at a time from any branch of the "
+     "library.", False),
 ])
-def test_a_picture_s_credit_line_with_its_caption_is_metadata(tmp_path: Path, line: str,
+def test_a_labelled_line_below_the_top_is_metadata_when_short(tmp_path: Path, line: str,
                                                               marked: bool) -> None:
     path = tmp_path / "news.txt"
     path.write_text(f"{BODY}\n{BODY}\n{BODY}\n{BODY}\n{BODY}\n{BODY}\n{BODY}\n{BODY}\n{line}\n{BODY}\n")

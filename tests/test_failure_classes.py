@@ -252,17 +252,13 @@ METADATA_QUESTIONS = {  # case: (question, as_of)
     "author-blog-post": ("Who wrote the blog post about the November changes?", None),
     "head-of-support-as-of": (ROWS["head-of-support"].question, BETWEEN),
 }
-OWNER = ("cites 'Owner: Customer Operations, Fernhill Labs, Inc.' (the policy's owner line, not "
-         "read as metadata: 'owner' is no metadata label) as its first answer sentence")
-OWNER_SHOWN = ("shows 'Owner: Customer Operations, Fernhill Labs, Inc.' among the evidence "
-               "('owner' is no metadata label); the picture line with its caption no longer shows")
 METADATA_CASES = [
     ("author-release-notes", {}),
-    ("author-cto-article", {"none": OWNER_SHOWN, "local": OWNER_SHOWN}),
+    ("author-cto-article", {}),
     ("published-advisory", {}),
     ("owner-policy", {}),
     ("author-blog-post", {}),
-    ("head-of-support-as-of", {"none": OWNER, "local": OWNER}),
+    ("head-of-support-as-of", {}),
 ]
 
 

@@ -1,7 +1,7 @@
 """What a document says about itself rather than about its subject: metadata lines and its date.
 
-Metadata lines are Markdown front matter, and lines naming the author, the date or a picture's
-source ("By Jane Doe", "Published: March 3, 2025", "Image Source: ChatGPT-4o", a line that is
+Metadata lines are Markdown front matter, and lines naming the author, the date, the owner or a
+picture's source ("By Jane Doe", "Published: March 3, 2025", "Image Source: ChatGPT-4o", a line that is
 only a date). They stay in the text, so every offset stays exact, but `metadata_spans` marks
 them and evidence selection never uses them. A document's date comes, in order, from the
 manifest (the caller's), the front matter (`date`, `published`), the file (HTML
@@ -21,12 +21,12 @@ from assistant.core.text import sentence_spans
 
 Span = tuple[int, int]
 
-# The first word of a line that describes the document: its author, date or a picture's source.
+# The first word of a line that describes the document: its author, date, owner or a picture's source.
 # A picture's line may go on with its caption ("Image source: press kit. Grace Hollis at ...").
 PICTURE_LABELS = frozenset("image images photo photos picture illustration credit credits caption"
                            .split())
 LABELS = PICTURE_LABELS | frozenset("""by published updated posted date dated author authors written
-filed last modified source sources""".split())
+filed last modified owner owners source sources""".split())
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.DOTALL)
 _LINE = re.compile(r"[^\n]+")
 _LEAD_WORDS = re.compile(r"[A-Za-z]+")
