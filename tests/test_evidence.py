@@ -200,15 +200,33 @@ def ev(text: str, *, context: str = "", title: str = "Notes", relevance: float =
 
 
 @pytest.mark.parametrize("family", [["How many people will the Denver plant employ?",
-                                     "How many people does the Denver plant employ?"]])
-def test_coverage_counts_words_in_context_less(family: list[str]) -> None:
-    alone = ev("The Denver plant will employ 400 people.")
-    in_context = ev("The plant will employ 400 people.", context="Acme opens its Denver plant in May.")
-    without = ev("The plant will employ 400 people.")
+                                     "How many people does the Denver plant employ?",
+                                     "How many workers will Denver's plant employ?"]])
+def test_a_name_in_context_counts_as_held(family: list[str]) -> None:
+    """"The plant" is the Denver plant the sentence before names: the name counts fully."""
+    alone = ev("The Denver plant will employ 400 people and workers.")
+    in_context = ev("The plant will employ 400 people and workers.",
+                    context="Acme opens its Denver plant in May.")
+    in_title = ev("The plant will employ 400 people and workers.", title="Denver plant opens")
+    without = ev("The plant will employ 400 people and workers.")
+    for question in family:
+        q = read_question(question)
+        assert coverage(q, without) < coverage(q, in_context) == pytest.approx(coverage(q, alone))
+        assert coverage(q, in_title) == pytest.approx(coverage(q, alone))
+
+
+@pytest.mark.parametrize("family", [["How many people will the new plant employ?",
+                                     "How many people does the new plant employ?"]])
+def test_other_words_in_context_count_less(family: list[str]) -> None:
+    """"It will employ 400 people" after "Acme builds a new plant": the sentence may answer
+    something else than the sentence before is about, so a word held only there counts less."""
+    alone = ev("The new plant will employ 400 people.")
+    in_context = ev("It will employ 400 people.", context="Acme builds a new plant in May.")
+    without = ev("It will employ 400 people.")
     for question in family:
         q = read_question(question)
         assert coverage(q, without) < coverage(q, in_context) < coverage(q, alone)
-        share = coverage(q, alone) - coverage(q, without)  # what "denver" weighs
+        share = coverage(q, alone) - coverage(q, without)  # what "new" and "plant" weigh
         assert coverage(q, in_context) == pytest.approx(coverage(q, without) + share * CONTEXT_WEIGHT)
 
 

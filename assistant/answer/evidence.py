@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 
 from assistant.answer.question import Question, holds_kind
-from assistant.core.text import content_words, covers, sentence_spans
+from assistant.core.text import content_words, covers, sentence_spans, stems
 from assistant.index.metadata import decode_spans, in_spans
 from assistant.index.store import Chunk
 
 MIN_WORDS = 4  # shorter sentences ("Yes.", "Read more.") state nothing alone, unless a figure
 HEADING_WORDS = 15  # a heading or caption is short, a line of its own, without a full stop
-CONTEXT_WEIGHT = 0.8  # words found only in the title or context count this much
+CONTEXT_WEIGHT = 0.8  # words found only in the title or context count this much (names fully)
 VECTOR_WEIGHT = 0.5  # relevance = half similarity, half word coverage (tuned on the dev suites)
 
 
@@ -152,16 +152,21 @@ def _context(view: DocumentView, start: int) -> tuple[str, str]:
 def coverage(question: Question, e: Evidence, idf: dict[str, float] | None = None) -> float:
     """Share of the question's words the sentence holds, each weighted by its rarity in the store
     (`idf`, by word: "minimum" counts more than "plan"); a word found only in the title or the
-    sentence before counts CONTEXT_WEIGHT. The sentence before lends its words only when it does
-    not itself hold the figure, date or name asked for: then it is the answer, not context."""
+    sentence before counts CONTEXT_WEIGHT, a name of the question found there counts fully ("The
+    plant will employ 400" is about the Denver plant the sentence before names; its other words
+    may be about something else than what the sentence says). The sentence before lends its
+    words only when it does not itself hold the figure, date or name asked for: then it is the
+    answer, not context."""
     weights = _weights(question, idf or {})
     if not weights:
         return 0.0
     answers = question.kind in ("number", "date", "name") and holds_kind(question, e.context)
     lent = e.text if answers else e.in_context
     alone, around = content_words(e.text), content_words(f"{e.title} {lent}")
+    named = stems(question.names)
     total = sum(weights.values())
-    held = sum(w * (1.0 if _has(stem, alone) else CONTEXT_WEIGHT if _has(stem, around) else 0.0)
+    held = sum(w * (1.0 if _has(stem, alone) or (stem in named and _has(stem, around))
+                    else CONTEXT_WEIGHT if _has(stem, around) else 0.0)
                for stem, w in weights.items())
     return held / total
 
