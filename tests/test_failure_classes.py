@@ -115,9 +115,8 @@ CONTEXT = [
                                          "the issue.', not the next sentence 'It also adds a "
                                          "setting to turn off the recent-clips list entirely.'"}),
     ("cto-start-date", {"none": "answers 'Hollis succeeds co-founder Ben Adair, who has been CTO "
-                                "since Fernhill was founded in 2016.', not 'She will start on July 1.'",
-                        "local": "answers 'Hollis succeeds co-founder Ben Adair, who has been CTO "
-                                 "since Fernhill was founded in 2016.', not 'She will start on July 1.'"}),
+                                "since Fernhill was founded in 2016.', not 'She will start on July 1.'"}),
+    # local cites 'She will start on July 1.' second, after the 'since 2016' sentence
 ]
 
 
@@ -293,11 +292,11 @@ UNANSWERABLE = [
                                "who has been CTO since Fernhill was founded in 2016.'",
                        "local": "answers with a neighbour: 'Hollis succeeds co-founder Ben Adair, "
                                 "who has been CTO since Fernhill was founded in 2016.'"}),
-    # local refuses here, barely: in the eval's store the same question scores 0.889 against the
-    # bar of 0.85 and is answered with the neighbour
     ("team-plan-subscriber-count", {
         "none": "answers with a neighbour: 'Pro and Team subscribers can also call our support "
-                "line, Monday to Friday, 8:00 to 17:00 Pacific Time.'"}),
+                "line, Monday to Friday, 8:00 to 17:00 Pacific Time.'",
+        "local": "answers with the same neighbour, read at P(yes) 0.32: it scores 0.852 against "
+                 "the bar of 0.85 (0.889 in the eval's store)"}),
 ]
 
 
@@ -333,9 +332,7 @@ FOLLOW_UPS: dict[str, tuple[str, list[dict[str, str]], str, str]] = {
 }
 FOLLOW_UP_CASES = [
     ("who-replaced-him", {}),
-    ("his-new-role", {"none": "answers 'Hollis succeeds co-founder Ben Adair, who has been CTO "
-                              "since ...' (0.69) before 'Adair ... moves to a new role as chief "
-                              "architect' (0.65), now outside the 0.03 a second sentence may trail"}),
+    ("his-new-role", {}),
     ("who-replaced-her", {"none": "refuses: 'Dev Kapoor ... has succeeded her' ranks 8th (0.30): "
                                   "'replaced' and 'succeeded' share no word",
                           "local": "answers 'Our support team is led by Marisol Vega, Head of "
