@@ -204,6 +204,12 @@ def run_eval(bot: Assistant, rows: list[Row], out_dir: Path | None = None,
     return summary
 
 
+def gate_backend(llm: str, every: int) -> str:
+    """The thresholds' name for a run: the backend, with the sample when only every K-th row is
+    asked (`local-every2`), whose figures are not the full set's."""
+    return llm if every == 1 else f"{llm}-every{every}"
+
+
 def load_thresholds(section: str, path: Path = DEFAULT_THRESHOLDS) -> dict[str, float]:
     """The `[section]` table of a thresholds file (`backend.suite`, e.g. `none.golden-dev`, or
     a plain name); ValueError for anything unusable in it."""
@@ -308,7 +314,8 @@ def run_suites(suites: list[Suite], settings: Settings, out_dir: Path, every: in
 
     generator = None
     combined: dict[str, Any] = {"created": datetime.now(UTC).isoformat(timespec="seconds"),
-                                "backend": settings.llm, "model": _model(settings), "suites": {}}
+                                "backend": settings.llm, "model": _model(settings),
+                                "every": every, "suites": {}}
     for suite in suites:
         rows = suite.rows[::every][:limit] if limit else suite.rows[::every]
         if not rows:
@@ -341,8 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(**overrides)
         suites = (_own_suites(args.dataset, settings) if args.dataset
                   else select(all_suites(), args.suite))
-        sections = {s.name: (settings.llm if args.dataset else f"{settings.llm}.{s.name}")
-                    for s in suites}
+        backend = gate_backend(settings.llm, args.every)
+        sections = {s.name: (backend if args.dataset else f"{backend}.{s.name}") for s in suites}
         if args.gate:  # fail now, not after the run
             for section in sections.values():
                 load_thresholds(section, args.thresholds)

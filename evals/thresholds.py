@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from evals.runner import gate_backend
+
 MINIMUMS = ["citation_validity", "fact_accuracy", "correct_refusal", "citation_recall",
             "citation_precision", "answer_relevance", "hit_at_k", "mrr", "update_lead",
             "update_both", "as_of_respected"]
@@ -46,7 +48,8 @@ def sections(combined: dict[str, Any]) -> str:
     out = []
     for name, suite in combined["suites"].items():
         metrics, counts = suite["metrics"], suite["counts"]
-        lines = [f"[{combined['backend']}.{name}]  # {suite['questions']} questions, "
+        backend = gate_backend(combined["backend"], combined.get("every", 1))
+        lines = [f"[{backend}.{name}]  # {suite['questions']} questions, "
                  f"{suite['split']}, measured {combined['created'][:10]}"]
         lines += _limits(metrics, counts, MINIMUMS, MAXIMUMS)
         out.append("\n".join(lines))

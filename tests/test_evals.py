@@ -32,8 +32,9 @@ from evals.metrics import (
     retrieval_rank,
     split_sentences,
 )
-from evals.runner import DEFAULT_THRESHOLDS, check_gate, main, run_eval
-from evals.suites import golden_split
+from evals.runner import DEFAULT_THRESHOLDS, check_gate, load_thresholds, main, run_eval
+from evals.suites import all_suites, golden_split
+from evals.thresholds import sections
 
 GOLDEN = load_dataset(DEFAULT_DATASET)
 REFUSAL = "I can't answer that from the documents: none of them says it."
@@ -244,6 +245,18 @@ def test_gate_checks_minimums_maximums_and_rejects_unknown_metrics(tmp_path: Pat
     path.write_text("[none]\nfact_acuracy = 0.5\n")
     with pytest.raises(ValueError, match="fact_acuracy: no such metric"):
         check_gate(summary, "none", path)
+
+
+def test_a_sampled_run_is_gated_by_limits_measured_on_that_sample() -> None:
+    """`--every 2` figures are not the full set's: their limits are `[local-every2.<suite>]`,
+    and every suite the sampled gate of `make test` asks has one."""
+    combined = {"backend": "local", "every": 2, "created": "2026-12-06T00:00:00",
+                "suites": {"software": {"questions": 25, "split": "dev",
+                                        "metrics": {"fact_accuracy": 0.5}, "counts": {}}}}
+    assert sections(combined).startswith("[local-every2.software]  # 25 questions, dev")
+    assert sections({**combined, "every": 1}).startswith("[local.software]")
+    for suite in all_suites():
+        assert load_thresholds(f"local-every2.{suite.name}")["fact_accuracy"] > 0
 
 
 class ShiftedCitations:
