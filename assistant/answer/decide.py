@@ -16,6 +16,7 @@ whose answer negates it gets "No". Not here: wording (`compose.py`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -78,19 +79,7 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
                         unknown=tuple(unknown))
     mode = "llm" if judged else "rules"
     bar = ANSWER_AT[mode]
-    # Asked whether a sentence answers a yes/no or a "why" question, the reader rates a denial
-    # ("Reward seats do not earn tier points", "Fairlie is not leaving the airline") below an
-    # affirmation on the same topic: its best reading says whether the documents answer, and
-    # relevance which read sentence does.
-    top_reading = max((e.reading for e in evidence if e.reading is not None), default=None)
-    level = question.kind in ("yesno", "reason") and top_reading is not None
-
-    levelled = f"; every read sentence takes the best reading, {top_reading:.2f}" if level else ""
-
-    def scored(e: Evidence) -> float:
-        return score(replace(e, reading=top_reading) if level and e.reading is not None else e,
-                     question)
-
+    scored, levelled = _scorer(question, evidence)
     asked = replace(question, names=question.names | given)
     ranked = sorted((e.widened() if not holds_kind(asked, e.text, e.around) else e
                      for e in evidence if eligible(asked, e)), key=scored, reverse=True)
@@ -99,7 +88,36 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
         top = f"{scored(ranked[0]):.2f}" if ranked else "none"
         return Decision("refuse", reason=f"no candidate scores {bar} (best: {top}){levelled}",
                         scores=scores)
-    best = ranked[0]
+    chosen, update, apart = _choose(ranked, scored, mode, judged)
+    why = f"sentence {ranked[0].number} scores {scored(ranked[0]):.2f} >= {bar}{levelled}"
+    denial = _premise_denied(question, chosen)
+    if denial is not None:  # "Why did X leave?" - "X is not leaving"
+        return Decision("correct", (denial,), "the answer negates what the question takes as "
+                        f"given{levelled}", scores=scores)
+    clash = not negates(question.text) and polarity_clash(question.text, chosen[0].text)
+    return Decision("answer", tuple(chosen), why, update=update, disagree=apart,
+                    no=clash and question.kind == "yesno", scores=scores)
+
+
+def _scorer(question: Question, evidence: list[Evidence]) -> tuple[Callable[[Evidence], float], str]:
+    """Each candidate's score, and what the trace says of levelling. Asked whether a sentence
+    answers a yes/no or a "why" question, the reader rates a denial ("Reward seats do not earn
+    tier points", "Fairlie is not leaving the airline") below an affirmation on the same topic:
+    its best reading says whether the documents answer, and relevance which read sentence does."""
+    top_reading = max((e.reading for e in evidence if e.reading is not None), default=None)
+    if question.kind not in ("yesno", "reason") or top_reading is None:
+        return (lambda e: score(e, question)), ""
+    return ((lambda e: score(replace(e, reading=top_reading) if e.reading is not None else e,
+                             question)),
+            f"; every read sentence takes the best reading, {top_reading:.2f}")
+
+
+def _choose(ranked: list[Evidence], scored: Callable[[Evidence], float], mode: str,
+            judged: bool) -> tuple[list[Evidence], bool, bool]:
+    """The best candidate, with another document's rival on its point that says otherwise, or
+    else a second one nearly as good that adds to it; and whether the two are an update (dated
+    apart, newest first) or a disagreement."""
+    bar, best = ANSWER_AT[mode], ranked[0]
     agreed = [e for e in ranked[1:] if not judged or (e.reading or 0.0) >= READ_YES]
     rival = next((e for e in agreed if scored(e) >= bar - RIVAL_BELOW[mode] and e.doc_id != best.doc_id
                   and same_point(best.text, e.text) and differs(best.text, e.text)), None)
@@ -107,20 +125,16 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
                    and not repeats(e.text, [best.text])), None)
     chosen = [best, rival] if rival else [best, second] if second else [best]
     update = rival is not None and _dated_apart(best, rival)
-    apart = rival is not None and not update
     if update:
         chosen.sort(key=lambda e: e.published, reverse=True)
-    if not negates(question.text) and question.kind not in ("yesno", "other"):
-        denial = next((e for e in chosen if polarity_clash(question.text, e.text, with_names=False)),
-                      None)
-        if denial is not None:  # "Why did X leave?" - "X is not leaving"
-            return Decision("correct", (denial,), "the answer negates what the question takes as "
-                            f"given{levelled}", scores=scores)
-    clash = not negates(question.text) and polarity_clash(question.text, chosen[0].text)
-    return Decision("answer", tuple(chosen),
-                    f"sentence {best.number} scores {scored(best):.2f} >= {bar}{levelled}",
-                    update=update, disagree=apart, no=clash and question.kind == "yesno",
-                    scores=scores)
+    return chosen, update, rival is not None and not update
+
+
+def _premise_denied(question: Question, chosen: list[Evidence]) -> Evidence | None:
+    """A chosen sentence that negates what a wh-question takes as given."""
+    if negates(question.text) or question.kind in ("yesno", "other"):
+        return None
+    return next((e for e in chosen if polarity_clash(question.text, e.text, with_names=False)), None)
 
 
 def _dated_apart(a: Evidence, b: Evidence) -> bool:
