@@ -173,3 +173,28 @@ def test_a_file_without_words_is_refused_and_the_rest_uploaded(tmp_path: Path, c
     assert status["memo.txt"][0] == "failed" and "no text" in status["memo.txt"][1]
     assert status["plant.txt"][0] == "added"
     assert [d.title for d in bot.documents()] == ["plant"]
+
+
+def test_docx_tables_are_read_row_by_row_in_their_place(tmp_path: Path) -> None:
+    """A DOCX table (once dropped: only paragraphs were read) is text in its place between the
+    paragraphs, a line per row carrying its column headers; a merged cell counts once."""
+    import docx
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    document = docx.Document()
+    document.add_paragraph("Fees from 1 July 2025.")
+    table = document.add_table(rows=3, cols=3)
+    for i, row in enumerate([["Item", "Fee", "Notes"], ["Lost card", "$2", "per card"]]):
+        for j, value in enumerate(row):
+            table.cell(i, j).text = value
+    table.cell(2, 0).merge(table.cell(2, 2)).text = "Fees are waived for children under 12"
+    document.add_paragraph("Ask at any branch.")
+    document.save(str(folder / "fees.docx"))
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.ingest([folder]).ok
+    doc, = bot.documents()
+    assert bot.document(doc.doc_id).text.splitlines() == [
+        "Fees from 1 July 2025.", "Item | Fee | Notes", "• Lost card — Fee: $2; Notes: per card",
+        "• Fees are waived for children under 12", "Ask at any branch."]
+    assert bot.search("fee for a lost card")[0].source == "fees.docx"

@@ -76,6 +76,27 @@ def _html_text(data: bytes) -> tuple[str, str]:
     return "\n".join(line for line in lines if line), title
 
 
+BULLET = "• "  # before a table row: each row is an item of its own
+
+
+def _table_lines(rows: list[list[str]], header: bool) -> list[str]:
+    """A line per row: the header row as it is, every other row an item, its cells named by the
+    header's when the two have as many cells ("Corvell C-50 — Seats: 50; Average age: 22.4
+    years"), else joined by " | "."""
+    rows = [r for r in rows if any(r)]
+    if not rows:
+        return []
+    names = rows[0] if header else []
+    lines = [" | ".join(names)] if names else []
+    for row in rows[1:] if names else rows:
+        if names and len(row) == len(names) and len(row) > 1:
+            named = "; ".join(f"{h}: {v}" for h, v in zip(names[1:], row[1:], strict=True) if v)
+            lines.append(f"{BULLET}{row[0]} — {named}")
+        else:
+            lines.append(BULLET + " | ".join(c for c in row if c))
+    return lines
+
+
 def _pdf_text(data: bytes) -> tuple[str, str]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -105,7 +126,27 @@ def _docx_text(data: bytes) -> tuple[str, str]:
         raise
     except Exception as exc:  # zipfile.BadZipFile and lxml errors have no common base
         raise UnreadableFile(f"corrupt or unreadable .docx ({exc})") from exc
-    return "\n".join(p.text for p in document.paragraphs), ""
+    return "\n".join(_docx_lines(document)), ""
+
+
+def _docx_lines(document: Any) -> list[str]:
+    """Paragraphs and tables in the order the body holds them; a table's first row is taken as
+    its header, and a cell merged across columns counts once."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    lines: list[str] = []
+    for child in document.element.body.iterchildren():
+        kind = child.tag.rsplit("}", 1)[-1]
+        if kind == "p":
+            lines.append(Paragraph(child, document).text)
+        elif kind == "tbl":
+            rows = []
+            for row in Table(child, document).rows:
+                cells = list(dict.fromkeys(row.cells))  # a merged cell repeats in row.cells
+                rows.append([" ".join(c.text.split()) for c in cells])
+            lines.extend(_table_lines(rows, header=len(rows) > 1))
+    return lines
 
 
 def _default_title(path: Path, text: str) -> str:
