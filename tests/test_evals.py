@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import CORPUS
+from test_eval_gate import LOCAL_EVERY
 
 from assistant import Answer, Assistant, Citation
 from assistant.core.models import AnswerStream
@@ -50,6 +51,26 @@ def test_golden_rows_are_complete_and_quote_the_corpus_verbatim() -> None:
         for quote in row.evidence:
             assert any(quote in text for text in texts), f"{row.id}: not verbatim: {quote!r}"
     assert any(not r.answerable for r in GOLDEN) and any(r.history for r in GOLDEN)
+
+
+def test_every_corpus_quotes_its_documents_verbatim_as_extracted() -> None:
+    """The rows' quotes (evidence, current, superseded, claims' evidence) are exact text of the
+    documents as the extractors read them: a change in extraction that breaks one fails here,
+    not silently in the citation metrics."""
+    from assistant.index.documents import load_document
+
+    for suite in all_suites():
+        if suite.name.startswith("golden"):
+            continue  # the seed corpus: the test above
+        texts = [load_document(p, p.name).text for p in sorted(suite.docs.iterdir())
+                 if p.suffix in (".txt", ".md", ".html", ".pdf", ".docx")]
+        quotes = [(r.id, q) for r in suite.rows for q in (*r.evidence, *r.current, *r.superseded)]
+        if suite.claims is not None:
+            for line in suite.claims.read_text(encoding="utf-8").splitlines():
+                row = json.loads(line)
+                quotes += [(row["id"], q) for c in row["claims"] for q in c.get("evidence", [])]
+        missing = [i for i, q in quotes if not any(q in t for t in texts)]
+        assert quotes and not missing, f"{suite.name}: not verbatim in {missing}"
 
 
 def test_golden_references_pass_their_own_row_and_evidence_breaks_no_forbid() -> None:
@@ -248,15 +269,15 @@ def test_gate_checks_minimums_maximums_and_rejects_unknown_metrics(tmp_path: Pat
 
 
 def test_a_sampled_run_is_gated_by_limits_measured_on_that_sample() -> None:
-    """`--every 2` figures are not the full set's: their limits are `[local-every2.<suite>]`,
+    """`--every 3` figures are not the full set's: their limits are `[local-every3.<suite>]`,
     and every suite the sampled gate of `make test` asks has one."""
-    combined = {"backend": "local", "every": 2, "created": "2026-12-06T00:00:00",
+    combined = {"backend": "local", "every": 3, "created": "2026-12-06T00:00:00",
                 "suites": {"software": {"questions": 25, "split": "dev",
                                         "metrics": {"fact_accuracy": 0.5}, "counts": {}}}}
-    assert sections(combined).startswith("[local-every2.software]  # 25 questions, dev")
+    assert sections(combined).startswith("[local-every3.software]  # 25 questions, dev")
     assert sections({**combined, "every": 1}).startswith("[local.software]")
     for suite in all_suites():
-        assert load_thresholds(f"local-every2.{suite.name}")["fact_accuracy"] > 0
+        assert load_thresholds(f"local-every{LOCAL_EVERY}.{suite.name}")["fact_accuracy"] > 0
 
 
 class ShiftedCitations:
