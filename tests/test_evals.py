@@ -271,10 +271,10 @@ def test_gate_checks_minimums_maximums_and_rejects_unknown_metrics(tmp_path: Pat
 def test_a_sampled_run_is_gated_by_limits_measured_on_that_sample() -> None:
     """`--every 3` figures are not the full set's: their limits are `[local-every3.<suite>]`,
     and every suite the sampled gate of `make test` asks has one."""
-    combined = {"backend": "local", "every": 3, "created": "2026-12-06T00:00:00",
+    combined = {"backend": "local", "every": LOCAL_EVERY, "created": "2026-12-06T00:00:00",
                 "suites": {"software": {"questions": 25, "split": "dev",
                                         "metrics": {"fact_accuracy": 0.5}, "counts": {}}}}
-    assert sections(combined).startswith("[local-every3.software]  # 25 questions, dev")
+    assert sections(combined).startswith(f"[local-every{LOCAL_EVERY}.software]  # 25 questions, dev")
     assert sections({**combined, "every": 1}).startswith("[local.software]")
     for suite in all_suites():
         assert load_thresholds(f"local-every{LOCAL_EVERY}.{suite.name}")["fact_accuracy"] > 0
