@@ -177,8 +177,10 @@ def test_a_file_without_words_is_refused_and_the_rest_uploaded(tmp_path: Path, c
 
 def test_docx_tables_are_read_row_by_row_in_their_place(tmp_path: Path) -> None:
     """A DOCX table (once dropped: only paragraphs were read) is text in its place between the
-    paragraphs, a line per row carrying its column headers; a merged cell counts once."""
+    paragraphs, a line per row; a row marked as the header names the cells of the rows below,
+    an unmarked first row is data like the rest; a merged cell counts once."""
     import docx
+    from docx.oxml import OxmlElement
 
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -189,12 +191,18 @@ def test_docx_tables_are_read_row_by_row_in_their_place(tmp_path: Path) -> None:
         for j, value in enumerate(row):
             table.cell(i, j).text = value
     table.cell(2, 0).merge(table.cell(2, 2)).text = "Fees are waived for children under 12"
-    document.add_paragraph("Ask at any branch.")
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    document.add_paragraph("Opening hours.")
+    plain = document.add_table(rows=2, cols=2)
+    for i, row in enumerate([["Monday", "9:00 to 17:00"], ["Sunday", "closed"]]):
+        for j, value in enumerate(row):
+            plain.cell(i, j).text = value
     document.save(str(folder / "fees.docx"))
     bot = Assistant(make_settings(tmp_path / "data", llm="none"))
     assert bot.ingest([folder]).ok
     doc, = bot.documents()
     assert bot.document(doc.doc_id).text.splitlines() == [
         "Fees from 1 July 2025.", "Item | Fee | Notes", "• Lost card — Fee: $2; Notes: per card",
-        "• Fees are waived for children under 12", "Ask at any branch."]
+        "• Fees are waived for children under 12", "Opening hours.",
+        "• Monday | 9:00 to 17:00", "• Sunday | closed"]
     assert bot.search("fee for a lost card")[0].source == "fees.docx"

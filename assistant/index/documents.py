@@ -130,8 +130,11 @@ def _docx_text(data: bytes) -> tuple[str, str]:
 
 
 def _docx_lines(document: Any) -> list[str]:
-    """Paragraphs and tables in the order the body holds them; a table's first row is taken as
-    its header, and a cell merged across columns counts once."""
+    """Paragraphs and tables in the order the body holds them. A table's first row names the
+    columns only when Word marks it as the header row (repeated on each page): an unmarked first
+    row may be data, and naming cells by it would write what the table does not say. A cell
+    merged across columns counts once."""
+    from docx.oxml.ns import qn
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -141,11 +144,12 @@ def _docx_lines(document: Any) -> list[str]:
         if kind == "p":
             lines.append(Paragraph(child, document).text)
         elif kind == "tbl":
-            rows = []
-            for row in Table(child, document).rows:
-                cells = list(dict.fromkeys(row.cells))  # a merged cell repeats in row.cells
-                rows.append([" ".join(c.text.split()) for c in cells])
-            lines.extend(_table_lines(rows, header=len(rows) > 1))
+            table = Table(child, document)
+            rows = [[" ".join(c.text.split()) for c in dict.fromkeys(row.cells)]  # merged: once
+                    for row in table.rows]
+            first = table.rows[0]._tr.trPr if table.rows else None
+            marked = first is not None and first.find(qn("w:tblHeader")) is not None
+            lines.extend(_table_lines(rows, header=marked))
     return lines
 
 
