@@ -76,27 +76,6 @@ def _html_text(data: bytes) -> tuple[str, str]:
     return "\n".join(line for line in lines if line), title
 
 
-BULLET = "• "  # before a table row: each row is an item of its own
-
-
-def _table_lines(rows: list[list[str]], header: bool) -> list[str]:
-    """A line per row: the header row as it is, every other row an item, its cells named by the
-    header's when the two have as many cells ("Corvell C-50 — Seats: 50; Average age: 22.4
-    years"), else joined by " | "."""
-    rows = [r for r in rows if any(r)]
-    if not rows:
-        return []
-    names = rows[0] if header else []
-    lines = [" | ".join(names)] if names else []
-    for row in rows[1:] if names else rows:
-        if names and len(row) == len(names) and len(row) > 1:
-            named = "; ".join(f"{h}: {v}" for h, v in zip(names[1:], row[1:], strict=True) if v)
-            lines.append(f"{BULLET}{row[0]} — {named}")
-        else:
-            lines.append(BULLET + " | ".join(c for c in row if c))
-    return lines
-
-
 def _pdf_text(data: bytes) -> tuple[str, str]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -150,6 +129,27 @@ def _docx_lines(document: Any) -> list[str]:
             first = table.rows[0]._tr.trPr if table.rows else None
             marked = first is not None and first.find(qn("w:tblHeader")) is not None
             lines.extend(_table_lines(rows, header=marked))
+    return lines
+
+
+BULLET = "• "  # before a table row: each row is an item of its own
+
+
+def _table_lines(rows: list[list[str]], header: bool) -> list[str]:
+    """A line per row: the header row as it is, every other row an item, its cells named by the
+    header's when the two have as many cells ("Corvell C-50 — Seats: 50; Average age: 22.4
+    years"), else joined by " | "."""
+    rows = [r for r in rows if any(r)]
+    if not rows:
+        return []
+    names = rows[0] if header else []
+    lines = [" | ".join(names)] if names else []
+    for row in rows[1:] if names else rows:
+        if names and len(row) == len(names) and len(row) > 1:
+            named = "; ".join(f"{h}: {v}" for h, v in zip(names[1:], row[1:], strict=True) if v)
+            lines.append(f"{BULLET}{row[0]} — {named}")
+        else:
+            lines.append(BULLET + " | ".join(c for c in row if c))
     return lines
 
 
