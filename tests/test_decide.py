@@ -279,6 +279,23 @@ def test_with_the_reader_a_rival_must_be_read_as_answering() -> None:
 
 
 # --- a second sentence, and no repeats --------------------------------------------------------
+@pytest.mark.parametrize("dates,newer_first", [(("2024-03-01", "2024-09-24"), True),
+                                               (("2024-09-24", "2024-03-01"), False),
+                                               (("", ""), False)],
+                         ids=["second-newer", "second-older", "undated"])
+def test_two_sentences_answering_together_are_quoted_newest_first(dates: tuple[str, str],
+                                                                  newer_first: bool) -> None:
+    first = "The programme is managed by Colin Ashdown, Head of Loyalty."
+    second = "Nadia Whitcombe has succeeded him as Head of Loyalty."
+    evidence = [ev(first, ABOVE, doc="guide", published=dates[0]),
+                ev(second, ABOVE - d.SECOND_WITHIN["rules"] / 2, doc="news", published=dates[1])]
+    for question in ["Who is the Head of Loyalty?", "Who is Head of Loyalty now?"]:
+        decision = decided(question, evidence)
+        assert decision.action == "answer" and not decision.update, (question, decision)
+        assert [e.text for e in decision.chosen] == ([second, first] if newer_first
+                                                     else [first, second]), question
+
+
 def test_a_second_sentence_joins_when_nearly_as_good_and_new() -> None:
     first = ev("Plus costs $6 per month when billed annually.", ABOVE)
     new = ev("Students and teachers pay $3 per month for Plus with a school address.",

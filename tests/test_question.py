@@ -165,15 +165,22 @@ def test_how_many_counts_what_it_names(unit: str, family: list[str]) -> None:
 
 
 WANTS = [
-    ("a number (money)", ["What is the price of Plus?", "What is the monthly fee for Plus?"]),
+    ("a number (money)", ["What is the price of Plus?", "What is the monthly fee for Plus?",
+                          "What is the adult fare?", "What did Plus cost in 2023?",
+                          "What does Acme charge for delivery?", "What will a season ticket cost?",
+                          "What is the annual salary of the chief executive?"]),
     ("a number (share)", ["What percentage of users pay?", "How much in per cent did it rise?"]),
-    ("a number (amount)", ["How much did Acme pay for the plant?"]),
+    ("a number (amount)", ["How much did Acme pay for the plant?", "By how much will wages rise?",
+                           "By how much did the price go up?"]),
     ("a number (counting user)", ["How many Quillmate users were affected?"]),
-    ("a number", ["How much storage does Plus include?", "What is the number of users?"]),
+    ("a number", ["How much storage does Plus include?", "What is the number of users?",
+                  "What is the total?", "What is the interest rate on the loan?",
+                  "To how many countries does it ship?"]),
     ("a date", ["When does Hollis start?", "In what year did it open?"]),
     ("a name it does not give", ["Who succeeds Ben Adair?"]),
     ("yes or no", ["Does Plus include phone support?"]),
-    ("any statement", ["Which formats can Quillmate export?"]),
+    ("any statement", ["Which formats can Quillmate export?", "What does the Plus plan include?",
+                       "What did Acme say about the cost?"]),
 ]
 
 

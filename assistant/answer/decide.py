@@ -9,7 +9,9 @@ penalty for the question's names it lacks (the reader sees what "the project" is
 another company's project is not this one; relevance counts a name as one word of many); the
 best candidate answers when its score clears the backend's bar, and a second one joins it when
 it is nearly as good and says something the first does not. When the chosen sentences come from
-documents of different dates and disagree, the newest leads (an update). A wh-question whose
+documents of different dates and disagree, the newest leads (an update); two that answer
+together are quoted newest first too, so the newer of two holders of a role is not read as the
+afterthought. A wh-question whose
 answer negates what the question takes for granted gets its premise corrected; a yes/no question
 whose answer negates it gets "No". Not here: wording (`compose.py`).
 """
@@ -115,8 +117,8 @@ def _scorer(question: Question, evidence: list[Evidence]) -> tuple[Callable[[Evi
 def _choose(ranked: list[Evidence], scored: Callable[[Evidence], float], mode: str,
             judged: bool) -> tuple[list[Evidence], bool, bool]:
     """The best candidate, with another document's rival on its point that says otherwise, or
-    else a second one nearly as good that adds to it; and whether the two are an update (dated
-    apart, newest first) or a disagreement."""
+    else a second one nearly as good that adds to it (newest first when dated apart); and whether
+    the two are an update (a rival dated apart) or a disagreement."""
     bar, best = ANSWER_AT[mode], ranked[0]
     agreed = [e for e in ranked[1:] if not judged or (e.reading or 0.0) >= READ_YES]
     rival = next((e for e in agreed if scored(e) >= bar - RIVAL_BELOW[mode] and e.doc_id != best.doc_id
@@ -125,7 +127,7 @@ def _choose(ranked: list[Evidence], scored: Callable[[Evidence], float], mode: s
                    and not repeats(e.text, [best.text])), None)
     chosen = [best, rival] if rival else [best, second] if second else [best]
     update = rival is not None and _dated_apart(best, rival)
-    if update:
+    if update or (second and not rival and _dated_apart(best, second)):
         chosen.sort(key=lambda e: e.published, reverse=True)
     return chosen, update, rival is not None and not update
 

@@ -1,9 +1,11 @@
 """What a question asks for and what it names, read once per question.
 
-`kind` is the kind of answer its first words ask for: a number ("how many", "what price"), a
-date ("when", "what year"), a name ("who"), yes or no (an auxiliary verb first), or anything
-("what", "why", "which"); for a number, what it must measure where the question says so (money
-for "what price", a share for "what percentage") and what it counts ("how many users"). `names`
+`kind` is the kind of answer its first words ask for: a number ("how many", "by how much",
+"what price", "what is the fare", "what did it cost"), a date ("when", "what year"), a name
+("who"), yes or no (an auxiliary verb first), or anything ("what", "why", "which"); for a
+number, what it must measure where the question says so (money for a price, fee, fare or salary
+and for "what did it cost / charge / pay", a share for "what percentage") and what it counts
+("how many users"). `names`
 are the capitalised words after its first word and `figures` its numbers and years: a document
 that mentions none of them cannot answer it.
 `words` are its content words, stemmed. Not here: instructions hidden in a question
@@ -23,9 +25,11 @@ Kind = Literal["number", "date", "name", "reason", "yesno", "other"]
 
 # The opening words of a question and the kind of answer each asks for.
 _KIND = re.compile(
-    r"^\W*(?:(?P<number>how (?:much|many|long|large|big|old|far|often|tall|fast)|what (?:is |was |are "
-    r"|were )?(?:the )?(?:\w+ ){0,2}?(?:percentage|share|amount|number|(?P<money>price|cost|fee)|sum"
-    r"|size|capacity)s?\b)"
+    r"^\W*(?:(?P<number>(?:by |to |for )?how (?:much|many|long|large|big|old|far|often|tall|fast)"
+    r"|what (?:is |was |are |were )?(?:the )?(?:\w+ ){0,2}?(?:percentage|share|amount|number|total|rate"
+    r"|(?P<money>price|cost|fee|fare|charge|toll|rent|salary|wage)|sum|size|capacity)s?\b"
+    r"|what (?:do|does|did|will|would|can|could) (?:\S+ ){1,4}?(?<!the )(?<!about )(?<!of )"
+    r"(?P<spend>cost|charge|pay)\b)"
     r"|(?P<date>when|since when|until when|(?:in |on |by )?(?:what|which) (?:year|date|day|month))"
     r"|(?P<name>who|whom|whose)|(?P<reason>why|how come)"
     r"|(?P<yesno>is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may"
@@ -75,14 +79,15 @@ def read_question(text: str) -> Question:
 
 def _measure(text: str, match: re.Match[str]) -> str:
     """What a number question's answer must measure: a share when it asks for a percentage,
-    money when it asks for a price, cost or fee, money or a share when "how much" is followed by
-    a verb ("how much did it pay", "how much did it rise"); else anything ("how much storage")."""
+    money when it asks for a price, cost, fee, fare or wage or what something cost, money or a
+    share when "(by) how much" is followed by a verb ("how much did it pay", "by how much did it
+    rise"); else anything ("how much storage")."""
     if "percent" in text.lower() or "per cent" in text.lower():
         return "share"
-    if match.group("money"):
+    if match.group("money") or match.group("spend"):
         return "money"
     after = _KIND.match(text[match.end():])
-    if match.group("number").lower() == "how much" and after and after.group("yesno"):
+    if match.group("number").lower().endswith("how much") and after and after.group("yesno"):
         return "amount"
     return ""
 
