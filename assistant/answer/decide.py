@@ -126,9 +126,10 @@ def _choose(ranked: list[Evidence], scored: Callable[[Evidence], float], mode: s
     second = next((e for e in agreed if scored(e) >= max(bar, scored(best) - SECOND_WITHIN[mode])
                    and not repeats(e.text, [best.text])), None)
     chosen = [best, rival] if rival else [best, second] if second else [best]
-    update = rival is not None and _dated_apart(best, rival)
-    if update or (second and not rival and _dated_apart(best, second)):
+    dated = len(chosen) == 2 and _dated_apart(*chosen)
+    if dated:
         chosen.sort(key=lambda e: e.published, reverse=True)
+    update = rival is not None and dated
     return chosen, update, rival is not None and not update
 
 
