@@ -58,6 +58,17 @@ POLARITY = [
     # ... while a negation with no "than" after it still denies
     ("You may claim expenses for more days.", "You may not claim expenses for more days.", True),
     ("Members may borrow more books.", "Members may no longer borrow more books.", True),
+    # a list the negation governs denies each of its items, and nothing it does not list
+    ("The Pro plan has the uptime commitment.",
+     "The uptime commitment does not apply to the Free, Plus or Pro plans.", True),
+    ("Plus plans get the uptime commitment.",
+     "The uptime commitment does not apply to Free, Plus and Pro plans.", True),
+    ("Gold members can book the companion reward.",
+     "The companion reward is not available to Silver or Blue members.", False),
+    ("Blue members can book the companion reward.",
+     "The companion reward is not available to Silver or Blue members.", True),
+    ("The Team plan has the uptime commitment.",
+     "The uptime commitment does not apply to the Free, Plus or Pro plans.", False),
 ]
 
 
@@ -128,6 +139,9 @@ def test_missing_specifics_in_context(claim: str, missing: list[str]) -> None:
      True, True),
     ("The library opens at 9 a.m.", "The library opens at 9 a.m. on weekdays.", True, False),
     ("The library opens at 9 a.m.", "Parking costs $2 per hour.", False, True),
+    # on one point, a list one sentence negates need not name what the other affirms
+    ("Members can renew loans online.", "Members can no longer renew e-books or audiobooks online.",
+     True, True),
 ])
 def test_same_point_and_differs(a: str, b: str, point: bool, differ: bool) -> None:
     assert same_point(a, b) is point

@@ -337,13 +337,14 @@ YESNO = [
 
 @pytest.mark.parametrize("family,sentence,denies", [
     *YESNO,
-    pytest.param(["Is my Pro plan covered by the uptime commitment?",
-                  "Does the uptime commitment apply to Pro?"],
-                 "The uptime commitment does not apply to the Free, Plus or Pro plans.", True,
-                 marks=pytest.mark.xfail(strict=True, reason="a negation over a list (Free, Plus or "
-                                         "Pro) is not read as denying one item of it: the quote "
-                                         "is given without 'No'")),
-], ids=["local-only", "monthly", "deleted", "annual", "list-negated"])
+    (["Is my Pro plan covered by the uptime commitment?",
+      "Does the uptime commitment apply to Pro?"],
+     "The uptime commitment does not apply to the Free, Plus or Pro plans.", True),
+    # a negation over a list denies its items, and nothing of what it does not list
+    (["Is the companion reward available to Gold members?",
+      "Can Gold members use the companion reward?"],
+     "The companion reward is not available to Silver or Blue members.", False),
+], ids=["local-only", "monthly", "deleted", "annual", "list-negated", "list-unnamed"])
 def test_a_yes_no_answer_that_denies_the_question_is_no(family: list[str], sentence: str,
                                                        denies: bool) -> None:
     for question in family:

@@ -31,6 +31,7 @@ SCOPE = 8  # words after a negation that it may govern, up to the clause's end
 BEFORE = 3  # content words before an exclusion that it governs
 HELD = 0.5  # share of what a negation governs that a claim must hold to be about it
 _CLAUSE_END = re.compile(r"[.;:!?]|,?\s+but\b")
+_LIST_JOIN = re.compile(r",\s*(?:(?:or|and|nor)\s+)?|\s+(?:or|and|nor)\s+")  # between a list's items
 REPEAT_SHARE = 0.8  # a sentence holding this share of an earlier one's words repeats it
 
 
@@ -38,15 +39,41 @@ def negations(text: str) -> list[set[str]]:
     """The content words each negation governs, to the end of its clause ("not refunded, but you
     can cancel" governs refunded); for an exclusion, the words before it ("water damage is
     excluded")."""
+    return [set().union(*groups) for groups in _denied(text)]
+
+
+def _denied(text: str, lists: bool = True) -> list[list[set[str]]]:
+    """Each negation's object as groups of content words: one word each, but (with `lists`) the
+    items of a list it governs ("not to the Free, Plus or Pro plans") one group of alternatives."""
     found = []
     for match in NEGATIONS.finditer(text):
         if match.group().lower().startswith(("exclud", "except")):  # "X is excluded": X is denied
             before = [w for t in text[:match.start()].split() for w in content_words(t)]
-            found.append(set(before[-BEFORE:]))
+            found.append([{w} for w in dict.fromkeys(before[-BEFORE:])])
             continue
         clause = _CLAUSE_END.split(text[match.end():], maxsplit=1)[0]
-        found.append({w for t in clause.split()[:SCOPE] for w in content_words(t)})
+        scope = " ".join(clause.split()[:SCOPE])
+        found.append(_grouped(scope) if lists else _singles(scope))
     return [f for f in found if f]
+
+
+def _grouped(clause: str) -> list[set[str]]:
+    """The clause's content words, one group each, but a list's items ("Free, Plus or Pro": the
+    word before each comma or joining word and the one after the last) one group."""
+    parts = _LIST_JOIN.split(clause)
+    if len(parts) < 3 and not (len(parts) == 2 and "," not in clause):
+        return _singles(clause)
+    first, *middle, last = [p.split() for p in parts]
+    items = [first[-1:], *middle, last[:1]]
+    if not all(items) or any(len(i) > 2 for i in middle):
+        return _singles(clause)
+    alternatives = {w for i in items for w in content_words(" ".join(i))}
+    rest = content_words(" ".join(first[:-1] + last[1:])) - alternatives
+    return [{w} for w in rest] + ([alternatives] if alternatives else [])
+
+
+def _singles(text: str) -> list[set[str]]:
+    return [{w} for w in content_words(text)]
 
 
 def negated_words(text: str) -> set[str]:
@@ -58,21 +85,30 @@ def negates(text: str) -> bool:
     return bool(NEGATIONS.search(text))
 
 
-def _about(words: set[str], objects: list[set[str]]) -> set[str]:
-    """The negated objects the words hold (at least HELD of each)."""
-    return {w for o in objects if len(o & words) >= HELD * len(o) for w in o & words}
+def _about(words: set[str], objects: list[list[set[str]]]) -> set[str]:
+    """The words of each negated object the words are about: they hold at least HELD of its
+    groups, and one of a list's items when it names a list ("not for Free or Plus" says nothing
+    of Pro)."""
+    about = set()
+    for groups in objects:
+        held = [g & words for g in groups]
+        listed = [h for g, h in zip(groups, held, strict=True) if len(g) > 1]
+        if sum(map(bool, held)) >= HELD * len(groups) and all(listed):
+            about |= set().union(*held)
+    return about
 
 
-def polarity_clash(claim: str, sentence: str, with_names: bool = True) -> bool:
+def polarity_clash(claim: str, sentence: str, with_names: bool = True, lists: bool = True) -> bool:
     """The claim affirms what the sentence negates (it holds most of a negation's object), or
     negates what the sentence affirms. Without `with_names`, only its other words count: "can't
     run Quillmate 4.0" negates running, not the Quillmate a question about "Quillmate Classic"
-    takes for granted."""
+    takes for granted. A list the negation governs denies only its items; without `lists`, its
+    items are words like the others (for two sentences `same_point` already found on one point)."""
     point = content_words(claim) - (set() if with_names else stems(names(claim, first_word=True)))
     if negates(claim):
-        denied = _about(content_words(sentence), negations(claim)) & point
+        denied = _about(content_words(sentence), _denied(claim, lists)) & point
         return bool(denied) and not negated_words(sentence) & point
-    return bool(_about(point, negations(sentence)))
+    return bool(_about(point, _denied(sentence, lists)))
 
 
 def missing_specifics(claim: str, sentence: str, context: str = "") -> list[str]:
@@ -101,14 +137,15 @@ def same_point(a: str, b: str) -> bool:
 
 def differs(a: str, b: str) -> bool:
     """Two sentences on one point that disagree: other figures, other names, or one negates what
-    the other affirms. (Whether they are on one point is `same_point`'s to say.)"""
+    the other affirms. (Whether they are on one point is `same_point`'s to say, so a list one of
+    them negates need not name an item of the other.)"""
     fa, fb = numbers(a), numbers(b)
     if fa and fb and fa != fb:
         return True
     na, nb = names(a), names(b)
     if na and nb and not na & nb:
         return True
-    return polarity_clash(a, b)
+    return polarity_clash(a, b, lists=False)
 
 
 def _figures(text: str) -> tuple[set[str], set[str]]:
