@@ -35,16 +35,11 @@ _LIST_JOIN = re.compile(r",\s*(?:(?:or|and|nor)\s+)?|\s+(?:or|and|nor)\s+")  # b
 REPEAT_SHARE = 0.8  # a sentence holding this share of an earlier one's words repeats it
 
 
-def negations(text: str) -> list[set[str]]:
-    """The content words each negation governs, to the end of its clause ("not refunded, but you
-    can cancel" governs refunded); for an exclusion, the words before it ("water damage is
-    excluded")."""
-    return [set().union(*groups) for groups in _denied(text)]
-
-
 def _denied(text: str, lists: bool = True) -> list[list[set[str]]]:
-    """Each negation's object as groups of content words: one word each, but (with `lists`) the
-    items of a list it governs ("not to the Free, Plus or Pro plans") one group of alternatives."""
+    """Each negation's object: the content words it governs, to the end of its clause ("not
+    refunded, but you can cancel" governs refunded), or for an exclusion the words before it
+    ("water damage is excluded"); as groups, one word each, but (with `lists`) the items of a
+    list it governs ("not to the Free, Plus or Pro plans") one group of alternatives."""
     found = []
     for match in NEGATIONS.finditer(text):
         if match.group().lower().startswith(("exclud", "except")):  # "X is excluded": X is denied
@@ -78,7 +73,7 @@ def _singles(text: str) -> list[set[str]]:
 
 def negated_words(text: str) -> set[str]:
     """Every content word some negation of the text governs."""
-    return set().union(*negations(text)) if negations(text) else set()
+    return {w for groups in _denied(text) for group in groups for w in group}
 
 
 def negates(text: str) -> bool:

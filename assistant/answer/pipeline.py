@@ -74,7 +74,7 @@ class AnswerPipeline:
         decision = (decide(q, evidence, unknown, judged, given=turn.referents) if q
                     else Decision("refuse", reason="nothing but instructions"))
         trace.add("decide", decision.action, decision.reason, scores=decision.scores,
-                  chosen=[e.number for e in decision.chosen])
+                  chosen=[e.number for e in decision.chosen], denies=decision.no)
         citer = Citer()
         text, conflicts = compose(decision, citer, turn.query) if q else (
             prompts.REFUSAL_INSTRUCTIONS, [])
