@@ -61,13 +61,15 @@ DECISIONS = [
     (["Monthly plans are not refunded.", "Monthly plans are never refunded."], [ev(MONTHLY)],
      "supported"),
     (["Fernhill paid a bounty of $3,000.", "Fernhill paid a $3,000 bounty."], [ev(BOUNTY)], "supported"),
+    (["Fernhill paid a bounty of three thousand dollars.",  # a figure spelled out is the figure
+      "Fernhill paid a three thousand dollar bounty."], [ev(BOUNTY)], "supported"),
     # negated: the claim affirms what the sentence denies, or the reverse
     (["Data recovery covers notebooks kept in local-only mode.",
       "Data recovery covers local-only notebooks."], [ev(LOCAL_ONLY)], "contradicted"),
     (["Monthly plans are refunded.", "Monthly plans can be refunded."], [ev(MONTHLY)], "contradicted"),
     # a wrong number, a wrong party
-    (["Fernhill paid a bounty of $5,000.", "Fernhill paid a $300 bounty."], [ev(BOUNTY)],
-     "contradicted"),
+    (["Fernhill paid a bounty of $5,000.", "Fernhill paid a $300 bounty.",
+      "Fernhill paid a bounty of five thousand dollars."], [ev(BOUNTY)], "contradicted"),
     (["The flaw was fixed by Jonas Feld.", "The issue was fixed by Jonas Feld."],
      [ev(CREDIT)], "contradicted"),
     # true by an older document, changed by a newer one
@@ -88,7 +90,7 @@ DECISIONS = [
 
 
 @pytest.mark.parametrize("family,pool,verdict", DECISIONS,
-                         ids=["stated", "stated-figure", "negated", "negated-2", "wrong-number",
+                         ids=["stated", "stated-figure", "stated-spelled", "negated", "negated-2", "wrong-number",
                               "wrong-party", "superseded-date", "superseded-price", "unstated"])
 def test_the_decision_on_constructed_evidence(family: list[str], pool: list[Evidence],
                                               verdict: str) -> None:

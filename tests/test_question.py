@@ -197,6 +197,31 @@ def test_words_are_stemmed_content_words() -> None:
         assert {"format", "export", "quillmate"} <= words and not {"which", "can", "to"} & words
 
 
+# A figure is one word, its value, however it is written: a paraphrase that spells a number
+# holds the same word as the sentence that writes it in digits (coverage, on-point claims).
+SPELLED = [
+    ({"3000", "researcher"}, ["The researcher got three thousand dollars.",
+                              "The researcher got $3,000.", "The researcher got 3,000 dollars."]),
+    ({"4.5", "raise"}, ["A raise of four and a half per cent.", "A raise of 4.5 per cent.",
+                        "A raise of 4.5%."]),
+    ({"60", "5"}, ["Sixty dollars a day for five days.", "$60 a day for 5 days."]),
+    ({"10", "building"}, ["Ten buildings are going up.", "10 buildings are going up."]),
+]
+
+
+@pytest.mark.parametrize("expected,family", SPELLED, ids=[min(e) for e, _ in SPELLED])
+def test_a_figure_is_one_word_however_written(expected: set[str], family: list[str]) -> None:
+    got: dict[str, object] = {t: expected <= read_question(t).words
+                              and not {"three", "thousand", "four", "half", "sixty", "five", "ten",
+                                       "3,000"} & read_question(t).words for t in family}
+    assert not wrong(family, got, True)
+
+
+def test_one_and_two_stay_small_words() -> None:
+    """ "one of the plans" states no figure worth holding ("one" and "two" are stopwords)."""
+    assert not {"1", "2"} & read_question("Which one of the two plans is cheaper?").words
+
+
 # --- holds_kind: whether a sentence holds the kind of answer asked for -------------------------
 HOLDS = [
     # (questions, sentence, context, holds)

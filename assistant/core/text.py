@@ -127,14 +127,17 @@ _CLITIC = re.compile(r"['’](?:s|m|re|ve|d|ll)?$")
 
 def content_words(text: str) -> set[str]:
     """Stemmed words that carry meaning: no stopwords, no possessive or contraction ("Oracle's",
-    "companies'", "I'm")."""
-    found = set()
+    "companies'", "I'm"); a figure as its value, however written ("$3,000" and "three thousand"
+    are both "3000"), so a paraphrase that spells a number holds the sentence's figure."""
+    found, spelled = set(), []
     for word in words(text):
         word = _CLITIC.sub("", word)
         if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
             continue
-        found.add(stem(word))
-    return found
+        spelled.append(word)
+        if not _number(word) and word != "half":
+            found.add(stem(word))
+    return found | _figures(spelled)
 
 
 # Number words and their values; "hundred" and "thousand" also scale the number before them.
@@ -155,18 +158,25 @@ def _number(word: str) -> str:
 
 def numbers(text: str) -> set[str]:
     """Numbers stated in `text`, normalised ("$1,000" -> "1000", "two-year" -> "2", "three
-    thousand" -> "3000")."""
+    thousand" -> "3000", "four and a half" -> "4.5")."""
+    return _figures(words(text))
+
+
+def _figures(text_words: list[str]) -> set[str]:
     found: set[str] = set()
     before = ""
-    for word in words(text):
+    for word in text_words:
         for part in word.split("-"):
             value = _number(part)
             if before.replace(".", "", 1).isdigit() and _NUMBER_WORDS.get(part, 0) >= 100:
                 found.discard(before)
                 value = f"{float(before) * _NUMBER_WORDS[part]:.0f}"
+            elif part == "half" and before.isdigit():  # "four and a half", the small words aside
+                found.discard(before)
+                value = f"{before}.5"
             if value:
                 found.add(value)
-            before = value
+            before = value or (before if part in ("and", "a") else "")
     return found
 
 
