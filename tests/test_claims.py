@@ -90,8 +90,9 @@ DECISIONS = [
 
 
 @pytest.mark.parametrize("family,pool,verdict", DECISIONS,
-                         ids=["stated", "stated-figure", "stated-spelled", "negated", "negated-2", "wrong-number",
-                              "wrong-party", "superseded-date", "superseded-price", "unstated"])
+                         ids=["stated", "stated-figure", "stated-spelled", "negated", "negated-2",
+                              "wrong-number", "wrong-party", "superseded-date", "superseded-price",
+                              "unstated"])
 def test_the_decision_on_constructed_evidence(family: list[str], pool: list[Evidence],
                                               verdict: str) -> None:
     for claim in family:

@@ -206,6 +206,7 @@ SPELLED = [
                         "A raise of 4.5%."]),
     ({"60", "5"}, ["Sixty dollars a day for five days.", "$60 a day for 5 days."]),
     ({"10", "building"}, ["Ten buildings are going up.", "10 buildings are going up."]),
+    ({"2000", "user"}, ["Two thousand users signed up.", "2,000 users signed up."]),
 ]
 
 
@@ -220,6 +221,11 @@ def test_a_figure_is_one_word_however_written(expected: set[str], family: list[s
 def test_one_and_two_stay_small_words() -> None:
     """ "one of the plans" states no figure worth holding ("one" and "two" are stopwords)."""
     assert not {"1", "2"} & read_question("Which one of the two plans is cheaper?").words
+
+
+def test_half_is_a_word_unless_part_of_a_figure() -> None:
+    assert "half" in read_question("Do credits cover at most half of the fee?").words
+    assert "half" not in read_question("Is the raise four and a half per cent?").words
 
 
 # --- holds_kind: whether a sentence holds the kind of answer asked for -------------------------

@@ -129,15 +129,22 @@ def content_words(text: str) -> set[str]:
     """Stemmed words that carry meaning: no stopwords, no possessive or contraction ("Oracle's",
     "companies'", "I'm"); a figure as its value, however written ("$3,000" and "three thousand"
     are both "3000"), so a paraphrase that spells a number holds the sentence's figure."""
-    found, spelled = set(), []
-    for word in words(text):
-        word = _CLITIC.sub("", word)
-        if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
+    found = set()
+    text_words = [_CLITIC.sub("", w) for w in words(text)]
+    for i, word in enumerate(text_words):
+        if (word in _STOPWORDS or (len(word) < 2 and not word.isdigit()) or _number(word)
+                or _halves(text_words, i)):
             continue
-        spelled.append(word)
-        if not _number(word) and word != "half":
-            found.add(stem(word))
-    return found | _figures(spelled)
+        found.add(stem(word))
+    # "one" and "two" stay small words ("one of the plans"), but not in "two thousand", "one and
+    # a half"
+    return found | _figures([w for i, w in enumerate(text_words)
+                             if not (w in _STOPWORDS and _number(w) and not _grows(text_words[i + 1:]))])
+
+
+def _grows(after: list[str]) -> bool:
+    """What follows a number makes it larger: a scale ("thousand") or "and a half"."""
+    return _NUMBER_WORDS.get(after[0] if after else "", 0) >= 100 or after[:3] == ["and", "a", "half"]
 
 
 # Number words and their values; "hundred" and "thousand" also scale the number before them.
@@ -164,20 +171,27 @@ def numbers(text: str) -> set[str]:
 
 def _figures(text_words: list[str]) -> set[str]:
     found: set[str] = set()
+    seen: list[str] = []  # the parts so far
     before = ""
     for word in text_words:
         for part in word.split("-"):
+            seen.append(part)
             value = _number(part)
             if before.replace(".", "", 1).isdigit() and _NUMBER_WORDS.get(part, 0) >= 100:
                 found.discard(before)
                 value = f"{float(before) * _NUMBER_WORDS[part]:.0f}"
-            elif part == "half" and before.isdigit():  # "four and a half", the small words aside
-                found.discard(before)
-                value = f"{before}.5"
+            elif _halves(seen, len(seen) - 1):
+                found.discard(_number(seen[-4]))
+                value = f"{_number(seen[-4])}.5"
             if value:
                 found.add(value)
-            before = value or (before if part in ("and", "a") else "")
+            before = value
     return found
+
+
+def _halves(parts: list[str], i: int) -> bool:
+    """Part `i` is the half of "four and a half", "2 and a half"."""
+    return i >= 3 and parts[i - 2:i + 1] == ["and", "a", "half"] and _number(parts[i - 3]).isdigit()
 
 
 # A figure marked as money (a currency sign or code before it, a currency after it) or as a
