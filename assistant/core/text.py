@@ -170,6 +170,8 @@ def numbers(text: str) -> set[str]:
 
 
 def _figures(text_words: list[str]) -> set[str]:
+    """The values `numbers` finds, read from words already split (`content_words` passes them
+    without the stopwords "one" and "two" where they stand alone)."""
     found: set[str] = set()
     seen: list[str] = []  # the parts so far
     before = ""
