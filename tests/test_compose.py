@@ -8,6 +8,7 @@ decisions, that must all be worded alike.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -73,6 +74,58 @@ def test_an_answer_quotes_each_chosen_sentence_cited_in_order(chosen: list[Evide
     assert [(c.doc_id, c.start, c.end) for c in citer.citations] == [(e.doc_id, e.start, e.end)
                                                                      for e in chosen]
     assert sentences(text) == [e.text for e in chosen]  # nothing but the quotes, none twice
+
+
+def widened(before: str, gap: str, sentence: str, start: int, doc: str = "a",
+            title: str = "Plan changes", published: str = "") -> Evidence:
+    """`sentence` quoted with the one before it, as `decide` widens it (exact offsets)."""
+    e = ev(sentence, start=start + len(before) + len(gap), doc=doc, title=title, published=published)
+    return replace(e, context=before, lead=before + gap).widened()
+
+
+# a sentence quoted with the one before it: one Evidence spanning both
+WIDENED = [
+    widened("Twelve of our aircraft are Aerion AT-76s.", " ", "It seats 76 passengers.", 400),
+    widened("The ferry service will not return in 2025.", "\n", "The route carried fewer passengers.", 90),
+    widened("Hollis succeeds Ben Adair.", "  ",
+            "Adair is not leaving the company: he becomes chief architect.", 1200),
+]
+
+
+@pytest.mark.parametrize("quote", WIDENED, ids=["space", "line-break", "correction"])
+@pytest.mark.parametrize("action", ["answer", "correct"])
+def test_each_sentence_of_a_widened_quote_is_cited_on_its_own(quote: Evidence, action: str) -> None:
+    citer = Citer()
+    text, _ = compose(Decision(action, (quote,)), citer, "asked")  # type: ignore[arg-type]
+    check_citations(text, citer)
+    assert len(citer.citations) == 2 and len(MARKER.findall(text)) == 2
+    for c in citer.citations:  # exact spans of the one quote, in order, together all of it
+        assert quote.text[c.start - quote.start:c.end - quote.start] == c.quote
+    first, second = citer.citations
+    assert first.start == quote.start and second.end == quote.end
+    assert not quote.text[first.end - quote.start:second.start - quote.start].strip()
+
+
+@pytest.mark.parametrize("sentence", [
+    "Fernhill paid a\nbounty of $3,000.",
+    "Damage to a checked bag must be\nreported within seven days of the flight.",
+    "The discount does not apply\nto Premium fares. or to baggage",  # a stop the split may misread
+])
+def test_a_sentence_on_two_lines_is_one_quote_and_one_citation(sentence: str) -> None:
+    citer = Citer()
+    text, _ = compose(Decision("answer", (ev(sentence, start=30),)), citer, "asked")
+    assert len(citer.citations) == 1 and citer.citations[0].quote == sentence
+    assert len(MARKER.findall(text)) == 1
+
+
+def test_an_update_whose_newer_quote_is_widened_names_the_chosen_sentence_as_its_side() -> None:
+    newer = widened("Fares change on 1 March.", " ", "The monthly pass rises from $60 to $65.", 10,
+                    doc="new", title="Fare notice", published="2024-09-01")
+    older = ev("The monthly pass costs $60.", start=50, doc="old", title="Fares", published="2024-01-01")
+    citer = Citer()
+    text, (conflict,) = compose(Decision("answer", (newer, older), update=True), citer, "asked")
+    check_citations(text, citer)
+    assert [c.quote for c in conflict.sides] == ["The monthly pass rises from $60 to $65.", older.text]
 
 
 def test_a_sentence_chosen_twice_is_cited_and_said_once() -> None:

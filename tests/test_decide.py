@@ -104,6 +104,65 @@ def test_a_sentence_quoted_with_the_one_before_keeps_exact_offsets() -> None:
     assert chosen.end - chosen.start == len(chosen.text)
 
 
+# (family, sentence before, chosen sentence, quoted with the one before?)
+LEADS = [
+    # the sentence before holds more of the question: the answer may stand there
+    (["Will the ferry service return in 2025?", "Is the ferry service coming back in 2025?"],
+     "The ferry service will not return in 2025.",
+     "The route carried fewer passengers this summer than last.", True),
+    # ... or it says what "it" is
+    (["How many passengers can an Aerion AT-76 aircraft carry?",
+      "How many seats does an Aerion AT-76 aircraft have?"],
+     "Twelve of our aircraft are Aerion AT-76s.", "It seats 76 passengers.", True),
+    # the sentence itself holds as much: quoted alone
+    (["How many passengers does the Aerion AT-76 seat?", "How many seats does an AT-76 have?"],
+     "Our fleet grew last year.", "The Aerion AT-76 seats 76 passengers.", False),
+]
+
+
+@pytest.mark.parametrize("family,before,sentence,widened", LEADS,
+                         ids=["answer-before", "it-before", "alone"])
+def test_a_chosen_sentence_is_quoted_with_the_one_before_when_that_holds_more_of_the_question(
+        family: list[str], before: str, sentence: str, widened: bool) -> None:
+    lead = before + " "
+    for question in family:
+        for judged, reading in ((False, None), (True, 0.6)):
+            e = ev(sentence, LLM_BAR if judged else ABOVE, context=before, lead=lead, start=300,
+                   reading=reading)
+            (chosen,) = decided(question, [e], judged=judged).chosen
+            assert chosen.text == (lead + sentence if widened else sentence), (question, judged)
+            assert chosen.end - chosen.start == len(chosen.text)
+
+
+def test_a_premise_is_corrected_by_the_chosen_sentence_not_by_the_one_quoted_before_it() -> None:
+    """The sentence before is quoted for what it says of the question; its denial is no answer to
+    "who" ("no longer leads" says who does not)."""
+    before = "Marisol Vega no longer leads the support team at the company."
+    sentence = "Dev Kapoor has taken over."
+    for question in ["Who leads the support team at the company now?",
+                     "Who is leading the company's support team now?"]:
+        decision = decided(question, [ev(sentence, ABOVE, context=before, lead=before + " ")])
+        assert outcome(decision) == ("answer", [f"{before} {sentence}"]), question
+
+
+def test_a_denying_answer_is_not_widened() -> None:
+    """"No —" leads the sentence that denies: quoting the one before first would put it there."""
+    before = "The Plus plan includes email support on weekdays and at weekends."
+    sentence = "Phone support is not included."
+    for question in ["Does the Plus plan include phone support at weekends?",
+                     "Is phone support at weekends included in the Plus plan?"]:
+        decision = decided(question, [ev(sentence, ABOVE, context=before, lead=before + " ")])
+        assert outcome(decision) == ("answer", [sentence]) and decision.no, question
+
+
+def test_a_second_sentence_the_widened_quote_holds_is_not_quoted_again() -> None:
+    before, sentence = "The ferry service will not return in 2025.", "The route lost money."
+    evidence = [ev(sentence, ABOVE + 0.02, context=before, lead=before + " ", start=300),
+                ev(before, ABOVE, start=300 - len(before) - 1)]
+    chosen = decided("Will the ferry service return in 2025?", evidence).chosen
+    assert [e.text for e in chosen] == [f"{before} {sentence}"]
+
+
 @pytest.mark.parametrize("family", [["What was Fernhill's revenue in 2023?",
                                      "How much did Fernhill earn in 2023?"]])
 def test_a_name_or_figure_no_retrieved_text_mentions_is_refused(family: list[str]) -> None:

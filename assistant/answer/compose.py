@@ -7,7 +7,7 @@ Not here: choosing what to say (`decide.py`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.answer.decide import Decision
 from assistant.answer.evidence import Evidence
@@ -45,6 +45,19 @@ def with_marker(sentence: str, n: int) -> str:
     return f"{body} [{n}]{stop}"
 
 
+def quoted(e: Evidence, citer: Citer) -> tuple[str, int]:
+    """The quote with each of its sentences cited on its own (a sentence quoted with the one
+    before it, `Evidence.widened`, is two sentences, two exact spans, two citations), and the
+    number of its last: the sentence chosen."""
+    parts = [e]
+    if e.joined:
+        before = e.text[:e.joined].rstrip()
+        parts = [replace(e, text=before, end=e.start + len(before)),
+                 replace(e, text=e.text[e.joined:], start=e.start + e.joined)]
+    numbers = [citer.cite(p, e.relevance) for p in parts]
+    return " ".join(with_marker(p.text, n) for p, n in zip(parts, numbers, strict=True)), numbers[-1]
+
+
 def dated(e: Evidence) -> str:
     date = parse_date(e.published)
     return f"“{e.title}” ({date.human() if date else 'undated'})"
@@ -59,21 +72,22 @@ def compose(decision: Decision, citer: Citer, point: str) -> tuple[str, list[Con
             return prompts.REFUSAL, []
         case "correct":
             e = decision.chosen[0]
-            return prompts.CORRECTION.format(quote=with_marker(e.text, citer.cite(e, e.relevance))), []
+            return prompts.CORRECTION.format(quote=quoted(e, citer)[0]), []
     first, *rest = decision.chosen
     if decision.update and rest:
         older = rest[0]
-        new_n, old_n = citer.cite(first, first.relevance), citer.cite(older, older.relevance)
-        text = prompts.UPDATE.format(newer=dated(first), quote=with_marker(first.text, new_n),
+        quote, new_n = quoted(first, citer)
+        old_n = citer.cite(older, older.relevance)
+        text = prompts.UPDATE.format(newer=dated(first), quote=quote,
                                      older=dated(older), old_quote=one_line(older.text), old_n=old_n)
         sides = {c.number: c for c in citer.citations}
         return text, [Conflict(point, (sides[new_n], sides[old_n]), newer=0)]
     if decision.disagree and rest:
-        a, b = citer.cite(first, first.relevance), citer.cite(rest[0], rest[0].relevance)
-        text = prompts.DISAGREE.format(first=with_marker(first.text, a), title=first.title,
-                                       second=with_marker(rest[0].text, b), other=rest[0].title)
+        (first_quote, a), (second_quote, b) = quoted(first, citer), quoted(rest[0], citer)
+        text = prompts.DISAGREE.format(first=first_quote, title=first.title,
+                                       second=second_quote, other=rest[0].title)
         sides = {c.number: c for c in citer.citations}
         return text, [Conflict(point, (sides[a], sides[b]))]
-    sentences = [with_marker(e.text, citer.cite(e, e.relevance)) for e in decision.chosen]
+    sentences = [quoted(e, citer)[0] for e in decision.chosen]
     text = " ".join(sentences)
     return (prompts.NO_LEAD + text if decision.no else text), []

@@ -13,7 +13,9 @@ documents of different dates and disagree, the newest leads (an update); two tha
 together are quoted newest first too, so the newer of two holders of a role is not read as the
 afterthought. A wh-question whose
 answer negates what the question takes for granted gets its premise corrected; a yes/no question
-whose answer negates it gets "No". Not here: wording (`compose.py`).
+whose answer negates it gets "No". A plain answer quotes its sentence with the one before it
+when that one holds more of the question's words (the passage the reader read). Not here:
+wording (`compose.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Literal
 from assistant.answer.checks import differs, negates, polarity_clash, repeats, same_point
 from assistant.answer.evidence import Evidence
 from assistant.answer.question import Question, holds_kind
+from assistant.core.text import content_words, covers
 
 ANSWER_AT = {"llm": 0.85, "rules": 0.42}  # least score of an answer: reading + relevance / relevance
 SECOND_WITHIN = {"llm": 0.08, "rules": 0.03}  # a second sentence scores at most this below the first
@@ -97,8 +100,11 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
         return Decision("correct", (denial,), "the answer negates what the question takes as "
                         f"given{levelled}", scores=scores)
     clash = not negates(question.text) and polarity_clash(question.text, chosen[0].text)
-    return Decision("answer", tuple(chosen), why, update=update, disagree=apart,
-                    no=clash and question.kind == "yesno", scores=scores)
+    no = clash and question.kind == "yesno"
+    if not (update or apart or no):  # a plain answer: the passage the reader read
+        chosen = _with_lead(question, chosen)
+    return Decision("answer", tuple(chosen), why, update=update, disagree=apart, no=no,
+                    scores=scores)
 
 
 def _scorer(question: Question, evidence: list[Evidence]) -> tuple[Callable[[Evidence], float], str]:
@@ -131,6 +137,21 @@ def _choose(ranked: list[Evidence], scored: Callable[[Evidence], float], mode: s
         chosen.sort(key=lambda e: e.published, reverse=True)
     update = rival is not None and dated
     return chosen, update, rival is not None and not update
+
+
+def _with_lead(question: Question, chosen: list[Evidence]) -> list[Evidence]:
+    """Each chosen sentence quoted with the one before it (same paragraph) when that one holds
+    more of the question's words: the reader read them together, and the answer may stand
+    there ("... will not return in 2025. The route carried fewer passengers ...") or say what
+    "it" is ("Twelve of our aircraft are Aerion AT-76s. It seats 76 passengers"). A chosen
+    sentence the widened quote now holds goes. Only for a plain answer, after the decision:
+    what is decided (a premise denied, a "No", an update) is decided on the chosen sentences
+    alone, and an update quotes the values that changed."""
+    widened = [e.widened() if e.lead and covers(question.words, content_words(e.context))
+               > covers(question.words, content_words(e.text)) else e for e in chosen]
+    grown = [w for w, e in zip(widened, chosen, strict=True) if w is not e]
+    return [w for w in widened if not any(g is not w and g.doc_id == w.doc_id
+                                          and g.start <= w.start and w.end <= g.end for g in grown)]
 
 
 def _premise_denied(question: Question, chosen: list[Evidence]) -> Evidence | None:

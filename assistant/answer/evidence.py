@@ -43,6 +43,7 @@ class Evidence:
     about: str = ""  # its document's publisher and author: what the question may call it
     lead: str = ""  # the exact text from its context's start to its own, when only space is between
     reading: float | None = None  # the LLM reader's P(yes) that it answers, when it was read
+    joined: int = 0  # widened: where its own sentence starts in `text`, after the one before
 
     @property
     def in_context(self) -> str:
@@ -55,7 +56,7 @@ class Evidence:
         if not self.lead:
             return self
         return replace(self, text=self.lead + self.text, start=self.start - len(self.lead),
-                       context="", lead="")
+                       context="", lead="", joined=len(self.lead))
 
     @property
     def around(self) -> str:
