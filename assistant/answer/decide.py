@@ -144,14 +144,22 @@ def _with_lead(question: Question, chosen: list[Evidence]) -> list[Evidence]:
     more of the question's words: the reader read them together, and the answer may stand
     there ("... will not return in 2025. The route carried fewer passengers ...") or say what
     "it" is ("Twelve of our aircraft are Aerion AT-76s. It seats 76 passengers"). A chosen
-    sentence the widened quote now holds goes. Only for a plain answer, after the decision:
-    what is decided (a premise denied, a "No", an update) is decided on the chosen sentences
-    alone, and an update quotes the values that changed."""
+    sentence a widened quote holds goes, and so does a quote that would say a sentence again.
+    Only for a plain answer, after the decision: what is decided (a premise denied, a "No", an
+    update) is decided on the chosen sentences alone, and an update quotes the values that
+    changed."""
     widened = [e.widened() if e.lead and covers(question.words, content_words(e.context))
                > covers(question.words, content_words(e.text)) else e for e in chosen]
     grown = [w for w, e in zip(widened, chosen, strict=True) if w is not e]
-    return [w for w in widened if not any(g is not w and g.doc_id == w.doc_id
-                                          and g.start <= w.start and w.end <= g.end for g in grown)]
+    kept: list[Evidence] = []
+    for w in widened:
+        held = any(g is not w and g.doc_id == w.doc_id and g.start <= w.start and w.end <= g.end
+                   for g in grown)
+        said = any(k.doc_id == w.doc_id and k.start < w.end and w.start < k.end
+                   and (k in grown or w in grown) for k in kept)
+        if not (held or said):
+            kept.append(w)
+    return kept
 
 
 def _premise_denied(question: Question, chosen: list[Evidence]) -> Evidence | None:
