@@ -144,7 +144,8 @@ def _with_lead(question: Question, chosen: list[Evidence]) -> list[Evidence]:
     more of the question's words: the reader read them together, and the answer may stand
     there ("... will not return in 2025. The route carried fewer passengers ...") or say what
     "it" is ("Twelve of our aircraft are Aerion AT-76s. It seats 76 passengers"). A chosen
-    sentence a widened quote holds goes, and so does a quote that would say a sentence again.
+    sentence a widened quote holds goes; a widened quote overlapping one kept adds only its
+    sentences not said yet.
     Only for a plain answer, after the decision: what is decided (a premise denied, a "No", an
     update) is decided on the chosen sentences alone, and an update quotes the values that
     changed."""
@@ -152,14 +153,25 @@ def _with_lead(question: Question, chosen: list[Evidence]) -> list[Evidence]:
                > covers(question.words, content_words(e.text)) else e for e in chosen]
     grown = [w for w, e in zip(widened, chosen, strict=True) if w is not e]
     kept: list[Evidence] = []
-    for w in widened:
-        held = any(g is not w and g.doc_id == w.doc_id and g.start <= w.start and w.end <= g.end
-                   for g in grown)
-        said = any(k.doc_id == w.doc_id and k.start < w.end and w.start < k.end
-                   and (k in grown or w in grown) for k in kept)
-        if not (held or said):
+    for w, e in zip(widened, chosen, strict=True):
+        if any(g is not w and g.doc_id == w.doc_id and g.start <= w.start and w.end <= g.end
+               for g in grown):
+            continue
+        if not any(_overlap(w, k) for k in kept):
             kept.append(w)
+        elif w is not e:  # a widened quote overlapping one kept says only what is not said yet
+            kept += [p for p in (_before(w), e) if not any(_overlap(p, k) for k in kept)]
     return kept
+
+
+def _before(widened: Evidence) -> Evidence:
+    """The sentence a widened quote begins with, alone."""
+    text = widened.text[:widened.joined].rstrip()
+    return replace(widened, text=text, end=widened.start + len(text), joined=0)
+
+
+def _overlap(a: Evidence, b: Evidence) -> bool:
+    return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end and bool(a.joined or b.joined)
 
 
 def _premise_denied(question: Question, chosen: list[Evidence]) -> Evidence | None:
