@@ -60,7 +60,7 @@ def test_view_models_and_private_parts(corpus_bot: Assistant) -> None:
 
 
 def test_chat_keeps_the_turns(corpus_bot: Assistant) -> None:
-    first, follow = "Where is the first Stargate site?", "Who confirmed that construction had begun?"
+    first, follow = "Who is OpenAI's largest investor?", "What role did it give up?"
     chat = corpus_bot.chat()
     one = chat.send(first)
     two = chat.send(follow)

@@ -111,7 +111,7 @@ def test_stream_and_non_stream_give_the_same_cited_answer(api: tuple[str, Assist
 
 def test_earlier_turns_are_the_history(api: tuple[str, Assistant]) -> None:
     url, bot = api
-    first, follow = "Where is the first Stargate site?", "Who confirmed that construction had begun?"
+    first, follow = "Who is OpenAI's largest investor?", "What role did it give up?"
     history = [{"role": "user", "content": first},
                {"role": "assistant", "content": bot.ask(first).text}]
     messages = [{"role": "system", "content": "You are helpful."}, *history,
