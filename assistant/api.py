@@ -83,6 +83,16 @@ class Chat:
         self.history = []
 
 
+def _is_unicode(text: str) -> bool:
+    """False for a str holding an unpaired surrogate ("\\udcff" from undecodable bytes), which
+    no tokenizer, store or JSON encoder accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _drain(stream: AnswerStream) -> Answer:
     for _ in stream.events():
         pass
@@ -287,7 +297,7 @@ class Assistant:
         """
         from assistant.index.documents import UnreadableFile, load_document
         from assistant.index.ingest import FileResult, IngestReport, ingest_documents
-        from assistant.index.uploads import save_uploads, shown
+        from assistant.index.uploads import discard, keep, save_uploads, shown
 
         files = list(files)
         for item in files:
@@ -303,19 +313,27 @@ class Assistant:
         meta = {"published": date.iso(), "published_from": "upload"} if date else {}
         saved = save_uploads(self._writable_dir(self.settings.data_dir / "uploads"), files)
         loaded: list[tuple[str, Any]] = []
-        for upload, (_, data) in zip(saved, files, strict=True):
-            if upload.path is not None:
-                try:
-                    loaded.append((upload.source, load_document(upload.path, upload.source, meta,
-                                                                data=bytes(data))))
-                except UnreadableFile as exc:
-                    loaded.append((upload.source, exc))
-        with self._ingest_lock:
-            stored = ingest_documents(loaded, self._store, self._embedder,
-                                      self.settings.chunk_tokens,
-                                      self.settings.chunk_overlap_tokens, on_file,
-                                      ) if loaded else IngestReport()
+        try:
+            for upload, (_, data) in zip(saved, files, strict=True):
+                if upload.path is not None:
+                    try:
+                        loaded.append((upload.source, load_document(upload.path, upload.source,
+                                                                    meta, data=bytes(data))))
+                    except UnreadableFile as exc:
+                        loaded.append((upload.source, exc))
+            with self._ingest_lock:
+                stored = ingest_documents(loaded, self._store, self._embedder,
+                                          self.settings.chunk_tokens,
+                                          self.settings.chunk_overlap_tokens, on_file,
+                                          ) if loaded else IngestReport()
+        except BaseException:  # the store is down, say: no saved copy changes
+            for upload in saved:
+                discard(upload)
+            raise
         by_source = {r.source: r for r in stored.results}
+        for upload in saved:
+            stored_well = upload.source in by_source and by_source[upload.source].status != "failed"
+            (keep if stored_well else discard)(upload)
         return IngestReport([
             FileResult(shown(u.name), "failed", reason=u.refused, name=u.name) if u.refused
             else replace(by_source[u.source], name=u.name) for u in saved])
@@ -347,6 +365,9 @@ class Assistant:
         question = question.strip()
         if not question:
             raise QuestionError(f"The {what} is empty: {fix}.")
+        if not _is_unicode(question):
+            raise QuestionError(f"The {what} is not valid Unicode (it holds an unpaired surrogate, "
+                                "as left by bytes that were not UTF-8): send it as UTF-8 text.")
         if len(question) > self.settings.max_question_chars:
             raise QuestionError(
                 f"The {what} is {len(question):,} characters; the limit is "
@@ -364,7 +385,7 @@ class Assistant:
         turns = []
         for i, turn in enumerate(history):
             if not (isinstance(turn, Mapping) and turn.get("role") in ("user", "assistant")
-                    and isinstance(turn.get("content"), str)):
+                    and isinstance(turn.get("content"), str) and _is_unicode(turn["content"])):
                 raise InputError(f"history[{i}] must be {{'role': 'user' or 'assistant', "
                                  f"'content': str}}; got {str(turn)[:80]!r}.")
             turns.append({"role": str(turn["role"]), "content": str(turn["content"])})
@@ -502,7 +523,7 @@ class Assistant:
         pipeline = self._pipeline()
         checker = ClaimChecker(lambda q: pipeline.gather(q, follow_up(q.text, []), cutoff, Trace()),
                                pipeline.generator)
-        if pipeline.generator is not None:
+        if pipeline.generator is not None and self._slots:
             with self._generation_slot():
                 return checker.check(statement, self.settings.llm)
         return checker.check(statement, self.settings.llm)

@@ -16,7 +16,14 @@ from click.testing import CliRunner
 from conftest import ROOT, make_settings
 
 from assistant import Assistant
-from assistant.core.errors import DataDirError, InputError, QuestionError, UploadTooLarge
+from assistant.core.errors import (
+    AssistantError,
+    BusyError,
+    DataDirError,
+    InputError,
+    QuestionError,
+    UploadTooLarge,
+)
 from assistant.core.models import DocumentSummary, DocumentText
 from assistant.surfaces.cli import main
 
@@ -40,6 +47,31 @@ def test_wrong_types_are_the_packages_own_error(corpus_bot: Assistant, question:
     assert says in str(info.value)
     if not isinstance(question, str):
         assert isinstance(info.value, QuestionError)
+
+
+def test_text_that_is_not_unicode_is_the_packages_own_error(corpus_bot: Assistant) -> None:
+    broken = "Where is \udcff Abilene?"  # what undecodable bytes leave in a str
+    for call in (lambda: corpus_bot.ask(broken), lambda: corpus_bot.search(broken),
+                 lambda: corpus_bot.check(broken), lambda: corpus_bot.timeline(broken),
+                 lambda: corpus_bot.ask("Where is Abilene?", [{"role": "user", "content": broken}])):
+        with pytest.raises(InputError, match="not valid Unicode|history\\[0\\] must be"):
+            call()
+    result = CliRunner().invoke(main, ["ask", broken],
+                                env={"ASSISTANT_DATA_DIR": str(corpus_bot.settings.data_dir),
+                                     "ASSISTANT_LLM": "none"})
+    assert result.exit_code == 1 and "not valid Unicode" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_with_an_unlimited_endpoint_does_not_wait_for_a_slot(corpus_bot: Assistant) -> None:
+    """With ASSISTANT_LLM_PARALLEL unset an endpoint takes any number of calls at once: a claim
+    check goes straight to it (here a closed port, so the endpoint's own error) and is never
+    "busy"."""
+    bot = Assistant(corpus_bot.settings.model_copy(update={
+        "llm": "openai", "openai_base_url": "http://127.0.0.1:9/v1", "queue_wait_s": 1}))
+    with pytest.raises(AssistantError) as info:
+        bot.check("Microsoft lost its exclusivity.")
+    assert not isinstance(info.value, BusyError) and "127.0.0.1:9" in str(info.value)
 
 
 def test_other_methods_check_their_arguments(corpus_bot: Assistant) -> None:

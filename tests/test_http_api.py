@@ -360,6 +360,11 @@ def test_malformed_json_and_unknown_things(api: tuple[str, Assistant]) -> None:
     assert response.status_code == 400 and "JSON" in response.json()["error"]["message"]
     assert httpx.post(f"{url}/v1/search", json={"query": ["a"]}).status_code == 400
     assert httpx.post(f"{url}/v1/search", json={"query": "Abilene", "k": 0}).status_code == 400
+    lone = b'"Where is \\udc80 Abilene?"'  # JSON's escape for an unpaired surrogate
+    for path, body in [("/v1/search", b'{"query": %s}' % lone), ("/v1/check", b'{"statement": %s}' % lone),
+                       ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": %s}]}' % lone)]:
+        response = httpx.post(f"{url}{path}", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400 and "not valid Unicode" in response.json()["error"]["message"]
     with pytest.raises(openai.BadRequestError, match="The question is empty"):
         client(url).chat.completions.create(model="extractive",
                                             messages=[{"role": "user", "content": ""}])

@@ -158,6 +158,36 @@ def test_a_file_that_turns_bad_keeps_its_previous_version(tmp_path: Path) -> Non
     assert bot.search("Albatross deal")[0].text == "The Albatross deal closed in March."
 
 
+def test_a_name_that_is_not_utf8_and_a_link_out_are_refused_and_the_rest_ingested(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The Albatross deal closed in March.\n")
+    (folder / "b\udcffname.txt").write_text("The Bittern deal closed in May.\n")  # byte 0xff
+    secret = tmp_path / "outside.txt"
+    secret.write_text("The Cormorant password is swordfish.\n")
+    (folder / "link.txt").symlink_to(secret)
+    (folder / "inside.txt").symlink_to(folder / "a.txt")  # a link within the folder is read
+    report = Assistant(make_settings(tmp_path / "data", llm="none")).ingest([folder])
+    by_source = {r.source: r for r in report.results}
+    assert {s for s, r in by_source.items() if r.status == "added"} == {"a.txt", "inside.txt"}
+    assert "not valid UTF-8" in by_source["b\ufffdname.txt"].reason
+    assert "outside the folder" in by_source["link.txt"].reason
+
+
+def test_a_failed_upload_keeps_the_saved_copy_of_a_good_one(tmp_path: Path) -> None:
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    good = b"The Heron memo sets the budget at 4 dollars."
+    assert bot.upload([("heron.txt", good)]).results[0].status == "added"
+    report = bot.upload([("heron.txt", b"")])
+    assert report.results[0].status == "failed"
+    uploads = tmp_path / "data" / "uploads"
+    assert (uploads / "heron.txt").read_bytes() == good
+    assert list((uploads / ".incoming").iterdir()) == []  # nothing staged is left behind
+    assert bot.upload([("heron.txt", b"The Heron memo sets it at 5 dollars.")]).ok
+    assert (uploads / "heron.txt").read_bytes() == b"The Heron memo sets it at 5 dollars."
+
+
 @pytest.mark.parametrize("name", ["missing-folder", "missing.txt"])
 def test_missing_path_is_reported(tmp_path: Path, name: str) -> None:
     bot = Assistant(make_settings(tmp_path / "data", llm="none"))

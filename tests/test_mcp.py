@@ -13,6 +13,7 @@ import pytest
 from conftest import CORPUS, MODEL_DIR, make_settings
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.shared.exceptions import MCPError
 
 from assistant import Assistant
 
@@ -115,3 +116,24 @@ def test_mcp_timeline_and_as_of(out: dict[str, Any], data_dir: Path) -> None:
     for result in out["bad-dates"]:
         assert result.is_error and "as_of must be a date such as 2025-03-31" in result.content[0].text
         assert "Traceback" not in result.content[0].text
+
+
+def test_a_corrupt_store_is_named_in_every_reply(tmp_path: Path) -> None:
+    """Tools and the resource list alike say the store is broken (not "Internal server error")."""
+    data = tmp_path / "data"
+    assert Assistant(make_settings(data, llm="none")).ingest().ok
+    (data / "chroma" / "chroma.sqlite3").write_bytes(b"this is not a database" * 1000)
+
+    async def replies() -> tuple[str, str]:
+        params = StdioServerParameters(command=ASSISTANT_EXE, args=["mcp"], env=server_env(data))
+        async with Client(params, read_timeout_seconds=120) as client:
+            tool = await client.call_tool("list_documents", {})
+            try:
+                await client.list_resources()
+            except MCPError as exc:
+                return str(tool.content[0].text), exc.message  # type: ignore[union-attr]
+        return str(tool.content[0].text), "listed"
+
+    tool, resources = anyio.run(replies)
+    for said in (tool, resources):
+        assert "move it aside" in said or "Chroma failed" in said, said

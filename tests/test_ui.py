@@ -74,6 +74,8 @@ def test_bad_question_is_a_message_in_the_chat(ui: tuple[str, Assistant]) -> Non
     assert "The question is empty" in _reply(messages)
     messages, _ = _client(ui[0]).predict("x" * 3000, [], api_name="/ask")
     assert "the limit is 2,000" in _reply(messages) and "Traceback" not in _reply(messages)
+    messages, _ = _client(ui[0]).predict(None, [], api_name="/ask")  # an API call without one
+    assert "must be a string, not NoneType" in _reply(messages)
 
 
 def test_source_viewer_highlights_the_cited_span(ui: tuple[str, Assistant]) -> None:
@@ -82,6 +84,8 @@ def test_source_viewer_highlights_the_cited_span(ui: tuple[str, Assistant]) -> N
     page = _client(url).predict(f"{cite.doc_id}:{cite.start}:{cite.end}", api_name="/source")
     assert f'<mark id="cited">{cite.quote}</mark>' in page.replace("&#x27;", "'")
     assert "Cannot show" in _client(url).predict("nope:1:2", api_name="/source")
+    for bad in ("nope", None, "a:b:c"):
+        assert 'expected "doc_id:start:end"' in html.unescape(_client(url).predict(bad, api_name="/source"))
 
 
 def test_upload_ingests_good_files_and_reports_bad_ones(ui: tuple[str, Assistant],
@@ -192,6 +196,7 @@ def test_timeline_tab_lists_the_dated_events(ui: tuple[str, Assistant]) -> None:
     assert client.predict("Oracle", "", api_name="/timeline").count('class="event tl-') == len(
         bot.timeline("Oracle"))
     assert "No dated events as of 2024." in client.predict("", "2024", api_name="/timeline")
+    assert 'class="event tl-' in client.predict(None, None, api_name="/timeline")  # as "", ""
     bad = client.predict("", "soon-ish", api_name="/timeline")
     assert 'class="error"' in bad and "as_of must be a date such as 2025-03-31" in html.unescape(bad)
 

@@ -94,6 +94,11 @@ def _candidates(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Cand
                 rel = file.relative_to(path)
                 if file.name == MANIFEST or any(part.startswith(".") for part in rel.parts):
                     continue
+                refused = _refused_name(file, rel, root)
+                if refused:
+                    report.results.append(FileResult(_printable(rel.as_posix()), "failed",
+                                                     reason=refused))
+                    continue
                 if file.suffix.lower() not in SUPPORTED:
                     report.results.append(FileResult(rel.as_posix(), "skipped",
                                                      reason=f"not a supported type ({file.suffix})"))
@@ -105,6 +110,23 @@ def _candidates(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Cand
         else:
             report.results.append(FileResult(str(path), "failed", reason="no such file or folder"))
     return found, roots
+
+
+def _refused_name(file: Path, rel: Path, root: str) -> str:
+    """Why a file found in a folder is not read: a name that is not UTF-8 (no store keeps it), or
+    a link to a file outside the folder (ingesting a folder reads that folder only)."""
+    try:
+        rel.as_posix().encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not valid UTF-8; rename it"
+    if file.is_symlink() and not file.resolve().is_relative_to(root):
+        return "a link to a file outside the folder; copy the file in instead"
+    return ""
+
+
+def _printable(name: str) -> str:
+    """The name with bytes that are not UTF-8 shown as U+FFFD, for the report."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _fingerprint(text_sha: str, metadata: dict[str, str], *settings: object) -> str:

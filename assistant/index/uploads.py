@@ -5,15 +5,18 @@ format or surrogate characters, at most `MAX_NAME_CHARS` characters (`MAX_NAME_B
 the stem is cut, the suffix kept). A name that is empty, hidden (a leading dot), reserved
 (`manifest.toml`, a Windows device name such as CON or NUL) or of an unsupported type is
 refused with the reason. Names repeated within one upload become "name (2).txt", "name (3).txt".
-Each file is saved as DATA_DIR/uploads/<name> and its source is "uploads/<name>", so an upload
-never shares a doc_id with a corpus file, and uploading a name again updates that upload. No
-manifest is ever read from the uploads folder. Not here: size limits (`Assistant.upload`),
-parsing and storing (`documents.py`, `ingest.py`).
+Each file is staged under DATA_DIR/uploads/.incoming/ and becomes DATA_DIR/uploads/<name> only
+once it is stored (`keep`), so a failed upload never replaces the copy of a good one; its source
+is "uploads/<name>", so an upload never shares a doc_id with a corpus file, and uploading a name
+again updates that upload. No manifest is ever read from the uploads folder. Not here: size
+limits (`Assistant.upload`), parsing and storing (`documents.py`, `ingest.py`).
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -33,8 +36,22 @@ class SavedUpload:
 
     name: str
     source: str = ""  # "uploads/<safe name>" once saved
-    path: Path | None = None
+    path: Path | None = None  # the staged copy, under the same name
     refused: str = ""  # the reason, when it was not saved
+    final: Path | None = None  # where `keep` puts it
+
+
+def keep(upload: SavedUpload) -> None:
+    """The staged copy becomes the upload's saved copy (replacing an older one)."""
+    if upload.path is not None and upload.final is not None:
+        upload.path.replace(upload.final)
+        discard(upload)
+
+
+def discard(upload: SavedUpload) -> None:
+    """The staged copy goes; the saved copy of an earlier upload of that name stays."""
+    if upload.path is not None:
+        shutil.rmtree(upload.path.parent, ignore_errors=True)
 
 
 def shown(name: str, limit: int = 80) -> str:
@@ -69,7 +86,8 @@ def _fit(stem: str, suffix: str) -> str:
 
 
 def save_uploads(folder: Path, files: list[tuple[str, bytes]]) -> list[SavedUpload]:
-    """Save each file under `folder` by its safe, unique name; one `SavedUpload` per file."""
+    """Stage each file under `folder`/.incoming by its safe, unique name; one `SavedUpload` per
+    file. The caller `keep`s or `discard`s each staged one."""
     saved: list[SavedUpload] = []
     taken: set[str] = set()
     for name, data in files:
@@ -83,11 +101,17 @@ def save_uploads(folder: Path, files: list[tuple[str, bytes]]) -> list[SavedUplo
             number += 1
             safe = _fit(stem, f" ({number}){suffix}")
         taken.add(safe.lower())
-        path = folder / safe
         try:
-            path.write_bytes(bytes(data))
+            staging = Path(tempfile.mkdtemp(dir=_incoming(folder)))
+            (staging / safe).write_bytes(bytes(data))
         except OSError as exc:
             saved.append(SavedUpload(name, refused=f"cannot be saved ({exc.strerror})"))
             continue
-        saved.append(SavedUpload(name, f"{NAMESPACE}/{safe}", path))
+        saved.append(SavedUpload(name, f"{NAMESPACE}/{safe}", staging / safe, final=folder / safe))
     return saved
+
+
+def _incoming(folder: Path) -> Path:
+    incoming = folder / ".incoming"
+    incoming.mkdir(exist_ok=True)
+    return incoming

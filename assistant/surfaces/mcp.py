@@ -25,7 +25,8 @@ from typing import Any
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
-from mcp_types import Resource
+from mcp.shared.exceptions import MCPError
+from mcp_types import INTERNAL_ERROR, Resource
 
 from assistant.api import Assistant
 from assistant.core.errors import AssistantError, DocumentNotFound
@@ -48,7 +49,10 @@ class AssistantMCP(MCPServer):
 
     async def list_resources(self) -> list[Resource]:
         fixed = await super().list_resources()
-        docs = await anyio.to_thread.run_sync(self.bot.documents)
+        try:
+            docs = await anyio.to_thread.run_sync(self.bot.documents)
+        except AssistantError as exc:  # a corrupt or unreachable store: say which, not "internal"
+            raise MCPError(INTERNAL_ERROR, str(exc)) from exc
         return fixed + [Resource(uri=f"document://{d.doc_id}", name=d.source, title=d.title,
                                  description=f"{d.title} ({d.publisher or d.source}), full text",
                                  mime_type="text/plain") for d in docs]

@@ -132,10 +132,11 @@ def build_ui(bot: Assistant) -> gr.Blocks:
     def respond(question: str, messages: list[Any], as_of: str | None,
                 history: list[dict[str, str]],
                 ) -> Iterator[tuple[list[Any], list[dict[str, str]], str]]:
-        asked = [{"role": "user", "content": esc(question)}] if question.strip() else []
+        asked = ([{"role": "user", "content": esc(question)}]
+                 if isinstance(question, str) and question.strip() else [])
         messages = [*messages, *asked]
         yield messages, history, ""  # the question shows at once, then the answer streams
-        dated = (as_of or "").strip()
+        dated = as_of.strip() if isinstance(as_of, str) else as_of  # anything else: the API says why
         try:
             chat = Chat(bot, history)
             # with a date, the Assistant's own stream (a Chat takes none); the turn is kept below

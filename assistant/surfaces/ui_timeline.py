@@ -58,11 +58,13 @@ def build_timeline_tab(bot: Assistant, demo: gr.Blocks) -> None:
     """Add the "Timeline" tab to `demo` (call inside its `with gr.Blocks()` block)."""
 
     def show_events(topic: str, as_of: str) -> str:
+        about = (topic.strip() or None) if isinstance(topic, str) else topic
+        dated = (as_of.strip() or None) if isinstance(as_of, str) else as_of  # else the API says why
         try:
-            events = bot.timeline(topic.strip() or None, as_of=as_of.strip() or None)
+            events = bot.timeline(about, as_of=dated)
         except AssistantError as exc:
             return f'<div class="error">{esc(str(exc))}</div>'
-        return timeline_html(events, as_of.strip())
+        return timeline_html(events, dated or "")
 
     with gr.Tab("Timeline") as tab, gr.Row():
         with gr.Column(scale=3):

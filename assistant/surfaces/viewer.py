@@ -45,9 +45,11 @@ def document_html(bot: Assistant, doc_id: str, start: int | None = None,
 
 def source_html(bot: Assistant, cite: str) -> str:
     """The viewer for "doc_id:start:end" (what a click on a quote sends), or why it cannot show."""
+    parts = cite.rsplit(":", 2) if isinstance(cite, str) else []
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return '<div class="error">Cannot show that source: expected "doc_id:start:end".</div>'
     try:
-        doc_id, start, end = cite.rsplit(":", 2)
-        return document_html(bot, doc_id, int(start), int(end))
+        return document_html(bot, parts[0], int(parts[1]), int(parts[2]))
     except (ValueError, AssistantError) as exc:
         return f'<div class="error">Cannot show that source: {esc(str(exc))}</div>'
 
