@@ -175,6 +175,23 @@ def test_a_name_that_is_not_utf8_and_a_link_out_are_refused_and_the_rest_ingeste
     assert "outside the folder" in by_source["link.txt"].reason
 
 
+def test_a_same_named_file_of_another_folder_is_refused_until_that_folder_moves(
+        tmp_path: Path) -> None:
+    for folder, word in (("a", "Albatross"), ("b", "Bittern")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.txt").write_text(f"The {word} deal closed in March.\n")
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.ingest([tmp_path / "a"]).count("added") == 1
+    clash = bot.ingest([tmp_path / "b"]).results
+    assert [(r.status, "another folder" in r.reason) for r in clash] == [("failed", True)]
+    assert "Albatross" in bot.search("deal closed")[0].text
+    (tmp_path / "a").rename(tmp_path / "moved")  # the same folder elsewhere keeps its documents
+    assert bot.ingest([tmp_path / "moved"]).results[0].status in ("unchanged", "updated")
+    shutil.rmtree(tmp_path / "moved")
+    assert bot.ingest([tmp_path / "b"]).results[0].status == "updated"  # its folder is gone
+    assert "Bittern" in bot.search("deal closed")[0].text
+
+
 def test_a_failed_upload_keeps_the_saved_copy_of_a_good_one(tmp_path: Path) -> None:
     bot = Assistant(make_settings(tmp_path / "data", llm="none"))
     good = b"The Heron memo sets the budget at 4 dollars."

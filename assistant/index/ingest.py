@@ -124,6 +124,12 @@ def _refused_name(file: Path, rel: Path, root: str) -> str:
     return ""
 
 
+def _from_another_folder(stored_root: str, root: str) -> bool:
+    """A document's id is its path inside its folder, so "a/x.txt" and "b/x.txt" share one: the
+    second is refused while the first folder is there (a folder that moved takes its ids along)."""
+    return bool(stored_root and root and stored_root != root and Path(stored_root).is_dir())
+
+
 def _printable(name: str) -> str:
     """The name with bytes that are not UTF-8 shown as U+FFFD, for the report."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -253,6 +259,10 @@ def _store_all(loaded: Iterator[Loaded], total: int, known: dict[str, Any], repo
         fingerprint = _fingerprint(doc.sha256, doc.metadata(), chunk_tokens, overlap_tokens,
                                    embedder.model_name, FORMAT)
         previous = known.get(doc.doc_id)
+        if previous and _from_another_folder(previous.root, root):
+            done([FileResult(source, "failed", reason="a document of the same name from another "
+                             "folder is stored; rename one of them")])
+            continue
         if previous and previous.fingerprint == fingerprint:
             done([FileResult(source, "unchanged", previous.chunks, doc_id=doc.doc_id)])
             continue
