@@ -207,6 +207,36 @@ def test_cli_documents_show_their_date_and_its_source(corpus_bot: Assistant) -> 
     assert '"published_from": "manifest"' in _cli(corpus_bot, "documents", "--json").output
 
 
+def test_cli_shows_what_a_terminal_would_act_on_as_question_marks(tmp_path: Path) -> None:
+    """A file's name and text are anybody's: an escape sequence or a bidi override in them is
+    shown as "?", not sent to the terminal (colours, cursor moves, a line read backwards), and a
+    line break in a name does not start a forged line of `documents`."""
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    name = "notes\x1b[2J\u202egnp.txt"
+    (folder / name).write_text("# Harbour \x1b[31mfees\u2066\n\nThe harbour fee is 12 dollars "
+                               "a day\x1b]0;owned\x07 for every boat moored at the quay.\n",
+                               encoding="utf-8")
+    (folder / "two\nlines.txt").write_text("The quay opens at dawn every day of the year.\n",
+                                            encoding="utf-8")
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.ingest([str(folder)]).ok
+    hostile = ("\x1b", "\x07", "\u202e", "\u2066")
+    outputs = [_cli(bot, *args) for args in (["documents"], ["search", "harbour fee"],
+                                             ["ask", "What is the harbour fee?"],
+                                             ["check", "The harbour fee is 12 dollars a day."],
+                                             ["timeline"])]
+    for result in outputs:
+        assert result.exit_code == 0, result.output
+        assert not [c for c in hostile if c in result.output], repr(result.output)
+    listing = outputs[0].output.splitlines()
+    assert len(listing) == 2 and any("two?lines.txt" in line for line in listing), listing
+    assert "notes?[2J?gnp.txt" in outputs[0].output
+    assert "12 dollars a day?]0;owned?" in outputs[2].output, outputs[2].output
+    # JSON stays exact: its escapes are not the terminal's business
+    assert "\\u001b[2J" in _cli(bot, "documents", "--json").output
+
+
 def test_cli_as_of_filters_and_sources_carry_dates(corpus_bot: Assistant) -> None:
     question = "Where is the first Stargate site?"
     now = _cli(corpus_bot, "ask", question, "--as-of", "2025-02")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -26,6 +27,29 @@ from assistant.core.errors import AssistantError
 from assistant.surfaces.viewer import date_label
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+# What a terminal acts on instead of showing: control characters (ESC opens colour and cursor
+# codes; C1 ones too), lone surrogates (unprintable) and the marks that reorder a line (bidi
+# overrides and isolates). Document text, titles and file names are anybody's: they are shown
+# with each such character as "?".
+_REORDERING = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def terminal_safe(text: str, one_line: bool = False) -> str:
+    """`text` with what a terminal would act on shown as "?"; line breaks and tabs stay unless
+    `one_line` (a title or a file name in a listing of one line each)."""
+    kept = "" if one_line else "\n\t"
+    return "".join("?" if c not in kept and (unicodedata.category(c) in ("Cc", "Cs") or c in _REORDERING)
+                   else c for c in text)
+
+
+def _one(field: str) -> str:
+    return terminal_safe(field, one_line=True)
+
+
+def _echo(message: str = "", **options: Any) -> None:
+    click.echo(terminal_safe(message), **options)
 
 
 def settings_error(exc: ValidationError) -> str:
@@ -103,9 +127,9 @@ def ingest(paths: tuple[str, ...], keep_missing: bool) -> None:
 def _print_report(bot: Any, report: Any, err: bool = False) -> None:
     for r in report.results:
         if r.status in ("failed", "skipped", "removed") or os.environ.get("ASSISTANT_VERBOSE"):
-            click.echo(f"{r.status:>9}  {r.source}" + (f": {r.reason}" if r.reason else ""),
+            _echo(f"{r.status:>9}  {_one(r.source)}" + (f": {r.reason}" if r.reason else ""),
                        err=err or r.status == "failed")
-    click.echo(f"Ingest: {report.summary()}; {bot.status()['chunks']} chunks in the store.",
+    _echo(f"Ingest: {report.summary()}; {bot.status()['chunks']} chunks in the store.",
                err=err)
 
 
@@ -122,34 +146,34 @@ def search(query: str, k: int | None, as_of: str | None, as_json: bool) -> None:
         click.echo(json.dumps([asdict(h) for h in hits], indent=2, ensure_ascii=False))
         return
     for i, hit in enumerate(hits, 1):
-        click.echo(f"{i}. [{hit.score:.4f}] {hit.title} ({date_label(hit.published)}; "
-                   f"{hit.source} {hit.start}-{hit.end})")
-        click.echo("   " + hit.text[:300].replace("\n", " ") + ("..." if len(hit.text) > 300 else ""))
+        _echo(f"{i}. [{hit.score:.4f}] {_one(hit.title)} ({date_label(hit.published)}; "
+              f"{_one(hit.source)} {hit.start}-{hit.end})")
+        _echo("   " + hit.text[:300].replace("\n", " ") + ("..." if len(hit.text) > 300 else ""))
 
 
 def _print_answer(answer: Any) -> None:
     if answer.notice:
-        click.echo(f"\nNote: {answer.notice}", err=True)
+        _echo(f"\nNote: {answer.notice}", err=True)
     if answer.citations:
-        click.echo("\nSources:")
+        _echo("\nSources:")
     for c in answer.citations:
-        click.echo(f"  [{c.number}] {c.title} ({date_label(c.published)}; {c.source}, "
-                   f"chars {c.start}-{c.end})")
-        click.echo(f"      “{c.quote}”")
+        _echo(f"  [{c.number}] {_one(c.title)} ({date_label(c.published)}; {_one(c.source)}, "
+              f"chars {c.start}-{c.end})")
+        _echo(f"      “{c.quote}”")
     for conflict in answer.conflicts:
-        click.echo(f"\nThe sources differ on: {conflict.point}")
+        _echo(f"\nThe sources differ on: {conflict.point}")
         for i, c in enumerate(conflict.sides):
             newer = " (newer)" if conflict.newer == i else ""
-            click.echo(f"  [{c.number}] {date_label(c.published)}{newer}: “{c.quote}” — {c.title}")
+            _echo(f"  [{c.number}] {date_label(c.published)}{newer}: “{c.quote}” — {_one(c.title)}")
 
 
 def _print_trace(answer: Any) -> None:
-    click.echo("\nWhy this answer:")
+    _echo("\nWhy this answer:")
     for step in answer.trace:
         details = {k: v for k, v in step.items() if k not in ("stage", "decision", "reason") and v}
         line = f"  {step['stage']:>13}: {step['decision']}"
         line += f" — {step['reason']}" if step.get("reason") else ""
-        click.echo(line + (f"  {json.dumps(details, ensure_ascii=False)}" if details else ""))
+        _echo(line + (f"  {json.dumps(details, ensure_ascii=False)}" if details else ""))
 
 
 def _answer(ask: Callable[[str], Any], question: str, as_json: bool, stream: bool = True,
@@ -162,20 +186,20 @@ def _answer(ask: Callable[[str], Any], question: str, as_json: bool, stream: boo
         if as_json or not stream:
             continue
         if isinstance(event, EvidenceEvent) and event.evidence:
-            click.echo("Evidence:")
+            _echo("Evidence:")
             for c in event.evidence:
-                click.echo(f"  ({c.number}) {c.quote}  — {c.source} {c.start}-{c.end}, "
-                           f"{date_label(c.published)}")
-            click.echo()
+                _echo(f"  ({c.number}) {c.quote}  — {_one(c.source)} {c.start}-{c.end}, "
+                      f"{date_label(c.published)}")
+            _echo()
         elif isinstance(event, TextDelta):
-            click.echo(event.text, nl=False)
+            _echo(event.text, nl=False)
     answer = answer_stream.answer
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return
     if not stream:
-        click.echo(answer.text, nl=False)
-    click.echo()
+        _echo(answer.text, nl=False)
+    _echo()
     _print_answer(answer)
     if explain:
         _print_trace(answer)
@@ -204,7 +228,7 @@ def ask(question: str, llm: str | None, as_json: bool, stream: bool, explain: bo
 def chat(llm: str | None, as_json: bool) -> None:
     """A conversation in the terminal; follow-up questions see the earlier turns."""
     conversation = _assistant(llm).chat()
-    click.echo("Ask about the documents. Empty line or Ctrl-D to quit; /clear forgets the chat.")
+    _echo("Ask about the documents. Empty line or Ctrl-D to quit; /clear forgets the chat.")
     while True:
         try:
             question = input("\n> ").strip()
@@ -218,7 +242,7 @@ def chat(llm: str | None, as_json: bool) -> None:
         try:
             _answer(conversation.stream, question, as_json)
         except AssistantError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            _echo(f"Error: {exc}", err=True)
 
 
 @main.command()
@@ -235,14 +259,14 @@ def check(statement: str, llm: str | None, as_json: bool, as_of: str | None) -> 
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
     for v in result.claims:
-        click.echo(f"[{v.verdict}] {v.claim}\n    {v.reason}")
+        _echo(f"[{v.verdict}] {v.claim}\n    {v.reason}")
         if v.supported_part:
-            click.echo(f"    supported part: “{v.supported_part}”")
+            _echo(f"    supported part: “{v.supported_part}”")
         for label, c in [*(("cites", c) for c in v.citations),
                          *((("says otherwise", v.contradiction),) if v.contradiction else ()),
                          *(("sources differ", c) for c in v.conflict or ())]:
-            click.echo(f"    {label}: “{c.quote}” — {c.title} ({date_label(c.published)}; "
-                       f"{c.source}, chars {c.start}-{c.end})")
+            _echo(f"    {label}: “{c.quote}” — {_one(c.title)} ({date_label(c.published)}; "
+                  f"{_one(c.source)}, chars {c.start}-{c.end})")
 
 
 @main.command()
@@ -258,11 +282,11 @@ def timeline(topic: str | None, as_of: str | None, as_json: bool) -> None:
         click.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
         return
     if not events:
-        click.echo("No dated events" + (f" as of {as_of}." if as_of else "."), err=True)
+        _echo("No dated events" + (f" as of {as_of}." if as_of else "."), err=True)
     for e in events:
         kind = " (published)" if e.kind == "published" else ""
         quote = " ".join(e.citation.quote.split())
-        click.echo(f"{e.label}{kind} — {e.citation.title}: “{quote}”")
+        _echo(f"{e.label}{kind} — {_one(e.citation.title)}: “{quote}”")
 
 
 @main.command()
@@ -277,7 +301,7 @@ def documents(as_json: bool) -> None:
     for d in docs:
         dated = (f"{d.published} ({d.published_from or 'source unknown'})" if d.published
                  else "undated")
-        click.echo(f"{d.doc_id}  {d.chunks:>4} chunks  {dated:<22}  {d.source}  — {d.title}")
+        _echo(f"{d.doc_id}  {d.chunks:>4} chunks  {dated:<22}  {_one(d.source)}  — {_one(d.title)}")
 
 
 HOST = click.option("--host", default=None,
@@ -295,7 +319,7 @@ def _serve(host: str | None, port: int | None, llm: str | None, ingest: bool, ui
         _print_report(bot, bot.ingest(progress=None))
     bot.warm_up()
     host, port = host or bot.settings.ui_host, port or bot.settings.ui_port
-    click.echo(f"Serving {'the chat UI, ' if ui else ''}the API (/v1) and MCP (/mcp) on "
+    _echo(f"Serving {'the chat UI, ' if ui else ''}the API (/v1) and MCP (/mcp) on "
                f"http://{host}:{port}")
     serve_http(bot, host, port, ui=ui)
 
@@ -339,7 +363,7 @@ def mcp(llm: str | None, ingest: bool, http: bool, host: str | None, port: int) 
         from assistant.surfaces.serve import serve as serve_http
 
         host = host or bot.settings.ui_host
-        click.echo(f"Serving MCP on http://{host}:{port}/mcp", err=True)
+        _echo(f"Serving MCP on http://{host}:{port}/mcp", err=True)
         serve_http(bot, host, port, ui=False, v1=False)
         return
     from assistant.surfaces.mcp import run
