@@ -372,6 +372,12 @@ def test_malformed_json_and_unknown_things(api: tuple[str, Assistant]) -> None:
     assert missing.status_code == 404 and "0000000000000000" in missing.json()["error"]["message"]
     assert httpx.delete(f"{url}/v1/documents/0000000000000000").status_code == 404
     assert httpx.get(f"{url}/v1/nothing-here").json()["error"]["type"] == "not_found_error"
+    # an endpoint asked with a method it does not take: 405 and what it takes, not "no such endpoint"
+    for method, path, allow in [("PUT", "/v1/search", "POST"), ("GET", "/v1/chat/completions", "POST"),
+                                ("POST", "/v1/documents/0000000000000000", "DELETE, GET")]:
+        response = httpx.request(method, f"{url}{path}", json={})
+        assert response.status_code == 405 and response.headers["allow"] == allow, response.text
+        assert response.json()["error"]["type"] == "invalid_request_error"
 
 
 def test_upload_ingests_each_file_and_delete_removes(api: tuple[str, Assistant]) -> None:

@@ -39,6 +39,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -242,7 +243,7 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-        return JSONResponse(error_body(str(exc.detail), kind), exc.status_code)
+        return JSONResponse(error_body(str(exc.detail), kind), exc.status_code, exc.headers)
 
     router = APIRouter(prefix="/v1")
 
@@ -325,7 +326,12 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
         return {"id": doc_id, "object": "document", "deleted": True}
 
     @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    def unknown(path: str) -> None:  # also under the UI mounted at /: still an API error object
+    def unknown(path: str, request: Request) -> None:  # also under the UI mounted at /
+        allowed = sorted({m for r in router.routes if isinstance(r, APIRoute) and r.endpoint is not unknown
+                          and r.path_regex.match(f"/v1/{path}") for m in r.methods or ()})
+        if allowed:  # an endpoint asked with another method
+            raise StarletteHTTPException(405, f"/v1/{path} takes {' or '.join(allowed)}, not "
+                                         f"{request.method}.", {"Allow": ", ".join(allowed)})
         raise APIError(404, f"No such endpoint: /v1/{path}.", "not_found_error")
 
     if v1:
