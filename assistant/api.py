@@ -321,19 +321,21 @@ class Assistant:
                                                                     meta, data=bytes(data))))
                     except UnreadableFile as exc:
                         loaded.append((upload.source, exc))
-            with self._ingest_lock:
+            with self._ingest_lock:  # stored and kept together: two uploads of one name
+                # leave the saved copy of the one the store holds
                 stored = ingest_documents(loaded, self._store, self._embedder,
                                           self.settings.chunk_tokens,
                                           self.settings.chunk_overlap_tokens, on_file,
                                           ) if loaded else IngestReport()
+                by_source = {r.source: r for r in stored.results}
+                for upload in saved:
+                    stored_well = (upload.source in by_source
+                                   and by_source[upload.source].status != "failed")
+                    (keep if stored_well else discard)(upload)
         except BaseException:  # the store is down, say: no saved copy changes
             for upload in saved:
                 discard(upload)
             raise
-        by_source = {r.source: r for r in stored.results}
-        for upload in saved:
-            stored_well = upload.source in by_source and by_source[upload.source].status != "failed"
-            (keep if stored_well else discard)(upload)
         return IngestReport([
             FileResult(shown(u.name), "failed", reason=u.refused, name=u.name) if u.refused
             else replace(by_source[u.source], name=u.name) for u in saved])

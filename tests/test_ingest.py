@@ -205,6 +205,36 @@ def test_a_failed_upload_keeps_the_saved_copy_of_a_good_one(tmp_path: Path) -> N
     assert (uploads / "heron.txt").read_bytes() == b"The Heron memo sets it at 5 dollars."
 
 
+def test_two_uploads_of_one_name_at_once_keep_the_copy_the_store_holds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injected (a slow disk, named as such): moving the first upload's staged copy into
+    place takes a second, while the second upload of the name is stored and kept. The saved
+    copy must still be the one whose text the store holds."""
+    import threading
+    import time
+
+    from assistant.index import uploads
+
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    fast_keep = uploads.keep
+
+    def slow_keep(upload: uploads.SavedUpload) -> None:
+        if upload.path is not None and b"first" in upload.path.read_bytes():
+            time.sleep(1.0)
+        fast_keep(upload)
+
+    monkeypatch.setattr(uploads, "keep", slow_keep)
+    first = threading.Thread(target=bot.upload, args=([("kite.txt", b"The first kite memo sets "
+                                                       b"the fee at 4 dollars.")],))
+    first.start()
+    time.sleep(0.3)
+    assert bot.upload([("kite.txt", b"The second kite memo sets the fee at 5 dollars.")]).ok
+    first.join()
+    saved = (tmp_path / "data" / "uploads" / "kite.txt").read_text(encoding="utf-8")
+    stored = bot.document(next(d.doc_id for d in bot.documents() if d.source == "uploads/kite.txt"))
+    assert saved == stored.text.strip(), (saved, stored.text)
+
+
 @pytest.mark.parametrize("name", ["missing-folder", "missing.txt"])
 def test_missing_path_is_reported(tmp_path: Path, name: str) -> None:
     bot = Assistant(make_settings(tmp_path / "data", llm="none"))
