@@ -18,9 +18,10 @@ clients that show only the text, a sources footer ("[1] Title (date): â€œquoteâ€
 (ASSISTANT_SOURCES_FOOTER, or `sources_footer` per request) and is taken off again when the
 client sends that turn back as history. `as_of`: only documents published on or before that
 date count (undated ones are kept). Errors are OpenAI-style error objects: 400 bad input
-(a malformed date too), 404, 409 empty store, 413 upload too big, 503 LLM or store down or
-the LLM queue wait exceeded. `serve` runs it with uvicorn, with MCP at /mcp and the web UI at /
-when asked, all behind one guard (`guard.py`: Host, Origin, the key or login (401), body size).
+(a malformed date too), 404, 405 (a method the endpoint does not take), 409 empty store, 413
+upload too big, 503 LLM or store down or the LLM queue wait exceeded. `serve` runs it with
+uvicorn, with MCP at /mcp and the web UI at / when asked, all behind one guard (`guard.py`:
+Host, Origin, the key or login (401), body size).
 Not here: answering (that is `Assistant`), page markup (that is `ui.py`), authentication.
 """
 
