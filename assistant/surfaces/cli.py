@@ -128,9 +128,8 @@ def _print_report(bot: Any, report: Any, err: bool = False) -> None:
     for r in report.results:
         if r.status in ("failed", "skipped", "removed") or os.environ.get("ASSISTANT_VERBOSE"):
             _echo(f"{r.status:>9}  {_one(r.source)}" + (f": {r.reason}" if r.reason else ""),
-                       err=err or r.status == "failed")
-    _echo(f"Ingest: {report.summary()}; {bot.status()['chunks']} chunks in the store.",
-               err=err)
+                  err=err or r.status == "failed")
+    _echo(f"Ingest: {report.summary()}; {bot.status()['chunks']} chunks in the store.", err=err)
 
 
 @main.command()
