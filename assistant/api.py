@@ -83,16 +83,6 @@ class Chat:
         self.history = []
 
 
-def _is_unicode(text: str) -> bool:
-    """False for a str holding an unpaired surrogate ("\\udcff" from undecodable bytes), which
-    no tokenizer, store or JSON encoder accepts."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _drain(stream: AnswerStream) -> Answer:
     for _ in stream.events():
         pass
@@ -362,12 +352,14 @@ class Assistant:
     # --- questions ---------------------------------------------------------------------
     def _check(self, question: object, what: str = "question",
                fix: str = "type a question about the documents") -> str:
+        from assistant.core.text import is_unicode  # not at import: it loads the lemmatizer
+
         if not isinstance(question, str):
             raise QuestionError(f"The {what} must be a string, not {type(question).__name__}.")
         question = question.strip()
         if not question:
             raise QuestionError(f"The {what} is empty: {fix}.")
-        if not _is_unicode(question):
+        if not is_unicode(question):
             raise QuestionError(f"The {what} is not valid Unicode (it holds an unpaired surrogate, "
                                 "as left by bytes that were not UTF-8): send it as UTF-8 text.")
         if len(question) > self.settings.max_question_chars:
@@ -379,6 +371,8 @@ class Assistant:
     @staticmethod
     def check_history(history: object) -> History:
         """A copy of `history` as a list of {"role": "user"|"assistant", "content": str}."""
+        from assistant.core.text import is_unicode
+
         if history is None:
             return []
         if not isinstance(history, list | tuple):
@@ -387,7 +381,7 @@ class Assistant:
         turns = []
         for i, turn in enumerate(history):
             if not (isinstance(turn, Mapping) and turn.get("role") in ("user", "assistant")
-                    and isinstance(turn.get("content"), str) and _is_unicode(turn["content"])):
+                    and isinstance(turn.get("content"), str) and is_unicode(turn["content"])):
                 raise InputError(f"history[{i}] must be {{'role': 'user' or 'assistant', "
                                  f"'content': str}}; got {str(turn)[:80]!r}.")
             turns.append({"role": str(turn["role"]), "content": str(turn["content"])})

@@ -102,6 +102,17 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def is_unicode(text: str) -> bool:
+    """False for a str holding an unpaired surrogate ("\\udcff" from undecodable bytes, as a
+    file name or argv read with surrogateescape), which no tokenizer, store or JSON encoder
+    accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def words(text: str) -> list[str]:
     """Lower-cased words and numbers of `text`, with curly apostrophes made straight."""
     return [w.lower().replace("’", "'").rstrip(".,") for w in _WORD.findall(text)]

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from assistant.core.text import sentence_spans
+from assistant.core.text import is_unicode, sentence_spans
 from assistant.index.chunking import ChunkSpan, split_into_chunks
 from assistant.index.documents import (
     MANIFEST,
@@ -115,9 +115,7 @@ def _candidates(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Cand
 def _refused_name(file: Path, rel: Path, root: str) -> str:
     """Why a file found in a folder is not read: a name that is not UTF-8 (no store keeps it), or
     a link to a file outside the folder (ingesting a folder reads that folder only)."""
-    try:
-        rel.as_posix().encode("utf-8")
-    except UnicodeEncodeError:
+    if not is_unicode(rel.as_posix()):
         return "its name is not valid UTF-8; rename it"
     if file.is_symlink() and not file.resolve().is_relative_to(root):
         return "a link to a file outside the folder; copy the file in instead"
