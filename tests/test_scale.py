@@ -105,7 +105,8 @@ def test_every_read_pages_through_the_store(tmp_path: Path, monkeypatch: pytest.
     doc = bot.documents()[0]
     assert len(bot._store.chunk_ids(doc.doc_id)) == doc.chunks
     assert bot.search("the first Stargate site in Abilene", k=3)[0].source == AINEWS
-    assert len(bot._pipeline().retriever.lexical._ids) == count
+    index = bot._pipeline().retriever.lexical._loaded
+    assert index is not None and len(index.ids) == count
     assert bot.ingest().count("unchanged") == 2
 
 

@@ -4,9 +4,14 @@ rank the sentence that answers among the first."""
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Callable
+from pathlib import Path
 
+import numpy as np
 import pytest
+from conftest import make_settings
 
 from assistant import Assistant
 from assistant.answer.evidence import Evidence
@@ -14,7 +19,9 @@ from assistant.answer.followup import follow_up
 from assistant.answer.pipeline import Trace
 from assistant.answer.question import read_question
 from assistant.core.errors import InputError, QuestionError
+from assistant.index import retrieval
 from assistant.index.retrieval import terms
+from assistant.index.store import Chunk
 
 AINEWS = "ainews-microsoft-loses-exclusive-cloud-role.txt"
 TECHCRUNCH = "techcrunch-microsoft-no-longer-exclusive-cloud-provider.txt"
@@ -88,6 +95,90 @@ def test_an_index_of_other_terms_is_rebuilt(corpus_bot: Assistant) -> None:
         assert lexical._cached_tokens() == ({}, [])
     finally:
         state.write_text(json.dumps(saved))
+
+
+HERON = "The Heron memo sets the Blue Lake budget at 7 billion dollars.\n"
+
+
+def test_a_search_never_mixes_two_builds_of_the_lexical_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Named fault injection: another thread's refresh lands in the middle of a search (between
+    scoring and reading the chunk ids), which a real race produces only now and then. The search
+    keeps the build it started with (IndexError, an HTTP 500, or another chunk's id before)."""
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.ingest().ok
+    lexical = bot._pipeline().retriever.lexical
+    lexical.refresh()
+    query = "Stargate Abilene Oracle Texas site Microsoft Azure"
+    before = {h.chunk_id: h.score for h in lexical.ranked(query, 20)}
+    real_top_k = retrieval.top_k
+
+    def top_k_while_another_thread_refreshes(scores: np.ndarray, k: int) -> list[int]:
+        best = real_top_k(scores, k)
+        monkeypatch.setattr(retrieval, "top_k", real_top_k)
+        bot.remove(next(d.doc_id for d in bot.documents() if d.source == AINEWS))
+        lexical.refresh()  # the index is rebuilt for the smaller store
+        return best
+
+    monkeypatch.setattr(retrieval, "top_k", top_k_while_another_thread_refreshes)
+    hits = lexical.ranked(query, 20)
+    assert lexical.generation == bot._store.generation(), "the fault did not fire"
+    assert hits and all(before.get(h.chunk_id) == h.score for h in hits)
+    assert {h.source for h in hits} == {TECHCRUNCH}
+
+
+def test_a_document_removed_while_a_question_reads_it_is_passed_over(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Named fault injection: the document is removed between retrieval and reading its
+    sentences (another request's DELETE). The question is answered from what is left, or
+    refused; before, it failed with DocumentNotFound (a 404 for a chat request)."""
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.ingest().ok
+    retriever = bot._pipeline().retriever
+    real_retrieve = retriever.retrieve
+
+    def retrieve_then_delete(*args: object, **kwargs: object) -> list[Chunk]:
+        chunks = real_retrieve(*args, **kwargs)  # type: ignore[arg-type]
+        bot.remove(next(d.doc_id for d in bot.documents() if d.source == AINEWS))
+        return chunks
+
+    monkeypatch.setattr(retriever, "retrieve", retrieve_then_delete)
+    answer = bot.ask("Where is the first Stargate site?")
+    assert all(c.source == TECHCRUNCH for c in answer.citations)
+    assert [d.source for d in bot.documents()] == [TECHCRUNCH], "the fault did not fire"
+
+
+def _short_ids(path: Path) -> bytes:
+    """ids.npy one chunk short of its matrix, as from another build."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.load(path)[:-1])
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name,damage", [
+    ("state.json", lambda _: b"1"), ("state.json", lambda _: b'{"dir": 5}'),
+    ("bm25/params.index.json", lambda _: b"[]"), ("ids.npy", lambda _: b"\x93NUMPY garbage"),
+    ("ids.npy", _short_ids), ("tokens.npz", lambda p: p.read_bytes()[: p.stat().st_size // 2]),
+], ids=["state-number", "state-dir-number", "params-list", "ids-garbage", "ids-short",
+        "tokens-half-written"])
+def test_a_damaged_lexical_index_is_rebuilt_from_the_store(
+        tmp_path: Path, name: str, damage: Callable[[Path], bytes]) -> None:
+    """The lexical index is a cache of the store: a damaged file in it (a half-written
+    tokens.npz after a full disk, a hand-edited state.json) is rebuilt, by the next process and
+    when the store moves on, and search and answers go on; before, every search raised a raw
+    TypeError, IndexError or BadZipFile, for good."""
+    assert Assistant(make_settings(tmp_path / "data", llm="none")).ingest().ok
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.search("Abilene", k=1)[0].source == AINEWS
+    folder = bot._pipeline().retriever.lexical.folder
+    target = folder / name if name == "state.json" else \
+        folder / json.loads((folder / "state.json").read_text())["dir"] / name
+    target.write_bytes(damage(target))
+    fresh = Assistant(make_settings(tmp_path / "data", llm="none"))  # the next process
+    assert fresh.search("Abilene", k=1)[0].source == AINEWS
+    fresh.upload([("heron.txt", HERON.encode())])  # the store moves on: the index is updated
+    assert fresh.search("Blue Lake budget", k=1)[0].source == "uploads/heron.txt"
+    assert not fresh.ask("What is the Blue Lake budget?").refused
 
 
 def gathered(bot: Assistant, question: str, as_of: str | None = None) -> list[Evidence]:

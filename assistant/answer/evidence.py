@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from assistant.answer.question import Question, holds_kind
+from assistant.core.errors import DocumentNotFound
 from assistant.core.text import content_words, covers, sentence_spans, stems
 from assistant.index.metadata import decode_spans, in_spans
 from assistant.index.store import Chunk
@@ -120,11 +121,15 @@ def states_something(sentence: str) -> bool:
 
 
 def candidates(chunks: list[Chunk], docs: Documents) -> list[Evidence]:
-    """Distinct sentences of the chunks with their context, in retrieval order (relevance 0)."""
+    """Distinct sentences of the chunks with their context, in retrieval order (relevance 0);
+    none from a document removed since the chunk was retrieved."""
     seen: set[tuple[str, int, int]] = set()
     found = []
     for chunk in chunks:
-        view = docs.get(chunk.doc_id, chunk.doc_sha)
+        try:
+            view = docs.get(chunk.doc_id, chunk.doc_sha)
+        except DocumentNotFound:
+            continue
         for start, end in sentence_spans(chunk.text, offset=chunk.start):
             key = (chunk.doc_id, start, end)
             text = view.text[start:end]

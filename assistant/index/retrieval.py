@@ -15,7 +15,7 @@ import math
 import shutil
 import uuid
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,16 +109,17 @@ class LexicalIndex:
     def __init__(self, store: Store, folder: Path) -> None:
         self.store = store
         self.folder = folder
-        self.generation: str | None = None
-        self._bm25: Any = None
-        self._ids: np.ndarray = np.zeros(0, dtype="U32")
-        self._vocab: dict[str, int] = {}
+        self._loaded: _Loaded | None = None  # swapped whole, so a search never mixes two indexes
+
+    @property
+    def generation(self) -> str | None:
+        return self._loaded.generation if self._loaded else None
 
     # --- keeping in step with the store ---------------------------------------------------
     def refresh(self) -> None:
         """Make the index match the store: load it from disk, or update it, if stale."""
         current = self.store.generation()
-        if self._bm25 is not None and current == self.generation:
+        if self._loaded is not None and current == self._loaded.generation:
             return
         if self._load(current):
             return
@@ -127,12 +128,18 @@ class LexicalIndex:
                 self._rebuild(current)
 
     def _state(self) -> dict[str, str]:
+        """state.json's fields; {} when it is missing or damaged (the index is then rebuilt)."""
         try:
-            return dict(json.loads((self.folder / "state.json").read_text()))
+            state = json.loads((self.folder / "state.json").read_text())
         except (OSError, ValueError):
             return {}
+        if not isinstance(state, dict) or not all(isinstance(v, str) for v in state.values()):
+            return {}
+        return state
 
     def _load(self, generation: str) -> bool:
+        """Load the index built for `generation`; False when there is none or it is damaged
+        (it is a cache of the store: anything unreadable in it is rebuilt, never fatal)."""
         state = self._state()
         if (state.get("generation") != generation or not state.get("dir")
                 or state.get("tokens") != TOKENS):
@@ -143,22 +150,31 @@ class LexicalIndex:
         try:
             bm25 = bm25s.BM25.load(str(where / "bm25"), mmap=True, load_corpus=False)
             ids = np.load(where / "ids.npy")
-        except (OSError, ValueError):
+            whole = len(ids) == int(bm25.scores["num_docs"])
+        except Exception:  # noqa: BLE001 - any damage to a cache means: rebuild it
             return False
-        self._bm25, self._ids, self._vocab = bm25, ids, bm25.vocab_dict
-        self.generation = generation
+        if not whole:  # ids.npy and the matrix from different builds
+            return False
+        self._loaded = _Loaded(generation, bm25, ids, bm25.vocab_dict)
         return True
 
     def _cached_tokens(self) -> tuple[dict[str, np.ndarray], list[str]]:
-        """Token ids of every chunk indexed last time, and the vocabulary they refer to."""
+        """Token ids of every chunk indexed last time, and the vocabulary they refer to; none
+        when they are missing or damaged (every chunk is then tokenised again)."""
         state = self._state()
         path = self.folder / state.get("dir", "-") / "tokens.npz"
         if not state.get("dir") or not path.is_file() or state.get("tokens") != TOKENS:
             return {}, []
-        with np.load(path) as saved:
-            ids, offsets, tokens = saved["ids"], saved["offsets"], saved["tokens"]
-            vocab = [str(w) for w in saved["vocab"]]
-        return {str(cid): tokens[offsets[i] : offsets[i + 1]] for i, cid in enumerate(ids)}, vocab
+        try:
+            with np.load(path) as saved:
+                ids, offsets, tokens = saved["ids"], saved["offsets"], saved["tokens"]
+                vocab = [str(w) for w in saved["vocab"]]
+            if len(tokens) and (int(tokens.max()) >= len(vocab) or int(tokens.min()) < 0):
+                return {}, []
+            return ({str(cid): tokens[offsets[i] : offsets[i + 1]] for i, cid in enumerate(ids)},
+                    vocab)
+        except Exception:  # noqa: BLE001 - a damaged cache is re-tokenised, not fatal
+            return {}, []
 
     def _rebuild(self, generation: str) -> None:
         import bm25s
@@ -200,8 +216,7 @@ class LexicalIndex:
         if old and old != name:
             shutil.rmtree(self.folder / old, ignore_errors=True)
         if not self._load(generation):  # an empty store: nothing to search
-            self._bm25, self._ids, self._vocab = None, np.zeros(0, dtype="U32"), {}
-            self.generation = generation
+            self._loaded = _Loaded(generation, None, np.zeros(0, dtype="U32"), {})
 
     # --- searching -------------------------------------------------------------------------
     def search(self, query: str, k: int) -> list[Chunk]:
@@ -211,35 +226,47 @@ class LexicalIndex:
 
     def ranked(self, query: str, k: int) -> list[Chunk]:
         """`search` without checking the store's generation first (the caller just did)."""
-        if self._bm25 is None:
+        index = self._loaded
+        if index is None or index.bm25 is None:
             return []
-        asked = [self._vocab[t] for t in dict.fromkeys(terms(query)) if t in self._vocab]
+        asked = [index.vocab[t] for t in dict.fromkeys(terms(query)) if t in index.vocab]
         if not asked:
             return []
-        scores = self.scores(asked)
+        scores = index.scores(asked)
         best = top_k(scores, k)
-        chunks = self.store.get_chunks([str(self._ids[i]) for i in best])
+        chunks = self.store.get_chunks([str(index.ids[i]) for i in best])
         by_id = {c.chunk_id: c for c in chunks}
-        return [replace(by_id[str(self._ids[i])], score=float(scores[i]) * (K1 + 1))
-                for i in best if str(self._ids[i]) in by_id]
+        return [replace(by_id[str(index.ids[i])], score=float(scores[i]) * (K1 + 1))
+                for i in best if str(index.ids[i]) in by_id]
 
     def idf(self, text: str) -> dict[str, float]:
         """Each word of `text` (as `terms` gives them) with its inverse document frequency over
         the stored chunks (Lucene's formula); a word no chunk holds gets the highest value."""
-        if self._bm25 is None:
+        index = self._loaded
+        if index is None or index.bm25 is None:
             return {}
-        matrix = self._bm25.scores
+        matrix = index.bm25.scores
         n = int(matrix["num_docs"])
         found = {}
         for term in dict.fromkeys(terms(text)):
-            t = self._vocab.get(term)
+            t = index.vocab.get(term)
             df = int(matrix["indptr"][t + 1] - matrix["indptr"][t]) if t is not None else 0
             found[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
         return found
 
+
+@dataclass(frozen=True)
+class _Loaded:
+    """One loaded index: its generation, bm25s model, chunk ids (row order) and vocabulary."""
+
+    generation: str
+    bm25: Any  # None for an empty store
+    ids: np.ndarray
+    vocab: dict[str, int]
+
     def scores(self, token_ids: list[int]) -> np.ndarray:
         """BM25 score of every chunk for these token ids (bm25s's matrix, summed by bincount)."""
-        matrix = self._bm25.scores
+        matrix = self.bm25.scores
         indptr, indices, data = matrix["indptr"], matrix["indices"], matrix["data"]
         spans = [(int(indptr[t]), int(indptr[t + 1])) for t in token_ids]
         docs = np.concatenate([indices[s:e] for s, e in spans])
