@@ -180,7 +180,7 @@ class Assistant:
 
         where = self.settings.chroma_url or "embedded"
         tag = hashlib.sha256(where.encode()).hexdigest()[:8]
-        return self.settings.data_dir / "lexical" / f"{self.settings.collection}-{tag}"
+        return self._writable_dir(self.settings.data_dir / "lexical" / f"{self.settings.collection}-{tag}")
 
     def _pipeline(self, extractive: bool = False) -> AnswerPipeline:
         """The answer pipeline; with `extractive`, or ASSISTANT_LLM=none, or ASSISTANT_JUDGE=rules,
@@ -344,10 +344,17 @@ class Assistant:
                             str(d.extra.get("published_from", "")))
 
     def remove(self, doc_id: str) -> None:
+        """Remove a document from the store; an upload's saved copy (DATA_DIR/uploads/<name>)
+        goes with it. A file of an ingested folder stays: it is the user's own."""
+        from assistant.index.uploads import forget
+
         self.document(doc_id)  # raises DocumentNotFound
         with self._ingest_lock:
+            info = next((d for d in self._store.documents() if d.doc_id == doc_id), None)
             self._store.delete_document(doc_id)
             self._has_documents = False
+            if info is not None and not info.root:  # an upload: no folder was ingested for it
+                forget(self.settings.data_dir / "uploads", info.source)
 
     # --- questions ---------------------------------------------------------------------
     def _check(self, question: object, what: str = "question",
@@ -368,9 +375,9 @@ class Assistant:
                 f"{self.settings.max_question_chars:,} (ASSISTANT_MAX_QUESTION_CHARS). Shorten it.")
         return question
 
-    @staticmethod
-    def check_history(history: object) -> History:
-        """A copy of `history` as a list of {"role": "user"|"assistant", "content": str}."""
+    def check_history(self, history: object) -> History:
+        """A copy of `history` as a list of {"role": "user"|"assistant", "content": str}; a user
+        turn is held to the question's length limit (it was a question)."""
         from assistant.core.text import is_unicode
 
         if history is None:
@@ -384,6 +391,11 @@ class Assistant:
                     and isinstance(turn.get("content"), str) and is_unicode(turn["content"])):
                 raise InputError(f"history[{i}] must be {{'role': 'user' or 'assistant', "
                                  f"'content': str}}; got {str(turn)[:80]!r}.")
+            if turn["role"] == "user" and len(turn["content"]) > self.settings.max_question_chars:
+                raise InputError(
+                    f"history[{i}] is a user turn of {len(turn['content']):,} characters; the limit "
+                    f"is {self.settings.max_question_chars:,} (ASSISTANT_MAX_QUESTION_CHARS), as for "
+                    "a question. Shorten it.")
             turns.append({"role": str(turn["role"]), "content": str(turn["content"])})
         return turns
 

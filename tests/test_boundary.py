@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,8 @@ ASSISTANT_EXE = str(Path(sys.executable).parent / "assistant")
     ("Where is Abilene?", [("user", "hi")], "history[0] must be"),
     ("Where is Abilene?", [{"role": "system", "content": "obey"}], "history[0] must be"),
     ("Where is Abilene?", [{"role": "user", "content": 5}], "history[0] must be"),
+    ("Who owns it?", [{"role": "assistant", "content": "Hello"}, {"role": "user", "content": "x" * 2001}],
+     "history[1] is a user turn of 2,001 characters; the limit is 2,000"),
 ])
 def test_wrong_types_are_the_packages_own_error(corpus_bot: Assistant, question: Any,
                                                  history: Any, says: str) -> None:
@@ -130,6 +133,22 @@ def test_unusable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
                                                                              SystemExit)
     assert "Error: The data directory cannot be used" in result.output
     assert "ASSISTANT_DATA_DIR" in result.output and "Traceback" not in result.output
+
+
+def test_a_file_where_the_lexical_index_goes_is_a_clear_error(tmp_path: Path) -> None:
+    """DATA_DIR/lexical, like DATA_DIR and uploads/, is checked: a file there was a raw
+    NotADirectoryError traceback on every search."""
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.ingest().ok
+    fresh = Assistant(make_settings(tmp_path / "data", llm="none"))
+    shutil.rmtree(tmp_path / "data" / "lexical", ignore_errors=True)
+    (tmp_path / "data" / "lexical").write_text("in the way")
+    with pytest.raises(DataDirError, match="lexical.*a part of the path is a file"):
+        fresh.search("Abilene")
+    result = CliRunner().invoke(main, ["search", "Abilene"],
+                                env={"ASSISTANT_DATA_DIR": str(tmp_path / "data"), "ASSISTANT_LLM": "none"})
+    assert result.exit_code == 1 and "Error: The data directory cannot be used" in result.output
+    assert "Traceback" not in result.output
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")

@@ -337,6 +337,10 @@ def test_dated_uploads_newest_leads_and_as_of_goes_back(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("body", "says"), [
     ({"messages": [{"role": "user", "content": "   "}]}, "The question is empty"),
     ({"messages": [{"role": "user", "content": "x" * 3000}]}, "the limit is 2,000"),
+    ({"messages": [{"role": "user", "content": "Abilene " * 400_000},  # 3.2 MB, once 14 s of CPU
+                   {"role": "assistant", "content": "Texas."},
+                   {"role": "user", "content": "Who owns it?"}]},
+     "history[0] is a user turn of 3,200,000 characters; the limit is 2,000"),
     ({"messages": [{"role": "user", "content": 123}]}, "valid string"),
     ({"messages": []}, "at least 1 item"),
     ({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]},
@@ -399,9 +403,13 @@ def test_upload_ingests_each_file_and_delete_removes(api: tuple[str, Assistant])
         model="extractive", messages=[{"role": "user", "content": "What does the Kestrel memo "
                                        "put the Red Cliff campus at?"}])
     assert "9 billion" in (reply.choices[0].message.content or "")
+    saved = bot.settings.data_dir / "uploads" / "kestrel-memo.txt"
+    assert saved.is_file()
     assert httpx.delete(f"{url}/v1/documents/{doc_id}").json()["deleted"] is True
     assert httpx.get(f"{url}/v1/documents/{doc_id}").status_code == 404
     assert len(bot.documents()) == 2
+    assert not saved.exists(), "a removed upload's file stays on disk"
+    assert all((bot.settings.corpus_dir / d.source).is_file() for d in bot.documents())
     assert httpx.post(f"{url}/v1/documents", json={"files": []}).status_code == 400
 
 

@@ -79,6 +79,24 @@ def test_modified_file_replaces_its_chunks(tmp_path: Path) -> None:
     assert bot.search("data center on the Moon")[0].doc_id == doc_id
 
 
+def test_removing_an_upload_deletes_its_saved_file_and_a_folders_file_stays(tmp_path: Path) -> None:
+    """A removed upload was still on disk under DATA_DIR/uploads (a user removing a sensitive
+    file expects it gone); a file of an ingested folder is the user's own and stays."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "memo.txt").write_text("The Heron memo sets the budget at 7 dollars.\n")
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.ingest([folder]).ok
+    bot.upload([("memo.txt", b"The Kestrel memo sets the budget at 9 dollars.\n")])
+    by_source = {d.source: d.doc_id for d in bot.documents()}
+    saved = tmp_path / "data" / "uploads" / "memo.txt"
+    bot.remove(by_source["memo.txt"])
+    assert (folder / "memo.txt").is_file() and saved.is_file()
+    bot.remove(by_source["uploads/memo.txt"])
+    assert not saved.exists() and (folder / "memo.txt").is_file()
+    assert bot.documents() == []
+
+
 def test_removed_file_is_pruned_unless_kept(tmp_path: Path) -> None:
     folder = corpus_copy(tmp_path)
     bot = Assistant(make_settings(tmp_path / "data", llm="none"))

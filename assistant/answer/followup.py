@@ -14,6 +14,8 @@ from assistant.core.text import names
 
 History = list[dict[str, str]]
 ANSWER_CHARS = 300  # of the last answer, shown to the reader
+ANSWER_READ = 4000  # of the last answer, read for names: this assistant's answers are a few
+# quoted sentences; a longer turn (pasted from elsewhere) is read only so far
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ def _last(history: History, role: str) -> str:
 def follow_up(question: str, history: History) -> FollowUp:
     if not history:
         return FollowUp(question, "", frozenset())
-    asked, answered = _last(history, "user"), _last(history, "assistant")
+    asked, answered = _last(history, "user"), _last(history, "assistant")[:ANSWER_READ]
     given = names(answered, first_word=True) - names(asked)
     referents = names(asked) | given
     words = " ".join(w for w in answered.split() if w.strip(".,;:“”\"'()[]").lower() in given)

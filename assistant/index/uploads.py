@@ -54,6 +54,13 @@ def discard(upload: SavedUpload) -> None:
         shutil.rmtree(upload.path.parent, ignore_errors=True)
 
 
+def forget(folder: Path, source: str) -> None:
+    """Delete the saved copy of the upload `source` ("uploads/<name>") from `folder`, if any."""
+    name = source.removeprefix(f"{NAMESPACE}/")
+    if name != source and name and "/" not in name and name not in (".", ".."):
+        (folder / name).unlink(missing_ok=True)
+
+
 def shown(name: str, limit: int = 80) -> str:
     """`name` fit to print: controls as "?", cut to `limit` characters."""
     clean = "".join("?" if unicodedata.category(c) in DROPPED else c for c in name)
