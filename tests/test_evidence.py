@@ -176,6 +176,18 @@ def test_a_heading_is_a_short_line_without_a_stop(lines: list[str], heading: boo
         assert is_heading(text, start, end) is heading, line
 
 
+@pytest.mark.parametrize("line,heading", [
+    ("2. What is covered, and for how long", True), ("10. Contact us", True),
+    ("3.1 Exclusions", True), ("2. Keep the battery above 0 °C.", False),
+])
+def test_a_numbered_heading_is_a_heading(line: str, heading: bool) -> None:
+    """A section number before it ("2. What is covered") does not make a heading a sentence: it
+    was quoted as the older document's word in an update."""
+    text = f"Before.\n{line}\nAfter."
+    start, end = [(s, e) for s, e in sentence_spans(text) if 8 <= s < 8 + len(line)][-1]
+    assert is_heading(text, start, end) is heading, text[start:end]
+
+
 def test_a_sentence_inside_a_line_is_no_heading() -> None:
     text = "Acme opens its Denver plant in May. The plant will employ 400 people.\n"
     start = text.index("The plant")

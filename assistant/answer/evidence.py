@@ -101,12 +101,13 @@ class Documents:
 
 
 def is_heading(text: str, start: int, end: int) -> bool:
-    """A short line of its own (bullets and indent aside) with no sentence-ending punctuation:
-    it names a topic but states nothing."""
+    """A short line of its own (bullets, indent and a section number aside: "2. What is
+    covered") with no sentence-ending punctuation: it names a topic but states nothing."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    alone = not text[line_start:start].strip(" \t•*·-–—>#") and not text[end:line_end].strip()
+    alone = (not text[line_start:start].strip(" \t•*·-–—>#0123456789.")
+             and not text[end:line_end].strip())
     sentence = text[start:end].rstrip("\"'”’)]")
     words = sentence.split()
     return alone and not any(w[-1] in ".!?" for w in words) and len(words) <= HEADING_WORDS
