@@ -48,13 +48,16 @@ def strip_markers(text: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of an answer, each keeping its [n] markers (which come before the stop)."""
+    """Sentences of an answer, each keeping its [n] markers (which come before the stop); a
+    source quoted whole in “…” stays inside the sentence that quotes it."""
     found = []
     for line in text.splitlines():
         begin = 0
         for end in _SENTENCE_END.finditer(line):
             if end.group().startswith(".") and _ABBREVIATION.search(line[: end.start() + 1]):
                 continue
+            if line.count("“", 0, end.start()) > line.count("”", 0, end.start()):
+                continue  # inside a quotation
             found.append(line[begin:end.end()].strip())
             begin = end.end()
         found.append(line[begin:].strip())
@@ -100,10 +103,15 @@ _ATTRIBUTION = _content("newest earlier source sources differ say says said no u
                         "november december")[0]
 
 
+def one_line(text: str) -> str:
+    """White space runs as one space: an answer writes a quote that spans lines on one line."""
+    return " ".join(text.split())
+
+
 def attributed(claim: str, quote: str, title: str, published: str) -> bool:
     """The sentence is the quote, word for word, with nothing around it but its source's title,
     date and words that attribute it: what it claims is what the quote says."""
-    quote = quote.strip().rstrip(".!?")
+    quote, claim = one_line(quote).rstrip(".!?"), one_line(claim)  # answers quote on one line
     if not quote or quote not in claim:
         return False
     words, numbers = _content(claim.replace(quote, " "))
@@ -163,9 +171,9 @@ class Case:
         quoted whole (“…” around exactly a citation's quote), and the question's own words
         quoted after a denial ("never say “Microsoft CEO Sam Altman”"). Any other quoted text,
         a fragment of a source or the question's words used as a subject, is still a claim."""
-        text = self.plain_text
+        text = one_line(self.plain_text)
         for c in self.answer.citations:
-            for quote in {c.quote.strip(), c.quote.strip().rstrip(".")}:
+            for quote in {one_line(c.quote), one_line(c.quote).rstrip(".")}:
                 if quote:
                     text = text.replace(f"“{quote}”", "“…”")
 

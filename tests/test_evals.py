@@ -199,8 +199,8 @@ def test_refusals_count_right_on_unanswerable_and_as_over_refusal_on_answerable(
 
 
 # --- citations: validity, lexical support, ALCE recall and precision ------------------------
-def _cite(number: int, quote: str, start: int = 0) -> Citation:
-    return Citation(number, "doc", "Title", "doc.txt", quote, start, start + len(quote), 0.9)
+def _cite(number: int, quote: str, start: int = 0, title: str = "Title") -> Citation:
+    return Citation(number, "doc", title, "doc.txt", quote, start, start + len(quote), 0.9)
 
 
 def test_citation_validity_compares_quote_with_the_document_span() -> None:
@@ -229,6 +229,23 @@ def test_sentences_keep_their_markers_and_abbreviations_do_not_split() -> None:
     text = "The U.S. deal is big [1]. Oracle rose 7% [2, 3]. It’s in Texas."
     assert split_sentences(text) == ["The U.S. deal is big [1].", "Oracle rose 7% [2, 3].",
                                      "It’s in Texas."]
+
+
+def test_a_source_quoted_whole_is_one_sentence_and_its_own_support() -> None:
+    """An update's "Earlier, <title> said: “…”" quoting two sentences of a PDF, with a line
+    break inside: it was split inside the quotation (an uncited half) and, its quote written
+    on one line, not found in the answer (unsupported)."""
+    quote = "Oracle opened the Austin site on 5 May.\nMore than 600 people came on the first day."
+    text = ("Newest, “Notice” (3 March 2025): Oracle closed it [1]. Earlier, “Oracle news, "
+            "version 2024.1” (7 October 2024) said: “Oracle opened the Austin site on 5 May. More "
+            "than 600 people came on the first day.” [2].")
+    assert len(split_sentences(text)) == 2
+    answer = _answer(text, citations=[
+        dataclasses.replace(_cite(1, "Oracle closed it.", title="Notice"), published="2025-03-03"),
+        dataclasses.replace(_cite(2, quote, 50, title="Oracle news, version 2024.1"),
+                            published="2024-10-07")])
+    recall = CitationRecall("r", "lexical").compute(_case(_row(), answer))
+    assert (recall.value, recall.count) == (2, 2), recall.why
 
 
 def test_alce_recall_and_precision_with_the_lexical_check() -> None:
