@@ -166,12 +166,21 @@ def test_data_dir_without_permission_is_a_clear_error(tmp_path: Path) -> None:
                                 "integer"),
     ("ASSISTANT_TOP_K", "500", "Invalid setting ASSISTANT_TOP_K='500': Input should be less than "
                                "or equal to 50."),
+    ("ASSISTANT_UI_PORT", "70000", "Invalid setting ASSISTANT_UI_PORT='70000': Input should be less "
+                                   "than or equal to 65535."),  # was served on 70000 - 65536
 ])
 def test_invalid_setting_is_one_readable_line(variable: str, value: str, says: str) -> None:
     result = CliRunner().invoke(main, ["search", "Abilene"], env={variable: value})
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [f"Error: {says}"] or (
         says in result.output and len(result.output.strip().splitlines()) == 1), result.output
+
+
+def test_a_port_out_of_range_is_refused_before_serving() -> None:
+    """`--port 99999` printed "Serving ... :99999" and listened on 34463 (99999 - 65536)."""
+    result = CliRunner().invoke(main, ["api", "--no-ingest", "--port", "99999"])
+    assert result.exit_code == 2 and "Serving" not in result.output
+    assert "'--port': 99999 is not in the range 1<=x<=65535" in result.output, result.output
 
 
 def test_the_package_does_not_import_evals() -> None:

@@ -52,6 +52,9 @@ async def session(params: StdioServerParameters) -> dict[str, Any]:
                             [("timeline", {}), ("ask", {"question": "Where is Abilene?"}),
                              ("search", {"query": "Abilene"}),
                              ("check", {"statement": "Oracle's stock rose 7%."})]]
+        out["bad-args"] = [await client.call_tool(tool, args) for tool, args in
+                           [("ask", {}), ("ask", {"question": 5}), ("search", {"query": "x", "k": "2"}),
+                            ("search", {"query": "x", "k": True}), ("check", {"statement": ["x"]})]]
         out["resources"] = (await client.list_resources()).resources
         cited = out["ask"].structured_content["citations"][0]
         out["text"] = await client.read_resource(f"document://{cited['doc_id']}")
@@ -137,3 +140,18 @@ def test_a_corrupt_store_is_named_in_every_reply(tmp_path: Path) -> None:
     tool, resources = anyio.run(replies)
     for said in (tool, resources):
         assert "move it aside" in said or "Chroma failed" in said, said
+
+
+def test_mcp_arguments_that_do_not_fit_are_one_plain_line(out: dict[str, Any]) -> None:
+    """They were pydantic's dump ("1 validation error for askArguments ... For further information
+    visit https://errors.pydantic.dev/..."), and `k` took "2" and true (HTTP and Python refuse
+    both)."""
+    says = [r.content[0].text for r in out["bad-args"]]
+    assert all(r.is_error for r in out["bad-args"]), says
+    assert says[0] == "Invalid arguments for ask: question: Field required", says[0]
+    assert says[1].startswith("Invalid arguments for ask: question: Input should be a valid string")
+    assert all(s.startswith("Invalid arguments for search: k: Input should be a valid integer")
+               for s in says[2:4]), says[2:4]
+    assert says[4].startswith("Invalid arguments for check: statement:")
+    assert not any("pydantic" in s or "\n" in s for s in says), says
+

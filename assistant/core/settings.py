@@ -101,7 +101,7 @@ class Settings(BaseSettings):
 
     # --- web UI and HTTP API -----------------------------------------------------------
     ui_host: str = Field("127.0.0.1", description="Address `assistant serve` and `api` bind.")
-    ui_port: int = Field(7860, description="Port `assistant serve` and `api` bind.")
+    ui_port: int = Field(7860, ge=1, le=65535, description="Port `assistant serve` and `api` bind.")
     ui_auth: str | None = Field(
         None, description="`user:password`: the login the served app (UI, /v1, /mcp) requires "
         "of browsers; see the README's Security section."

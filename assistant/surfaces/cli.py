@@ -305,7 +305,7 @@ def documents(as_json: bool) -> None:
 
 HOST = click.option("--host", default=None,
                     help="Address to bind (default ASSISTANT_UI_HOST, 127.0.0.1).")
-PORT = click.option("--port", type=int, default=None,
+PORT = click.option("--port", type=click.IntRange(1, 65535), default=None,
                     help="Port (default ASSISTANT_UI_PORT, 7860).")
 INGEST = click.option("--ingest/--no-ingest", default=True, help="Ingest the corpus folder first.")
 

@@ -27,6 +27,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, Resource
+from pydantic import StrictInt, ValidationError
 
 from assistant.api import Assistant
 from assistant.core.errors import AssistantError, DocumentNotFound
@@ -46,6 +47,18 @@ class AssistantMCP(MCPServer):
         super().__init__(name="partnership-assistant", instructions=INSTRUCTIONS,
                          log_level="WARNING")
         self.bot = bot
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        """As the SDK's, but arguments that do not fit a tool say so in one plain line, as the
+        HTTP API does ("Invalid arguments: question: Field required"), not pydantic's dump."""
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+                                 for e in exc.__cause__.errors())
+            raise ToolError(f"Invalid arguments for {name}: {problems}") from None
 
     async def list_resources(self) -> list[Resource]:
         fixed = await super().list_resources()
@@ -81,7 +94,7 @@ def build_server(bot: Assistant) -> AssistantMCP:
                 **({"notice": answer.notice} if answer.notice else {})}
 
     @server.tool()
-    def search(query: str, k: int = 6, as_of: str | None = None) -> list[dict[str, Any]]:
+    def search(query: str, k: StrictInt = 6, as_of: str | None = None) -> list[dict[str, Any]]:
         """The chunks of the documents that best match `query` (hybrid vector and keyword
         search), each with doc_id, title, source, text, start, end, score and published.
         `as_of` (2025-03-31, 2025-03 or 2025): only documents published by then count."""
