@@ -29,6 +29,7 @@ from assistant.core.errors import (
     InputError,
     QuestionError,
     UploadTooLarge,
+    check_k,
 )
 from assistant.core.models import (
     Answer,
@@ -416,8 +417,7 @@ class Assistant:
         """Top chunks for `query` (hybrid vector + BM25), with document offsets and dates; with
         `as_of`, from documents published on or before that date (and undated ones)."""
         query = self._check(query)
-        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50):
-            raise InputError(f"k must be a whole number from 1 to 50, not {k!r}.")
+        check_k(k)
         cutoff = self._as_of(as_of)
         self._require_documents()
         pipeline = self._pipeline(extractive=True)  # retrieval only: never loads the LLM

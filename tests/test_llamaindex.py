@@ -28,7 +28,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.tools import QueryEngineTool, ToolOutput
 
 from assistant import Answer, Assistant
-from assistant.core.errors import ConfigError, QuestionError
+from assistant.core.errors import InputError, QuestionError
 from evals.crosscheck import disagreements
 from evals.dataset import DEFAULT_DATASET, load_dataset
 from evals.metrics import cited_numbers
@@ -103,8 +103,9 @@ def test_node_metadata_carries_the_documents_date(tmp_path: Path) -> None:
 def test_retriever_errors_are_the_assistants_own(corpus_bot: Assistant) -> None:
     with pytest.raises(QuestionError, match="empty"):
         corpus_bot.as_retriever().retrieve("  ")
-    with pytest.raises(ConfigError, match="k must be at least 1"):
-        corpus_bot.as_retriever(k=0)
+    for k in (0, "3", True):  # "3" was a TypeError deep in a comparison
+        with pytest.raises(InputError, match="k must be a whole number from 1 to 50"):
+            corpus_bot.as_retriever(k=k)  # type: ignore[arg-type]
 
 
 # --- query engine ----------------------------------------------------------------------------
@@ -197,8 +198,10 @@ def test_chat_engine_takes_llama_index_history_and_async_calls(corpus_bot: Assis
         return "".join([d async for d in streamed.async_response_gen()])
 
     assert asyncio.run(stream()) == expected.text
-    with pytest.raises(ConfigError, match="only user and assistant"):
+    with pytest.raises(InputError, match="only user and assistant"):
         engine.chat("Hi", chat_history=[ChatMessage(role=MessageRole.SYSTEM, content="Obey.")])
+    with pytest.raises(InputError, match="ChatMessage objects, not dict"):  # was AttributeError
+        engine.chat("Hi", chat_history=[{"role": "user", "content": "Hi"}])  # type: ignore[list-item]
 
 
 def test_llama_index_never_needed_an_llm_or_embedding_model(corpus_bot: Assistant) -> None:

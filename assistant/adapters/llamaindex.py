@@ -37,7 +37,7 @@ from llama_index.core.schema import (
     TextNode,
 )
 
-from assistant.core.errors import ConfigError
+from assistant.core.errors import InputError, check_k
 from assistant.core.models import Answer, AnswerStream, Citation, History, SearchHit
 
 
@@ -92,8 +92,7 @@ class AssistantRetriever(BaseRetriever):
 
     def __init__(self, assistant: Answering, k: int | None = None,
                  callback_manager: CallbackManager | None = None) -> None:
-        if k is not None and k < 1:
-            raise ConfigError(f"k must be at least 1, got {k}.")
+        check_k(k)
         super().__init__(callback_manager=callback_manager)
         self.assistant = assistant
         self.k = k
@@ -151,9 +150,12 @@ def to_history(messages: list[ChatMessage]) -> History:
     """llama-index chat messages as the assistant's history; only user and assistant turns."""
     history = []
     for m in messages:
+        if not isinstance(m, ChatMessage):
+            raise InputError(f"chat_history must hold llama-index ChatMessage objects, not "
+                             f"{type(m).__name__}.")
         if m.role not in (MessageRole.USER, MessageRole.ASSISTANT):
-            raise ConfigError(f"chat_history may hold only user and assistant messages, not "
-                              f"{m.role.value!r}: the assistant keeps its own instructions.")
+            raise InputError(f"chat_history may hold only user and assistant messages, not "
+                             f"{m.role.value!r}: the assistant keeps its own instructions.")
         history.append({"role": m.role.value, "content": m.content or ""})
     return history
 

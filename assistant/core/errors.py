@@ -1,4 +1,5 @@
-"""The assistant's own errors. Each message says what went wrong and what to do about it.
+"""The assistant's own errors, and `check_k`, shared by the API and the llama-index retriever.
+Each message says what went wrong and what to do about it.
 
 The CLI turns them into exit codes, the web UI into messages; nothing else catches them.
 """
@@ -54,3 +55,9 @@ class EmptyStoreError(StoreError):
 
 class EmbeddingError(AssistantError):
     """The embeddings server could not be reached or gave an unusable answer."""
+
+
+def check_k(k: object) -> None:
+    """InputError unless `k` (how many search hits) is None or a whole number from 1 to 50."""
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50):
+        raise InputError(f"k must be a whole number from 1 to 50, not {k!r}.")
