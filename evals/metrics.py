@@ -56,8 +56,8 @@ def split_sentences(text: str) -> list[str]:
         for end in _SENTENCE_END.finditer(line):
             if end.group().startswith(".") and _ABBREVIATION.search(line[: end.start() + 1]):
                 continue
-            if line.count("“", 0, end.start()) > line.count("”", 0, end.start()):
-                continue  # inside a quotation
+            if line.count("“", 0, end.end()) > line.count("”", 0, end.end()):
+                continue  # inside a quotation (its closing ” after the stop ends it)
             found.append(line[begin:end.end()].strip())
             begin = end.end()
         found.append(line[begin:].strip())
@@ -171,11 +171,12 @@ class Case:
         quoted whole (“…” around exactly a citation's quote), and the question's own words
         quoted after a denial ("never say “Microsoft CEO Sam Altman”"). Any other quoted text,
         a fragment of a source or the question's words used as a subject, is still a claim."""
-        text = one_line(self.plain_text)
+        text = self.plain_text
         for c in self.answer.citations:
             for quote in {one_line(c.quote), one_line(c.quote).rstrip(".")}:
-                if quote:
-                    text = text.replace(f"“{quote}”", "“…”")
+                if quote:  # the answer may write a quote that spans lines on one line
+                    spaced = r"\s+".join(re.escape(w) for w in quote.split())
+                    text = re.sub(f"“{spaced}”", "“…”", text)
 
         return self._without_denials(text)
 

@@ -240,6 +240,8 @@ def test_a_source_quoted_whole_is_one_sentence_and_its_own_support() -> None:
             "version 2024.1” (7 October 2024) said: “Oracle opened the Austin site on 5 May. More "
             "than 600 people came on the first day.” [2].")
     assert len(split_sentences(text)) == 2
+    assert split_sentences("He said “We closed it.” Then it reopened.") == [
+        "He said “We closed it.”", "Then it reopened."]  # the quote ends with the sentence
     answer = _answer(text, citations=[
         dataclasses.replace(_cite(1, "Oracle closed it.", title="Notice"), published="2025-03-03"),
         dataclasses.replace(_cite(2, quote, 50, title="Oracle news, version 2024.1"),
