@@ -355,7 +355,11 @@ class Assistant:
             self._store.delete_document(doc_id)
             self._has_documents = False
             if info is not None and not info.root:  # an upload: no folder was ingested for it
-                forget(self.settings.data_dir / "uploads", info.source)
+                try:
+                    forget(self.settings.data_dir / "uploads", info.source)
+                except OSError as exc:  # the document is gone; say what stays on disk
+                    raise DataDirError(f"Removed {info.source} from the store, but could not "
+                                       f"delete its saved file: {exc}.") from exc
 
     # --- questions ---------------------------------------------------------------------
     def _check(self, question: object, what: str = "question",
@@ -392,9 +396,10 @@ class Assistant:
                     and isinstance(turn.get("content"), str) and is_unicode(turn["content"])):
                 raise InputError(f"history[{i}] must be {{'role': 'user' or 'assistant', "
                                  f"'content': str}}; got {str(turn)[:80]!r}.")
-            if turn["role"] == "user" and len(turn["content"]) > self.settings.max_question_chars:
+            asked = len(turn["content"].strip())  # measured as a question is
+            if turn["role"] == "user" and asked > self.settings.max_question_chars:
                 raise InputError(
-                    f"history[{i}] is a user turn of {len(turn['content']):,} characters; the limit "
+                    f"history[{i}] is a user turn of {asked:,} characters; the limit "
                     f"is {self.settings.max_question_chars:,} (ASSISTANT_MAX_QUESTION_CHARS), as for "
                     "a question. Shorten it.")
             turns.append({"role": str(turn["role"]), "content": str(turn["content"])})

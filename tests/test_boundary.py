@@ -52,6 +52,15 @@ def test_wrong_types_are_the_packages_own_error(corpus_bot: Assistant, question:
         assert isinstance(info.value, QuestionError)
 
 
+def test_a_history_turn_is_measured_as_the_question_was(corpus_bot: Assistant) -> None:
+    """A question of the limit with a line break after it was accepted when asked; sent back as
+    history (the UI and OpenAI clients send the raw text) it must be accepted again."""
+    asked = "Where is Abilene? " + "x" * (corpus_bot.settings.max_question_chars - 18) + "\n\n"
+    history = [{"role": "user", "content": asked}, {"role": "assistant", "content": "In Texas."}]
+    assert corpus_bot.ask(asked).question == asked.strip()  # accepted when asked
+    assert corpus_bot.ask("Who owns it?", history).standalone_question
+
+
 def test_text_that_is_not_unicode_is_the_packages_own_error(corpus_bot: Assistant) -> None:
     broken = "Where is \udcff Abilene?"  # what undecodable bytes leave in a str
     for call in (lambda: corpus_bot.ask(broken), lambda: corpus_bot.search(broken),
@@ -176,6 +185,7 @@ def test_invalid_setting_is_one_readable_line(variable: str, value: str, says: s
         says in result.output and len(result.output.strip().splitlines()) == 1), result.output
 
 
+@pytest.mark.timeout(60)  # a regression would start serving
 def test_a_port_out_of_range_is_refused_before_serving() -> None:
     """`--port 99999` printed "Serving ... :99999" and listened on 34463 (99999 - 65536)."""
     result = CliRunner().invoke(main, ["api", "--no-ingest", "--port", "99999"])

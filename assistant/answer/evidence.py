@@ -88,11 +88,15 @@ class Documents:
         self._cache: dict[tuple[str, str], DocumentView] = {}
 
     def get(self, doc_id: str, sha: str = "") -> DocumentView:
+        """The document whose text hashes to `sha` (any text without one); DocumentNotFound when
+        it was removed, or replaced by another text, since its chunk was retrieved."""
         key = (doc_id, sha)
         if key not in self._cache:
             if len(self._cache) >= self.limit:
                 self._cache.clear()
             doc = self.store.document(doc_id)
+            if sha and doc.sha256 and doc.sha256 != sha:
+                raise DocumentNotFound(f"Document {doc_id!r} changed since it was retrieved.")
             self._cache[key] = DocumentView(
                 doc.text, doc.title, doc.source, doc.published, f"{doc.publisher} {doc.author}",
                 sentence_spans(doc.text),
@@ -123,7 +127,7 @@ def states_something(sentence: str) -> bool:
 
 def candidates(chunks: list[Chunk], docs: Documents) -> list[Evidence]:
     """Distinct sentences of the chunks with their context, in retrieval order (relevance 0);
-    none from a document removed since the chunk was retrieved."""
+    none from a document removed or replaced since the chunk was retrieved."""
     seen: set[tuple[str, int, int]] = set()
     found = []
     for chunk in chunks:

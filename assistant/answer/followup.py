@@ -14,8 +14,9 @@ from assistant.core.text import names
 
 History = list[dict[str, str]]
 ANSWER_CHARS = 300  # of the last answer, shown to the reader
-ANSWER_READ = 4000  # of the last answer, read for names: this assistant's answers are a few
-# quoted sentences; a longer turn (pasted from elsewhere) is read only so far
+# Of the last answer, read for names: this assistant's answers are a few quoted sentences; a
+# longer turn (pasted from elsewhere) is read only so far.
+ANSWER_READ = 4000
 
 
 @dataclass(frozen=True)

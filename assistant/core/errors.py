@@ -1,7 +1,8 @@
 """The assistant's own errors, and `check_k`, shared by the API and the llama-index retriever.
 Each message says what went wrong and what to do about it.
 
-The CLI turns them into exit codes, the web UI into messages; nothing else catches them.
+The CLI turns them into exit codes, the web UI into messages; inside the package only what
+can recover catches one (a document removed while a question reads it is passed over).
 """
 
 

@@ -14,6 +14,7 @@ import json
 import math
 import shutil
 import uuid
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,12 +23,16 @@ from typing import Any
 import numpy as np
 
 from assistant.core.dates import PartialDate, parse_date
+from assistant.core.errors import StoreError
 from assistant.core.text import words
 from assistant.index.store import Chunk, Store, _file_lock
 
 TOKENS = "words, possessive dropped"  # what `terms` gives: an index built by other terms is rebuilt
 RRF_K = 60  # the constant of Cormack et al.; dampens the weight of the very first ranks
 K1, B = 1.5, 0.75
+# what reading a damaged or half-written index file raises (bm25s and numpy): such a file is
+# rebuilt from the store; anything else is a bug and is raised
+DAMAGE = (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile)
 
 
 def terms(text: str) -> list[str]:
@@ -150,10 +155,10 @@ class LexicalIndex:
         try:
             bm25 = bm25s.BM25.load(str(where / "bm25"), mmap=True, load_corpus=False)
             ids = np.load(where / "ids.npy")
-            whole = len(ids) == int(bm25.scores["num_docs"])
-        except Exception:  # noqa: BLE001 - any damage to a cache means: rebuild it
+            ids_match_matrix = len(ids) == int(bm25.scores["num_docs"])
+        except DAMAGE:  # a damaged cache is rebuilt
             return False
-        if not whole:  # ids.npy and the matrix from different builds
+        if not ids_match_matrix:  # ids.npy and the matrix from different builds
             return False
         self._loaded = _Loaded(generation, bm25, ids, bm25.vocab_dict)
         return True
@@ -173,7 +178,7 @@ class LexicalIndex:
                 return {}, []
             return ({str(cid): tokens[offsets[i] : offsets[i + 1]] for i, cid in enumerate(ids)},
                     vocab)
-        except Exception:  # noqa: BLE001 - a damaged cache is re-tokenised, not fatal
+        except DAMAGE:  # a damaged cache is re-tokenised
             return {}, []
 
     def _rebuild(self, generation: str) -> None:
@@ -215,8 +220,10 @@ class LexicalIndex:
         tmp.replace(self.folder / "state.json")
         if old and old != name:
             shutil.rmtree(self.folder / old, ignore_errors=True)
-        if not self._load(generation):  # an empty store: nothing to search
+        if not ids:  # an empty store: nothing to search
             self._loaded = _Loaded(generation, None, np.zeros(0, dtype="U32"), {})
+        elif not self._load(generation):
+            raise StoreError(f"The keyword index just built in {where} cannot be read back.")
 
     # --- searching -------------------------------------------------------------------------
     def search(self, query: str, k: int) -> list[Chunk]:
