@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import os
 import shutil
 from pathlib import Path
 
@@ -170,7 +172,7 @@ def test_a_file_that_turns_bad_keeps_its_previous_version(tmp_path: Path) -> Non
     (folder / "a.txt").write_text("The Albatross deal closed in March.\n")
     bot = Assistant(make_settings(tmp_path / "data", llm="none"))
     bot.ingest([folder])
-    (folder / "a.txt").write_bytes(b"\xff\xfe\x00garbage")
+    (folder / "a.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00garbage")  # binary
     report = bot.ingest([folder])
     assert report.failed and report.count("removed") == 0
     assert bot.search("Albatross deal")[0].text == "The Albatross deal closed in March."
@@ -191,6 +193,36 @@ def test_a_name_that_is_not_utf8_and_a_link_out_are_refused_and_the_rest_ingeste
     assert {s for s, r in by_source.items() if r.status == "added"} == {"a.txt", "inside.txt"}
     assert "not valid UTF-8" in by_source["b\ufffdname.txt"].reason
     assert "outside the folder" in by_source["link.txt"].reason
+
+
+def test_a_pipe_and_a_broken_link_in_a_folder_are_reported_and_the_rest_ingested(
+        tmp_path: Path) -> None:
+    """Reading a pipe would block the ingest for good; both get a line of their own."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The Albatross deal closed in March.\n")
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "gone.txt").symlink_to(folder / "deleted.txt")
+    report = Assistant(make_settings(tmp_path / "data", llm="none")).ingest([folder])
+    by_source = {r.source: r for r in report.results}
+    assert by_source["a.txt"].status == "added"
+    assert by_source["pipe.txt"].status == "failed" and "not a regular file" in by_source["pipe.txt"].reason
+    assert by_source["gone.txt"].status == "failed" and "target is missing" in by_source["gone.txt"].reason
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_unicode_text_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
+    """What Windows Notepad saves as "Unicode" (UTF-16 with a byte-order mark) is text."""
+    text = "The Bittern deal closed in May for €4 million.\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    report = bot.upload([("bittern.txt", data), ("plain.txt", b"\x00\x01 no mark" * 20)])
+    status = {r.name: (r.status, r.reason) for r in report.results}
+    assert status["bittern.txt"][0] == "added", status
+    assert "UTF-16" in status["plain.txt"][1] and status["plain.txt"][0] == "failed"
+    assert bot.search("Bittern deal")[0].text == text.strip()
 
 
 def test_a_same_named_file_of_another_folder_is_refused_until_that_folder_moves(
@@ -260,7 +292,8 @@ def test_missing_path_is_reported(tmp_path: Path, name: str) -> None:
     assert report.failed[0].reason == "no such file or folder"
 
 
-@pytest.mark.parametrize("content", [b"...", b"   \n\n  ", b"- - -\n* * *"])
+@pytest.mark.parametrize("content", [b"...", b"   \n\n  ", b"- - -\n* * *",
+                                     b"---\ntitle: Memo\nauthor: Jo Reed\n---\n\n"])
 def test_a_file_without_words_is_refused_and_the_rest_uploaded(tmp_path: Path, content: bytes) -> None:
     bot = Assistant(make_settings(tmp_path / "data", llm="none"))
     report = bot.upload([("memo.txt", content), ("plant.txt", b"The Denver plant will employ 400 people.")])

@@ -58,11 +58,13 @@ def test_store_built_with_another_model_is_refused(tmp_path: Path) -> None:
         bot.ingest()
 
 
-def test_corrupt_store_is_a_clear_error_in_a_fresh_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", [b"this is not a database" * 1000, b""], ids=["garbage", "empty"])
+def test_corrupt_store_is_a_clear_error_in_a_fresh_process(tmp_path: Path, content: bytes) -> None:
+    """An emptied database file too: sqlite would take it for a new store and show none."""
     data = tmp_path / "data"
     Assistant(make_settings(data, llm="none")).ingest()
     sqlite = data / "chroma" / "chroma.sqlite3"
-    sqlite.write_bytes(b"this is not a database" * 1000)
+    sqlite.write_bytes(content)
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_CORPUS_DIR": str(CORPUS)}
     run = subprocess.run([str(VENV_BIN / "assistant"), "search", "Abilene"], env=env,
                          capture_output=True, text=True, timeout=120)

@@ -11,6 +11,7 @@ can report it and carry on.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import re
@@ -53,9 +54,24 @@ def doc_id_for(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
+# Byte-order marks of the Unicode encodings a text editor saves ("Unicode" in Windows Notepad is
+# UTF-16 with one); UTF-32's before UTF-16's, which they begin with.
+_BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+
+
 def _decode(data: bytes) -> str:
+    """UTF-8, or UTF-16/32 when a byte-order mark says so."""
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "")
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(f"not valid {encoding.upper()} text (byte {exc.start}); "
+                                 "re-save it as UTF-8") from exc
     if b"\x00" in data[:8192]:
-        raise UnreadableFile("binary file (contains NUL bytes), not text")
+        raise UnreadableFile("binary file (contains NUL bytes), not text; if it is UTF-16 text "
+                             "without a byte-order mark, re-save it as UTF-8")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -193,6 +209,9 @@ def load_document(path: Path, source: str, meta: dict[str, Any] | None = None,
     meta = dict(meta or {})
     known = {k: str(meta.pop(k, "")) for k in ("title", "publisher", "author", "published")}
     spans = metadata_spans(text)
+    if not _outside(text, spans).strip():
+        raise UnreadableFile("it holds only metadata (front matter, a byline or a date line), "
+                             "no text to answer from")
     given_by = str(meta.pop("published_from", "manifest"))
     published, origin = _published(known["published"], path, text, spans)
     origin = given_by if origin == "manifest" else origin
@@ -209,6 +228,15 @@ def load_document(path: Path, source: str, meta: dict[str, Any] | None = None,
         sha256=hashlib.sha256(text.encode()).hexdigest(),
         extra={**extra, "published_from": origin, "metadata_spans": encode_spans(spans)},
     )
+
+
+def _outside(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the given spans left out."""
+    parts, at = [], 0
+    for start, end in sorted(spans):
+        parts.append(text[at:start])
+        at = max(at, end)
+    return "".join(parts) + text[at:]
 
 
 def _published(given: str, path: Path, text: str, spans: list[tuple[int, int]],

@@ -90,11 +90,11 @@ def _candidates(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Cand
             root = str(path.resolve())
             roots.append(root)
             manifest = read_manifest(path)
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            for file in sorted(p for p in path.rglob("*") if not p.is_dir()):
                 rel = file.relative_to(path)
                 if file.name == MANIFEST or any(part.startswith(".") for part in rel.parts):
                     continue
-                refused = _refused_name(file, rel, root)
+                refused = _refused_name(file, rel, root) or _not_a_file(file)
                 if refused:
                     report.results.append(FileResult(_printable(rel.as_posix()), "failed",
                                                      reason=refused))
@@ -108,7 +108,8 @@ def _candidates(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Cand
             meta = read_manifest(path.parent).get(path.name, {})
             found.append(_Candidate(path, path.name, "", meta))
         else:
-            report.results.append(FileResult(str(path), "failed", reason="no such file or folder"))
+            reason = _not_a_file(path) if path.exists() or path.is_symlink() else "no such file or folder"
+            report.results.append(FileResult(str(path), "failed", reason=reason))
     return found, roots
 
 
@@ -120,6 +121,16 @@ def _refused_name(file: Path, rel: Path, root: str) -> str:
     if file.is_symlink() and not file.resolve().is_relative_to(root):
         return "a link to a file outside the folder; copy the file in instead"
     return ""
+
+
+def _not_a_file(file: Path) -> str:
+    """Why an entry that is no regular file is not read: reading a pipe or a device (a link to
+    /dev/zero) would block or never end, and a broken link has nothing to read."""
+    if file.is_file():
+        return ""
+    if not file.exists():
+        return "a link to nothing (its target is missing)"
+    return "not a regular file (a pipe, socket or device); only files are read"
 
 
 def _from_another_folder(stored_root: str, root: str) -> bool:

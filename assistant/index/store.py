@@ -133,6 +133,9 @@ def _client(data_dir: Path, chroma_url: str | None, fresh: bool = False) -> Any:
 
             SharedSystemClient._identifier_to_system.pop(str(path), None)
         try:
+            if (path / "chroma.sqlite3").is_file() and (path / "chroma.sqlite3").stat().st_size == 0:
+                raise StoreError("its database file chroma.sqlite3 is empty (0 bytes)")  # sqlite
+                # would take it for a new store and show an empty one
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except Exception as exc:
             raise StoreError(
