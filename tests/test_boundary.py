@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -191,6 +192,22 @@ def test_a_port_out_of_range_is_refused_before_serving() -> None:
     result = CliRunner().invoke(main, ["api", "--no-ingest", "--port", "99999"])
     assert result.exit_code == 2 and "Serving" not in result.output
     assert "'--port': 99999 is not in the range 1<=x<=65535" in result.output, result.output
+
+
+@pytest.mark.timeout(60)  # a regression would start serving
+@pytest.mark.parametrize("command", [["serve"], ["api"], ["mcp", "--http"]])
+def test_a_port_in_use_is_one_line_and_exit_1(command: list[str]) -> None:
+    """"Serving ... on http://127.0.0.1:PORT" was printed before the port was bound; uvicorn
+    then failed to bind and exited with 3."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, [*command, "--no-ingest", "--port", str(port)],
+                                    env={"ASSISTANT_LLM": "none"})
+    assert result.exit_code == 1, result.output
+    assert result.stderr == f"Error: Port {port} on 127.0.0.1 is in use; choose another with --port.\n"
+    assert "Serving" not in result.output and "Traceback" not in result.output
 
 
 def test_the_package_does_not_import_evals() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.core.dates import PartialDate, check_as_of, dates_in, parse_date
+from assistant.core.errors import InputError
 from assistant.index.documents import load_document
 from assistant.index.metadata import decode_spans
 
@@ -157,6 +158,23 @@ def test_dates_in_running_text() -> None:
 def test_a_bad_as_of_is_refused(value: object) -> None:
     with pytest.raises(ValueError, match="must be a date"):
         check_as_of(value)
+
+
+@pytest.mark.parametrize(("value", "year"), [("2300", 2300), ("2300-01-01", 2300),
+                                             ("31 March 2300", 2300), ("1850-06", 1850)])
+def test_an_as_of_year_out_of_range_says_the_range(value: str, year: int) -> None:
+    with pytest.raises(ValueError, match=f"as_of year {year} is outside 1900–2099"):
+        check_as_of(value)
+
+
+def test_the_python_api_says_the_range_of_years(tmp_path: Path) -> None:
+    """Dates are read in the years 1900-2099; "2300-01-01" got "must be a date" alone."""
+    bot = Assistant(data_dir=str(tmp_path / "data"), llm="none")
+    with pytest.raises(InputError, match="as_of year 2300 is outside 1900–2099") as info:
+        bot.search("Abilene", as_of="2300-01-01")
+    assert "'2300-01-01'" in str(info.value)
+    with pytest.raises(InputError, match="must be a date such as"):  # not a date at all: as before
+        bot.search("Abilene", as_of="2025-13-01")
 
 
 # --- on a real store: as_of and the timeline ------------------------------------------------------

@@ -334,6 +334,23 @@ def test_dated_uploads_newest_leads_and_as_of_goes_back(tmp_path: Path) -> None:
         server.close()
 
 
+def test_two_published_fields_are_a_400(tmp_path: Path) -> None:
+    """Two `published` fields in one upload: the last one won without a word."""
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    server = start(bot)
+    try:
+        response = httpx.post(f"{server.url}/v1/documents",
+                              data={"published": ["2024-03-10", "2025-06-15"]},
+                              files=[("files", ("heron.txt", b"Heron is late.", "text/plain"))])
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["message"] == "'published' was given 2 times; give one date."
+        assert error["type"] == "invalid_request_error" and error["code"] == "published"
+        assert bot.documents() == []
+    finally:
+        server.close()
+
+
 @pytest.mark.parametrize(("body", "says"), [
     ({"messages": [{"role": "user", "content": "   "}]}, "The question is empty"),
     ({"messages": [{"role": "user", "content": "x" * 3000}]}, "the limit is 2,000"),
@@ -355,6 +372,32 @@ def test_bad_requests_are_400_error_objects(api: tuple[str, Assistant], body: di
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert says in error["message"] and error["type"] == "invalid_request_error"
+
+
+def test_n_other_than_1_is_a_400_not_one_silent_choice(api: tuple[str, Assistant]) -> None:
+    """`n: 3` returned one choice without a word: the assistant gives one answer per question."""
+    url = api[0]
+    with pytest.raises(openai.BadRequestError, match="'n' must be 1: this assistant gives one "
+                                                     "answer per question."):
+        client(url).chat.completions.create(model="extractive", messages=[user("Where is Abilene?")],
+                                            n=3)
+    for n, stream in [(0, False), (2, True), ("1", False), (1.5, False), (True, False)]:
+        response = httpx.post(f"{url}/v1/chat/completions", json={
+            "model": "extractive", "messages": [user("Where is Abilene?")], "n": n, "stream": stream})
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["type"] == "invalid_request_error", error
+        assert error["message"].startswith(("'n' must be 1", "Invalid request: n:")), error
+    one = client(url).chat.completions.create(model="extractive", n=1,
+                                              messages=[user("Where is the first Stargate site?")])
+    assert len(one.choices) == 1 and "Abilene" in (one.choices[0].message.content or "")
+
+
+def test_an_as_of_year_out_of_range_is_a_400_saying_the_range(api: tuple[str, Assistant]) -> None:
+    """Dates are read in the years 1900-2099; a year outside them got "not a date" alone."""
+    response = httpx.post(f"{api[0]}/v1/search", json={"query": "Abilene", "as_of": "2300-01-01"})
+    assert response.status_code == 400, response.text
+    assert "as_of year 2300 is outside 1900–2099" in response.json()["error"]["message"]
 
 
 def test_malformed_json_and_unknown_things(api: tuple[str, Assistant]) -> None:

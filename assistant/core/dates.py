@@ -138,14 +138,28 @@ def month_names(text: str, skip: list[tuple[int, int]]) -> list[str]:
 
 def check_as_of(value: object, what: str = "as_of") -> PartialDate | None:
     """A date argument (`as_of`, an upload's date) as a date (None stays None); ValueError saying
-    the accepted forms."""
+    the accepted forms, or the years read when only the year is outside them."""
     if value is None or value == "":
         return None
     date = parse_date(value) if isinstance(value, str) and _whole(value) else None
+    year = _year_out_of_range(value) if date is None and isinstance(value, str) else None
+    if year:
+        raise ValueError(f"{what} year {year} is outside 1900–2099 (the years dates are read "
+                         f"in): give a date such as 2025-03-31, got {value!r}")
     if date is None:
         raise ValueError(f"{what} must be a date such as 2025-03-31, 2025-03 or 2025 (or "
                          f"'31 March 2025'), got {value!r}")
     return date
+
+
+def _year_out_of_range(text: str) -> str | None:
+    """The year of text that would be a date but for it ("2300-01-01"), or None: "not a date"
+    alone would hide that only the year is wrong."""
+    for m in re.finditer(r"\b\d{4}\b", text):
+        in_range = text[:m.start()] + "2000" + text[m.end():]
+        if not 1900 <= int(m.group()) <= 2099 and _whole(in_range) and parse_date(in_range):
+            return m.group()
+    return None
 
 
 def _whole(text: str) -> bool:

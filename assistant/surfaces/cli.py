@@ -63,15 +63,19 @@ def settings_error(exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _assistant(llm: str | None = None) -> Any:
-    from assistant.api import Assistant
+def _settings(llm: str | None = None) -> Any:
     from assistant.core.settings import Settings
 
     try:
-        settings = Settings() if llm is None else Settings(llm=llm)
+        return Settings() if llm is None else Settings(llm=llm)
     except ValidationError as exc:
         raise click.ClickException(settings_error(exc)) from None
-    return Assistant(settings)
+
+
+def _assistant(llm: str | None = None) -> Any:
+    from assistant.api import Assistant
+
+    return Assistant(_settings(llm))
 
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -311,16 +315,20 @@ INGEST = click.option("--ingest/--no-ingest", default=True, help="Ingest the cor
 
 
 def _serve(host: str | None, port: int | None, llm: str | None, ingest: bool, ui: bool) -> None:
+    from assistant.api import Assistant
+    from assistant.surfaces.serve import listen
     from assistant.surfaces.serve import serve as serve_http
 
-    bot = _assistant(llm)
+    settings = _settings(llm)
+    host, port = host or settings.ui_host, port or settings.ui_port
+    sock = listen(host, port)  # a port in use is one line now, not after the ingest and "Serving"
+    bot = Assistant(settings)
     if ingest:
         _print_report(bot, bot.ingest(progress=None))
     bot.warm_up()
-    host, port = host or bot.settings.ui_host, port or bot.settings.ui_port
     _echo(f"Serving {'the chat UI, ' if ui else ''}the API (/v1) and MCP (/mcp) on "
-               f"http://{host}:{port}")
-    serve_http(bot, host, port, ui=ui)
+          f"http://{host}:{port}")
+    serve_http(bot, host, port, ui=ui, sock=sock)
 
 
 @main.command()
@@ -355,15 +363,20 @@ def api(host: str | None, port: int | None, llm: str | None, ingest: bool) -> No
 @_guard
 def mcp(llm: str | None, ingest: bool, http: bool, host: str | None, port: int) -> None:
     """Run the MCP server (stdio by default: stdout carries the protocol, messages go to stderr)."""
-    bot = _assistant(llm)
+    from assistant.api import Assistant
+    from assistant.surfaces.serve import listen
+
+    settings = _settings(llm)
+    host = host or settings.ui_host
+    sock = listen(host, port) if http else None  # a port in use: one line, before the ingest
+    bot = Assistant(settings)
     if ingest:
         _print_report(bot, bot.ingest(progress=False), err=True)
-    if http:
+    if sock is not None:
         from assistant.surfaces.serve import serve as serve_http
 
-        host = host or bot.settings.ui_host
         _echo(f"Serving MCP on http://{host}:{port}/mcp", err=True)
-        serve_http(bot, host, port, ui=False, v1=False)
+        serve_http(bot, host, port, ui=False, v1=False, sock=sock)
         return
     from assistant.surfaces.mcp import run
 

@@ -115,6 +115,7 @@ class ChatRequest(_Body):
     model: StrictStr | None = None
     messages: list[Message] = Field(min_length=1)
     stream: StrictBool = False
+    n: StrictInt | None = None  # choices: one answer per question, so only 1
     as_of: StrictStr | None = None  # only documents published on or before this date count
     sources_footer: StrictBool | None = None  # None: ASSISTANT_SOURCES_FOOTER
 
@@ -250,6 +251,9 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
 
     @router.post("/chat/completions", response_model=None)
     def chat_completions(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
+        if body.n not in (None, 1):  # one choice back for `n: 3` would look like a bug
+            raise APIError(400, "'n' must be 1: this assistant gives one answer per question.",
+                           "invalid_request_error", "n")
         question, history = _question_and_history(body.messages)
         extractive = body.model == EXTRACTIVE
         model = EXTRACTIVE if extractive else bot.model_name
@@ -308,7 +312,11 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
         if not files:
             raise APIError(400, "No files: send them as multipart/form-data in the field 'files'.",
                            "invalid_request_error", "files")
-        published = form.get("published")
+        dates = form.getlist("published")
+        if len(dates) > 1:  # which one the files have is not ours to guess
+            raise APIError(400, f"'published' was given {len(dates)} times; give one date.",
+                           "invalid_request_error", "published")
+        published = dates[0] if dates else None
         if published is not None and not isinstance(published, str):
             raise APIError(400, "'published' must be a date such as 2025-03-31, not a file.",
                            "invalid_request_error", "published")

@@ -3,7 +3,8 @@ one guard.
 
 `serve` composes them: `/v1` and `/healthz` (`http.py`), `/mcp` (`mcp.py`, streamable HTTP),
 the UI at / (`ui.py`; the API's routes keep precedence), and in front of every path the guard
-(`guard.py`: Host, Origin, the key or login, body size). It warns when it binds beyond
+(`guard.py`: Host, Origin, the key or login, body size). It binds the port first (`listen`:
+a port in use is one clear error, before anything slow loads), warns when it binds beyond
 loopback without a key or login, and runs uvicorn, blocking or in a thread for tests.
 `assistant serve` serves all three, `api` leaves out the UI, `mcp --http` serves MCP alone.
 Not here: the routes or the page.
@@ -11,6 +12,8 @@ Not here: the routes or the page.
 
 from __future__ import annotations
 
+import errno
+import socket
 import sys
 import threading
 import time
@@ -49,11 +52,27 @@ def build_app(bot: Assistant, host: str, port: int, *, ui: bool = True, v1: bool
     return app
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port for `serve`, or AssistantError: bound before the app is
+    built, a port in use is one line at once, not uvicorn's exit code 3 after "Serving"."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)  # SO_REUSEADDR, as uvicorn
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            message = f"Port {port} on {host} is in use; choose another with --port."
+            raise AssistantError(message) from None
+        raise AssistantError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}); check "
+                             "--host and --port.") from None
+
+
 def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ui: bool = True,
-          v1: bool = True, block: bool = True) -> Server:
-    """Serve the app (see `build_app`); block=False returns once it listens."""
+          v1: bool = True, block: bool = True, sock: socket.socket | None = None) -> Server:
+    """Serve the app (see `build_app`) on `sock` (from `listen(host, port)`; bound here when
+    None); block=False returns once it listens."""
     import uvicorn
 
+    sock = sock or listen(host, port)
     app = build_app(bot, host, port, ui=ui, v1=v1)
     warning = exposure_warning(bot.settings, host)
     if warning:
@@ -61,9 +80,10 @@ def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ui: bool
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            timeout_graceful_shutdown=2))
     if block:
-        server.run()
+        server.run(sockets=[sock])
         return Server(server, None, f"http://{host}:{port}")
-    thread = threading.Thread(target=server.run, name="assistant-http", daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="assistant-http",
+                              daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
     while not server.started:
