@@ -104,6 +104,38 @@ def test_a_sentence_quoted_with_the_one_before_keeps_exact_offsets() -> None:
     assert chosen.end - chosen.start == len(chosen.text)
 
 
+# (family, sentence before (it holds the answer), the sentence after it that adds none of the
+# question's words)
+BEFORE_ALONE = [
+    (["How many people will the Denver plant employ?", "How many people will work at the Denver plant?"],
+     "Acme now says the Denver plant will employ 520 people, not 400.",
+     "Maria Lopez runs the Denver plant."),
+    (["When does the Harlow Point branch open?", "When will the Harlow Point branch open?"],
+     "The Harlow Point branch opens on 9 September 2024.",
+     "Dana Whitfield runs the branch."),
+]
+
+
+@pytest.mark.parametrize("family,before,sentence", BEFORE_ALONE, ids=["count", "date"])
+def test_the_sentence_before_answers_alone_when_the_next_adds_nothing_asked(
+        family: list[str], before: str, sentence: str) -> None:
+    """A sentence eligible only through the one before it, that adds none of the question's
+    words, is not quoted: an update or an answer says only what was asked."""
+    lead = before + " "
+    for question in family:
+        for judged, reading in ((False, None), (True, 0.6)):
+            e = ev(sentence, LLM_BAR if judged else ABOVE, context=before, lead=lead, start=300,
+                   reading=reading)
+            (chosen,) = decided(question, [e], judged=judged).chosen
+            assert (chosen.text, chosen.start, chosen.end) == (before, 300 - len(lead), 300 - 1), \
+                (question, judged)
+    newer = ev(sentence, ABOVE, doc="b", published="2024-09-01", context=before, lead=lead, start=300)
+    older = ev("The Denver plant will employ 400 people.", ABOVE + 0.05, published="2024-03-01")
+    decision = decided(family[0], [older, newer])
+    if family[0].startswith("How many"):
+        assert decision.update and [e.text for e in decision.chosen] == [before, older.text]
+
+
 # (family, sentence before, chosen sentence, quoted with the one before?)
 LEADS = [
     # the sentence before holds more of the question: the answer may stand there

@@ -86,8 +86,8 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
     bar = ANSWER_AT[mode]
     scored, levelled = _scorer(question, evidence)
     asked = replace(question, names=question.names | given)
-    ranked = sorted((e.widened() if not holds_kind(asked, e.text, e.around) else e
-                     for e in evidence if eligible(asked, e)), key=scored, reverse=True)
+    ranked = sorted((_answering(asked, e) for e in evidence if eligible(asked, e)),
+                    key=scored, reverse=True)
     scores = {str(e.number): round(scored(e), 3) for e in ranked}
     if not ranked or scored(ranked[0]) < bar:
         top = f"{scored(ranked[0]):.2f}" if ranked else "none"
@@ -118,6 +118,22 @@ def _scorer(question: Question, evidence: list[Evidence]) -> tuple[Callable[[Evi
     return ((lambda e: score(replace(e, reading=top_reading) if e.reading is not None else e,
                              question)),
             f"; every read sentence takes the best reading, {top_reading:.2f}")
+
+
+def _answering(question: Question, e: Evidence) -> Evidence:
+    """What an eligible candidate quotes: itself when it holds the kind of answer asked for;
+    else (the answer stands in the sentence before it) the two together when it adds some of
+    the question's words ("... allowed OpenAI to sign a deal with Oracle. This move marked the
+    beginning of a new chapter." for "When did the new chapter start?"), or the sentence before
+    alone when it adds none ("Acme now says the plant will employ 520 people. Maria Lopez runs
+    the plant." for "How many people will the plant employ?": the second is not asked about)."""
+    if not e.lead or holds_kind(question, e.text, e.around):
+        return e
+    widened = e.widened()
+    words = question.words
+    if covers(words, content_words(e.lead)) >= covers(words, content_words(widened.text)):
+        return _before(widened)
+    return widened
 
 
 def _choose(ranked: list[Evidence], scored: Callable[[Evidence], float], mode: str,
