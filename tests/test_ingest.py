@@ -225,6 +225,24 @@ def test_unicode_text_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: s
     assert bot.search("Bittern deal")[0].text == text.strip()
 
 
+def test_a_folders_file_under_uploads_is_refused_and_the_upload_of_its_name_kept(
+        tmp_path: Path) -> None:
+    """A document's id is its path: "uploads/memo.txt" of a folder would replace the upload."""
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.upload([("memo.txt", b"The uploaded memo sets the fee at 4 dollars.")]).ok
+    folder = tmp_path / "docs"
+    (folder / "uploads").mkdir(parents=True)
+    (folder / "uploads" / "memo.txt").write_text("The folder's memo sets the fee at 9 dollars.\n")
+    (folder / "a.txt").write_text("The Albatross deal closed in March.\n")
+    report = bot.ingest([folder])
+    by_source = {r.source: r for r in report.results}
+    assert by_source["a.txt"].status == "added"
+    assert by_source["uploads/memo.txt"].status == "failed"
+    assert "rename the sub-folder" in by_source["uploads/memo.txt"].reason
+    memo = next(d for d in bot.documents() if d.source == "uploads/memo.txt")
+    assert "4 dollars" in bot.document(memo.doc_id).text
+
+
 def test_a_same_named_file_of_another_folder_is_refused_until_that_folder_moves(
         tmp_path: Path) -> None:
     for folder, word in (("a", "Albatross"), ("b", "Bittern")):

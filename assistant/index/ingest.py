@@ -35,6 +35,7 @@ from assistant.index.documents import (
     read_manifest,
 )
 from assistant.index.store import PreparedDocument, Store
+from assistant.index.uploads import NAMESPACE
 
 BATCH_CHUNKS = 1000  # chunks gathered before embedding and writing
 FORMAT = "sentence-spans-4"  # in every fingerprint: stores written before it are re-ingested once
@@ -114,12 +115,16 @@ def _candidates(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Cand
 
 
 def _refused_name(file: Path, rel: Path, root: str) -> str:
-    """Why a file found in a folder is not read: a name that is not UTF-8 (no store keeps it), or
-    a link to a file outside the folder (ingesting a folder reads that folder only)."""
+    """Why a file found in a folder is not read: a name that is not UTF-8 (no store keeps it), a
+    link to a file outside the folder (ingesting a folder reads that folder only), or a path
+    that is an upload's ("uploads/x.txt": a document's id is its path)."""
     if not is_unicode(rel.as_posix()):
         return "its name is not valid UTF-8; rename it"
     if file.is_symlink() and not file.resolve().is_relative_to(root):
         return "a link to a file outside the folder; copy the file in instead"
+    if rel.parts[0] == NAMESPACE and len(rel.parts) > 1:
+        return (f"its path begins with {NAMESPACE}/, as uploaded files' do, so it would replace an "
+                "upload of the same name; rename the sub-folder")
     return ""
 
 
