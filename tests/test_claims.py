@@ -7,6 +7,7 @@ eval CLI (`python -m evals.claims --suite <name>`) on the software corpus, the l
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,17 @@ def test_a_claim_its_quote_negates_is_never_supported() -> None:
                              "The uptime commitment does not apply to Pro.")]:
         for relevance in (0.5, 0.8, 0.99):
             assert CHECKER.decide(claim, [ev(sentence, relevance)], []).verdict != "supported"
+
+
+def test_a_claim_affirming_an_item_its_lists_lead_in_negates_is_contradicted() -> None:
+    item = replace(ev("theft, and damage caused by an attempted theft;", title="Veloria warranty"),
+                   under="This warranty does not cover:", under_start=0)
+    for claim in ["The warranty covers theft.", "Theft is covered by the warranty.",
+                  "The warranty pays for damage caused by an attempted theft."]:
+        decided = CHECKER.decide(claim, [item], [])
+        assert decided.verdict == "contradicted" and "does not cover" in decided.reason, claim
+    decided = CHECKER.decide("Theft is not covered by the warranty.", [item], [])
+    assert decided.verdict != "contradicted", decided.reason
 
 
 def test_a_figure_only_the_sentence_before_holds_supports_nothing() -> None:

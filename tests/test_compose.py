@@ -147,6 +147,20 @@ def test_a_denied_yes_no_question_leads_with_no(chosen: Evidence) -> None:
     assert not plain.startswith(prompts.NO_LEAD)
 
 
+def test_a_no_from_a_lists_lead_in_quotes_the_lead_in_first() -> None:
+    """"No — theft, ...;" alone would not show why: the lead-in that negates is quoted too, on
+    its own exact span, cited first."""
+    lead, item = "This warranty does not cover:", "theft, and damage caused by an attempted theft;"
+    chosen = replace(ev(item, start=1630), under=lead, under_start=1598)
+    citer = Citer()
+    text, _ = compose(Decision("answer", (chosen,), no=True), citer, "asked")
+    assert text == f"{prompts.NO_LEAD}{lead} [1] {item} [2]."
+    assert [(c.quote, c.start, c.end) for c in citer.citations] == [
+        (lead, 1598, 1598 + len(lead)), (item, 1630, 1630 + len(item))]
+    plain, _ = compose(Decision("answer", (chosen,)), Citer(), "asked")
+    assert plain == f"{item} [1]."
+
+
 # --- updates: the newer document leads, both cited with their dates -------------------------
 UPDATES = [
     (ev("Its end of life moves from December 31, 2024 to June 30, 2025.", start=2061, doc="new",

@@ -8,6 +8,8 @@ thresholds of `decide.py`, read from the module, so a retuned bar moves the rows
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from assistant.answer import decide as d
@@ -134,6 +136,29 @@ def test_the_sentence_before_answers_alone_when_the_next_adds_nothing_asked(
     decision = decided(family[0], [older, newer])
     if family[0].startswith("How many"):
         assert decision.update and [e.text for e in decision.chosen] == [before, older.text]
+
+
+NOT_COVERED = "This warranty does not cover:"
+THEFT = "theft, and damage caused by an attempted theft;"
+
+
+@pytest.mark.parametrize("under,item,family,no", [
+    # an item of a list its lead-in negates: "No"
+    (NOT_COVERED, THEFT, ["Is theft covered by the warranty?", "Does the warranty cover theft?",
+                          "Will the warranty pay for damage from an attempted theft?"], True),
+    ("We will not refund:", "fees paid to third parties, such as booking sites;",
+     ["Are fees paid to booking sites refunded?", "Do you refund third-party fees?"], True),
+    # a lead-in that negates nothing, a question that negates, an item negated twice
+    ("This warranty covers:", THEFT, ["Is theft covered by the warranty?"], False),
+    (NOT_COVERED, THEFT, ["Is theft not covered by the warranty?", "Isn't theft covered?"], False),
+    (NOT_COVERED, "bikes not registered with us;", ["Are unregistered bikes covered?"], False),
+])
+def test_an_item_its_lists_lead_in_negates_answers_no(under: str, item: str, family: list[str],
+                                                       no: bool) -> None:
+    e = replace(ev(item, ABOVE, start=300), under=under, under_start=200)
+    for question in family:
+        decision = decided(question, [e])
+        assert decision.action == "answer" and decision.no is no, (question, decision)
 
 
 # (family, sentence before, chosen sentence, quoted with the one before?)

@@ -18,10 +18,12 @@ from conftest import make_settings
 from assistant import Assistant
 from assistant.answer.evidence import (
     CONTEXT_WEIGHT,
+    DocumentView,
     Evidence,
     candidates,
     coverage,
     is_heading,
+    list_lead,
     rank,
     states_something,
 )
@@ -186,6 +188,52 @@ def test_a_numbered_heading_is_a_heading(line: str, heading: bool) -> None:
     text = f"Before.\n{line}\nAfter."
     start, end = [(s, e) for s, e in sentence_spans(text) if 8 <= s < 8 + len(line)][-1]
     assert is_heading(text, start, end) is heading, text[start:end]
+
+
+def test_a_list_item_ending_in_a_semicolon_is_no_heading() -> None:
+    """"- theft, and damage caused by an attempted theft;" is short and on a line of its own,
+    but it is an item of a list and states something."""
+    text = "This warranty does not cover:\n- theft, and damage caused by an attempted theft;\n- rust.\n"
+    start = text.index("theft,")
+    assert not is_heading(text, start, text.index(";") + 1)
+
+
+def view_of(text: str) -> DocumentView:
+    return DocumentView(text, "Terms", "terms.txt", "", "", sentence_spans(text), [])
+
+
+# (document, the start of an item, the lead-in above its list)
+LISTS = [
+    # bullets, and an item hard-wrapped over two lines above it
+    ("Our terms.\nThis warranty does not cover:\n- parts that wear out, such as tyres,\nbrake pads "
+     "and chains;\n- theft, and damage caused by an attempted theft;\n- rust on the chain.\n",
+     "theft, and damage", "This warranty does not cover:"),
+    # numbered items
+    ("Refunds are rare.\nWe will not refund:\n1. fees paid to third parties;\n2. tickets bought "
+     "at a discount.\n", "tickets bought", "We will not refund:"),
+    # no bullets at all (a list of an HTML page, one item a line)
+    ("The plan includes:\nunlimited notebooks;\nsharing with up to five people;\nphone support for "
+     "every member.\n", "phone support", "The plan includes:"),
+]
+NOT_ITEMS = [
+    # a sentence ended between, a heading between, a sentence inside a line
+    ("This warranty does not cover:\n- theft.\nThe frame is covered for ten years.\n", "The frame"),
+    ("We will not refund:\n- fees paid to others;\nWhat is covered\n- the motor and the battery;\n",
+     "the motor"),
+    ("Note: we will not refund fees. Tickets bought at a discount are final.\n", "Tickets bought"),
+]
+
+
+@pytest.mark.parametrize("text,item,lead", LISTS, ids=["bullets", "numbers", "lines"])
+def test_a_list_item_knows_the_sentence_that_introduces_its_list(text: str, item: str,
+                                                                  lead: str) -> None:
+    span = list_lead(view_of(text), text.index(item))
+    assert span is not None and text[span[0]:span[1]] == lead
+
+
+@pytest.mark.parametrize("text,sentence", NOT_ITEMS, ids=["ended", "heading", "in-a-line"])
+def test_a_sentence_that_is_no_item_has_no_lead_in(text: str, sentence: str) -> None:
+    assert list_lead(view_of(text), text.index(sentence)) is None
 
 
 def test_a_sentence_inside_a_line_is_no_heading() -> None:

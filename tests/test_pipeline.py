@@ -184,6 +184,31 @@ def test_money_answers_a_question_about_money(fleet_bot: Assistant) -> None:
     assert not answer.refused and "$49" in answer.text, answer.text
 
 
+WARRANTY = ("warranty.txt", b"Kestrel Bikes limited warranty\n\nThe frame is covered for ten years "
+            b"and the motor for three years from the date of purchase.\nThis warranty does not "
+            b"cover:\n- tyres, brake pads, chains and other parts that wear out with normal use;\n"
+            b"- theft, and damage caused by an attempted theft;\n- damage from cleaning the bike "
+            b"with a pressure washer.\nReport a defect to your dealer within 30 days.\n")
+
+
+@pytest.mark.parametrize("llm", ["none", pytest.param("local", marks=pytest.mark.slow)])
+def test_an_item_of_a_list_its_lead_in_negates_is_answered_no_with_the_lead_in(
+        tmp_path: Path, llm: str) -> None:
+    """Failure class 2 (polarity) where the negation is the list's, not the item's: a "yes"
+    reading of "- theft, and damage ...;" would state the opposite of the document."""
+    bot = Assistant(make_settings(tmp_path / "data", llm=llm))
+    assert bot.upload([WARRANTY]).ok
+    document = bot.document(bot.documents()[0].doc_id).text
+    for question in ["Is theft covered by the warranty?",
+                     "Does the Kestrel warranty cover damage from a pressure washer?"]:
+        answer = bot.ask(question)
+        assert answer.text.startswith("No — This warranty does not cover: [1]"), (question, answer.text)
+        assert answer.citations[0].quote == "This warranty does not cover:"
+        assert all(document[c.start:c.end] == c.quote for c in answer.citations)
+    covered = bot.check("The Kestrel warranty covers theft.").claims[0]
+    assert covered.verdict == "contradicted", covered.reason
+
+
 # --- the local model reads the shown candidates ---------------------------------------------------
 @pytest.mark.slow
 def test_the_local_model_reads_each_shown_candidate(local_bot: Assistant) -> None:

@@ -3,7 +3,8 @@
 - `missing_specifics`: a number or date the claim states that the sentence does not hold, or a
   name that neither it nor its context (its title and the sentence before) holds.
 - `polarity_clash`: the claim affirms what the sentence negates or excludes ("water damage is
-  covered" against "does not cover water damage"), or negates what it affirms.
+  covered" against "does not cover water damage"), or negates what it affirms; `excluded`: an
+  item of a list its lead-in negates ("does not cover:" above "- theft;").
 - `differs`: two sentences on one point that disagree (other figures or names, or opposite
   polarity): an update or a disagreement, as opposed to two wordings of one fact.
 - `misbound`: an action or role the claim binds to one name that the sentence binds to another
@@ -104,6 +105,13 @@ def polarity_clash(claim: str, sentence: str, with_names: bool = True, lists: bo
         denied = _about(content_words(sentence), _denied(claim, lists)) & point
         return bool(denied) and not negated_words(sentence) & point
     return bool(_about(point, _denied(sentence, lists)))
+
+
+def excluded(item: str, under: str) -> bool:
+    """An item of a list whose lead-in (`under`) negates it ("This warranty does not cover:" above
+    "- theft, and damage caused by an attempted theft;"): the item states what is not so, without
+    a negation of its own."""
+    return bool(under) and negates(under) and not negates(item)
 
 
 def missing_specifics(claim: str, sentence: str, context: str = "") -> list[str]:

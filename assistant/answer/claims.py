@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 
 from assistant.answer.checks import (
     changed_from,
+    excluded,
     misbound,
     missing_specifics,
+    negates,
     polarity_clash,
     replaced,
 )
@@ -33,7 +35,7 @@ from assistant.answer.evidence import Evidence, coverage
 from assistant.answer.question import Question, read_question
 from assistant.core import prompts
 from assistant.core.models import Citation, ClaimCheck, ClaimVerdict, VerdictName
-from assistant.core.text import content_words, covers, sentence_spans, stems
+from assistant.core.text import content_words, covers, one_line, sentence_spans, stems
 from assistant.llm.generators import Generator, Message
 
 CANDIDATES = 3  # candidates a claim is weighed against
@@ -94,6 +96,12 @@ class _Verdict:
     against: Evidence | None = None
 
 
+def listed_against(claim: str, e: Evidence) -> bool:
+    """The claim affirms an item of a list whose lead-in negates it ("The warranty covers theft"
+    against "- theft;" under "This warranty does not cover:")."""
+    return excluded(e.text, e.under) and not negates(claim)
+
+
 class ClaimChecker:
     def __init__(self, gather: Gather, generator: Generator | None = None) -> None:
         self.gather = gather
@@ -116,7 +124,8 @@ class ClaimChecker:
             what = ", ".join(n.title() for n in names) or "it"
             return _Verdict("not in the documents", f"no retrieved sentence mentions {what}")
         on_point = [e for e in pool[:CANDIDATES] if coverage(q, e) >= ON_POINT]
-        against = [e for e in on_point if polarity_clash(claim, e.text) or misbound(claim, e.text)
+        against = [e for e in on_point if polarity_clash(claim, e.text) or listed_against(claim, e)
+                   or misbound(claim, e.text)
                    or changed_from(claim, e.text)
                    or (missing_specifics(claim, f"{e.title} {e.in_context}") and replaced(claim, e.text))]
         # Against, the context lends its figures (a neighbour of the sentence that states the
@@ -136,6 +145,7 @@ class ClaimChecker:
         if against:
             e = against[0]
             why = ("it states the opposite" if polarity_clash(claim, e.text)
+                   else f"its list says “{one_line(e.under)}”" if listed_against(claim, e)
                    else f"it binds that to another name ({'; '.join(misbound(claim, e.text))})"
                    if misbound(claim, e.text) else "it says that value changed"
                    if changed_from(claim, e.text) else "it states other figures or names in their place")

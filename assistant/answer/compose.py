@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from assistant.answer.checks import excluded
 from assistant.answer.decide import Decision
 from assistant.answer.evidence import Evidence
 from assistant.core import prompts
@@ -40,6 +41,8 @@ def with_marker(sentence: str, n: int) -> str:
     """"The plant will employ 400 people [1]." — the marker before the closing stop, on one line
     (the citation keeps the verbatim span)."""
     body = one_line(sentence)
+    if body.endswith(":"):  # a list's lead-in: its item follows
+        return f"{body} [{n}]"
     stop = body[-1] if body and body[-1] in ".!?" else "."
     body = body[:-1].rstrip() if body and body[-1] in ".!?" else body
     return f"{body} [{n}]{stop}"
@@ -88,6 +91,14 @@ def compose(decision: Decision, citer: Citer, point: str) -> tuple[str, list[Con
                                        second=second_quote, other=rest[0].title)
         sides = {c.number: c for c in citer.citations}
         return text, [Conflict(point, (sides[a], sides[b]))]
-    sentences = [quoted(e, citer)[0] for e in decision.chosen]
+    # a "No" that an item's list lead-in says ("This warranty does not cover:") quotes it first
+    lead_in = [_lead_in(first)] if decision.no and excluded(first.text, first.under) else []
+    sentences = [quoted(e, citer)[0] for e in lead_in + list(decision.chosen)]
     text = " ".join(sentences)
     return (prompts.NO_LEAD + text if decision.no else text), []
+
+
+def _lead_in(item: Evidence) -> Evidence:
+    """The sentence that introduces the list `item` is in, as evidence of its own."""
+    return replace(item, text=item.under, start=item.under_start,
+                   end=item.under_start + len(item.under), context="", lead="", joined=0, under="")

@@ -13,7 +13,8 @@ documents of different dates and disagree, the newest leads (an update); two tha
 together are quoted newest first too, so the newer of two holders of a role is not read as the
 afterthought. A wh-question whose
 answer negates what the question takes for granted gets its premise corrected; a yes/no question
-whose answer negates it gets "No". A plain answer quotes its sentence with the one before it
+whose answer negates it, or is an item of a list its lead-in negates ("This warranty does not
+cover:"), gets "No". A plain answer quotes its sentence with the one before it
 when that one holds more of the question's words (the passage the reader read). Not here:
 wording (`compose.py`).
 """
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from assistant.answer.checks import differs, negates, polarity_clash, repeats, same_point
+from assistant.answer.checks import differs, excluded, negates, polarity_clash, repeats, same_point
 from assistant.answer.evidence import Evidence
 from assistant.answer.question import Question, holds_kind
 from assistant.core.text import content_words, covers
@@ -99,8 +100,8 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
     if denial is not None:  # "Why did X leave?" - "X is not leaving"
         return Decision("correct", (denial,), "the answer negates what the question takes as "
                         f"given{levelled}", scores=scores)
-    clash = not negates(question.text) and polarity_clash(question.text, chosen[0].text)
-    no = clash and question.kind == "yesno"
+    no = question.kind == "yesno" and not negates(question.text) and (
+        polarity_clash(question.text, chosen[0].text) or excluded(chosen[0].text, chosen[0].under))
     if not (update or apart or no):  # a plain answer: the passage the reader read
         chosen = _with_lead(question, chosen)
     return Decision("answer", tuple(chosen), why, update=update, disagree=apart, no=no,

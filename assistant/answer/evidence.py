@@ -12,6 +12,7 @@ Not here: whether a sentence answers (`reader.py`, `decide.py`).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,6 +46,8 @@ class Evidence:
     lead: str = ""  # the exact text from its context's start to its own, when only space is between
     reading: float | None = None  # the LLM reader's P(yes) that it answers, when it was read
     joined: int = 0  # widened: where its own sentence starts in `text`, after the one before
+    under: str = ""  # for an item of a list, the sentence ending in ":" that introduces the list
+    under_start: int = 0  # ... and where that sentence starts in the document
 
     @property
     def in_context(self) -> str:
@@ -106,7 +109,8 @@ class Documents:
 
 def is_heading(text: str, start: int, end: int) -> bool:
     """A short line of its own (bullets, indent and a section number aside: "2. What is
-    covered") with no sentence-ending punctuation: it names a topic but states nothing."""
+    covered") with no sentence-ending punctuation, nor the semicolon that ends a list's item: it
+    names a topic but states nothing."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
@@ -114,7 +118,8 @@ def is_heading(text: str, start: int, end: int) -> bool:
              and not text[end:line_end].strip())
     sentence = text[start:end].rstrip("\"'”’)]")
     words = sentence.split()
-    return alone and not any(w[-1] in ".!?" for w in words) and len(words) <= HEADING_WORDS
+    return (alone and not any(w[-1] in ".!?" for w in words) and len(words) <= HEADING_WORDS
+            and not sentence.endswith(";"))  # "- theft, and damage caused by ...;" is a list's item
 
 
 def states_something(sentence: str) -> bool:
@@ -143,21 +148,61 @@ def candidates(chunks: list[Chunk], docs: Documents) -> list[Evidence]:
                 continue
             seen.add(key)
             context, lead = _context(view, start)
+            under = list_lead(view, start)
+            if under:  # an item is read after what its list is, not after the item before
+                context, lead = view.text[under[0]:under[1]], ""
             found.append(Evidence(0, chunk.doc_id, view.title, view.source, text, start, end, 0.0,
-                                  context, view.published, view.about, lead))
+                                  context, view.published, view.about, lead,
+                                  under=view.text[under[0]:under[1]] if under else "",
+                                  under_start=under[0] if under else 0))
     return found
+
+
+LIST_ITEMS = 30  # items a list's lead-in may stand above
+
+
+def list_lead(view: DocumentView, start: int) -> tuple[int, int] | None:
+    """The span of the sentence ending in ":" that introduces the list the sentence at `start` is
+    an item of ("This warranty does not cover:" above "- theft, and damage caused by an attempted
+    theft;"): each item, and each item between, begins a line (after its bullet or number), and
+    none between ends a sentence or is a heading. None when the sentence is no such item."""
+    def begins_line(at: int) -> bool:
+        return not view.text[view.text.rfind("\n", 0, at) + 1:at].strip(" \t•*·-–—>0123456789.()")
+
+    if not begins_line(start):
+        return None
+    for s, e in _before(view, start, LIST_ITEMS):
+        said = view.text[s:e].rstrip()
+        if said.endswith(":"):
+            return s, e
+        if (said.endswith((".", "!", "?")) or not begins_line(s)
+                or (is_heading(view.text, s, e) and not said.endswith(","))):  # a wrapped item's
+            return None  # first line ends in a comma
+    return None
 
 
 def _context(view: DocumentView, start: int) -> tuple[str, str]:
     """The last sentence before `start` that is not metadata (a heading counts), and the exact
     text from it to `start` when only white space lies between (else "")."""
-    before = [(s, e) for s, e in view.sentences if e <= start and not in_spans(s, e, view.metadata)]
+    before = _before(view, start, 1)
     if not before:
         return "", ""
-    s, e = before[-1]
+    s, e = before[0]
     gap = view.text[e:start]
     return view.text[s:e], (view.text[s:start] if not gap.strip() and not is_heading(view.text, s, e)
                             else "")
+
+
+def _before(view: DocumentView, start: int, limit: int) -> list[tuple[int, int]]:
+    """Up to `limit` sentences that end by `start` and are not metadata, nearest first."""
+    found: list[tuple[int, int]] = []
+    i = bisect.bisect_right(view.sentences, start, key=lambda span: span[1])
+    while i > 0 and len(found) < limit:
+        i -= 1
+        s, e = view.sentences[i]
+        if not in_spans(s, e, view.metadata):
+            found.append((s, e))
+    return found
 
 
 def coverage(question: Question, e: Evidence, idf: dict[str, float] | None = None) -> float:
