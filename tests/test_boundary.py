@@ -187,9 +187,11 @@ def test_invalid_setting_is_one_readable_line(variable: str, value: str, says: s
 
 
 @pytest.mark.timeout(60)  # a regression would start serving
-def test_a_port_out_of_range_is_refused_before_serving() -> None:
-    """`--port 99999` printed "Serving ... :99999" and listened on 34463 (99999 - 65536)."""
-    result = CliRunner().invoke(main, ["api", "--no-ingest", "--port", "99999"])
+@pytest.mark.parametrize("command", [["api", "--no-ingest"], ["mcp", "--no-ingest", "--http"]])
+def test_a_port_out_of_range_is_refused_before_serving(command: list[str]) -> None:
+    """`--port 99999` printed "Serving ... :99999" and listened on 34463 (99999 - 65536); on
+    `mcp --http` it was an OverflowError traceback."""
+    result = CliRunner().invoke(main, [*command, "--port", "99999"])
     assert result.exit_code == 2 and "Serving" not in result.output
     assert "'--port': 99999 is not in the range 1<=x<=65535" in result.output, result.output
 

@@ -148,8 +148,8 @@ def test_a_denied_yes_no_question_leads_with_no(chosen: Evidence) -> None:
 
 
 def test_a_no_from_a_lists_lead_in_quotes_the_lead_in_first() -> None:
-    """"No — theft, ...;" alone would not show why: the lead-in that negates is quoted too, on
-    its own exact span, cited first."""
+    """"No — theft, ...;" alone would not show why (nor would a plain answer quoting the item):
+    the lead-in that negates is quoted too, on its own exact span, cited first, and once."""
     lead, item = "This warranty does not cover:", "theft, and damage caused by an attempted theft;"
     chosen = replace(ev(item, start=1630), under=lead, under_start=1598)
     citer = Citer()
@@ -157,8 +157,11 @@ def test_a_no_from_a_lists_lead_in_quotes_the_lead_in_first() -> None:
     assert text == f"{prompts.NO_LEAD}{lead} [1] {item} [2]."
     assert [(c.quote, c.start, c.end) for c in citer.citations] == [
         (lead, 1598, 1598 + len(lead)), (item, 1630, 1630 + len(item))]
-    plain, _ = compose(Decision("answer", (chosen,)), Citer(), "asked")
-    assert plain == f"{item} [1]."
+    plain, _ = compose(Decision("answer", (chosen,)), Citer(), "asked")  # "What is excluded?"
+    assert plain == f"{lead} [1] {item} [2]."
+    other = replace(chosen, text="rust on the chain;", start=1680, end=1698)
+    both, _ = compose(Decision("answer", (chosen, other)), Citer(), "asked")
+    assert both == f"{lead} [1] {item} [2]. rust on the chain; [3]."
 
 
 # --- updates: the newer document leads, both cited with their dates -------------------------

@@ -152,6 +152,11 @@ THEFT = "theft, and damage caused by an attempted theft;"
     ("This warranty covers:", THEFT, ["Is theft covered by the warranty?"], False),
     (NOT_COVERED, THEFT, ["Is theft not covered by the warranty?", "Isn't theft covered?"], False),
     (NOT_COVERED, "bikes not registered with us;", ["Are unregistered bikes covered?"], False),
+    # a question about something the item does not hold, though its lead-in's words
+    (NOT_COVERED, THEFT, ["Does the warranty cover the battery?"], False),
+    # a negation that does not introduce the list
+    ("If you cannot reach your dealer:", "call the service line on weekdays;",
+     ["Can I call the service line on weekdays?"], False),
 ])
 def test_an_item_its_lists_lead_in_negates_answers_no(under: str, item: str, family: list[str],
                                                        no: bool) -> None:

@@ -211,9 +211,12 @@ LISTS = [
     # numbered items
     ("Refunds are rare.\nWe will not refund:\n1. fees paid to third parties;\n2. tickets bought "
      "at a discount.\n", "tickets bought", "We will not refund:"),
-    # no bullets at all (a list of an HTML page, one item a line)
+    # no bullets at all (a list of an HTML page, one item a line, each ending in ";")
     ("The plan includes:\nunlimited notebooks;\nsharing with up to five people;\nphone support for "
-     "every member.\n", "phone support", "The plan includes:"),
+     "every member.\n", "sharing with", "The plan includes:"),
+    # numbered items that are sentences, the number its own span ("1.")
+    ("Refunds are rare.\n**We will not refund:**\n1. Fees paid to third parties.\n2. Tickets bought "
+     "at a discount.\n", "Tickets bought", "We will not refund:**"),
 ]
 NOT_ITEMS = [
     # a sentence ended between, a heading between, a sentence inside a line
@@ -221,19 +224,25 @@ NOT_ITEMS = [
     ("We will not refund:\n- fees paid to others;\nWhat is covered\n- the motor and the battery;\n",
      "the motor"),
     ("Note: we will not refund fees. Tickets bought at a discount are final.\n", "Tickets bought"),
+    # a sentence on a line of its own after a colon, with no bullet: prose, not an item
+    ("Don't forget:\nThe frame is covered for ten years from the date of purchase.\n", "The frame"),
 ]
 
 
-@pytest.mark.parametrize("text,item,lead", LISTS, ids=["bullets", "numbers", "lines"])
+@pytest.mark.parametrize("text,item,lead", LISTS, ids=["bullets", "numbers", "lines", "sentences"])
 def test_a_list_item_knows_the_sentence_that_introduces_its_list(text: str, item: str,
                                                                   lead: str) -> None:
-    span = list_lead(view_of(text), text.index(item))
+    view = view_of(text)
+    (start, end), = [(s, e) for s, e in view.sentences if s <= text.index(item) < e]
+    span = list_lead(view, start, end)
     assert span is not None and text[span[0]:span[1]] == lead
 
 
-@pytest.mark.parametrize("text,sentence", NOT_ITEMS, ids=["ended", "heading", "in-a-line"])
+@pytest.mark.parametrize("text,sentence", NOT_ITEMS, ids=["ended", "heading", "in-a-line", "prose"])
 def test_a_sentence_that_is_no_item_has_no_lead_in(text: str, sentence: str) -> None:
-    assert list_lead(view_of(text), text.index(sentence)) is None
+    view = view_of(text)
+    (start, end), = [(s, e) for s, e in view.sentences if s <= text.index(sentence) < e]
+    assert list_lead(view, start, end) is None
 
 
 def test_a_sentence_inside_a_line_is_no_heading() -> None:

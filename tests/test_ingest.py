@@ -225,9 +225,10 @@ def test_unicode_text_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: s
     assert bot.search("Bittern deal")[0].text == text.strip()
 
 
-def test_a_folders_file_under_uploads_is_refused_and_the_upload_of_its_name_kept(
+def test_an_upload_and_a_folders_file_of_one_path_never_replace_each_other(
         tmp_path: Path) -> None:
-    """A document's id is its path: "uploads/memo.txt" of a folder would replace the upload."""
+    """A document's id is its path: "uploads/memo.txt" of a folder would replace the upload of
+    memo.txt, and the reverse; a folder's sub-folder named uploads is otherwise read."""
     bot = Assistant(make_settings(tmp_path / "data", llm="none"))
     assert bot.upload([("memo.txt", b"The uploaded memo sets the fee at 4 dollars.")]).ok
     folder = tmp_path / "docs"
@@ -238,9 +239,24 @@ def test_a_folders_file_under_uploads_is_refused_and_the_upload_of_its_name_kept
     by_source = {r.source: r for r in report.results}
     assert by_source["a.txt"].status == "added"
     assert by_source["uploads/memo.txt"].status == "failed"
-    assert "rename the sub-folder" in by_source["uploads/memo.txt"].reason
+    assert "share the path uploads/memo.txt" in by_source["uploads/memo.txt"].reason
     memo = next(d for d in bot.documents() if d.source == "uploads/memo.txt")
     assert "4 dollars" in bot.document(memo.doc_id).text
+    (folder / "uploads" / "other.txt").write_text("The other memo sets no fee at all.\n")
+    assert {r.source: r.status for r in bot.ingest([folder]).results}["uploads/other.txt"] == "added"
+    refused = bot.upload([("other.txt", b"An upload of the folder's path.")]).results[0]
+    assert refused.status == "failed" and "share the path" in refused.reason
+
+
+def test_a_link_that_loops_is_reported_and_the_rest_ingested(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The Albatross deal closed in March.\n")
+    (folder / "loop.txt").symlink_to(folder / "loop.txt")
+    report = Assistant(make_settings(tmp_path / "data", llm="none")).ingest([folder])
+    by_source = {r.source: r for r in report.results}
+    assert by_source["a.txt"].status == "added"
+    assert by_source["loop.txt"].status == "failed" and "loops" in by_source["loop.txt"].reason
 
 
 def test_a_same_named_file_of_another_folder_is_refused_until_that_folder_moves(

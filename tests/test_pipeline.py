@@ -184,7 +184,7 @@ def test_money_answers_a_question_about_money(fleet_bot: Assistant) -> None:
     assert not answer.refused and "$49" in answer.text, answer.text
 
 
-WARRANTY = ("warranty.txt", b"Kestrel Bikes limited warranty\n\nThe frame is covered for ten years "
+WARRANTY = ("kestrel-warranty.txt", b"Kestrel Bikes limited warranty\n\nThe frame is covered for ten years "
             b"and the motor for three years from the date of purchase.\nThis warranty does not "
             b"cover:\n- tyres, brake pads, chains and other parts that wear out with normal use;\n"
             b"- theft, and damage caused by an attempted theft;\n- damage from cleaning the bike "

@@ -3,8 +3,9 @@
 - `missing_specifics`: a number or date the claim states that the sentence does not hold, or a
   name that neither it nor its context (its title and the sentence before) holds.
 - `polarity_clash`: the claim affirms what the sentence negates or excludes ("water damage is
-  covered" against "does not cover water damage"), or negates what it affirms; `excluded`: an
-  item of a list its lead-in negates ("does not cover:" above "- theft;").
+  covered" against "does not cover water damage"), or negates what it affirms; `negated_list`: an
+  item of a list its lead-in negates ("does not cover:" above "- theft;"), and `excluded`, a
+  claim about such an item.
 - `differs`: two sentences on one point that disagree (other figures or names, or opposite
   polarity): an update or a disagreement, as opposed to two wordings of one fact.
 - `misbound`: an action or role the claim binds to one name that the sentence binds to another
@@ -107,11 +108,24 @@ def polarity_clash(claim: str, sentence: str, with_names: bool = True, lists: bo
     return bool(_about(point, _denied(sentence, lists)))
 
 
-def excluded(item: str, under: str) -> bool:
-    """An item of a list whose lead-in (`under`) negates it ("This warranty does not cover:" above
-    "- theft, and damage caused by an attempted theft;"): the item states what is not so, without
-    a negation of its own."""
-    return bool(under) and negates(under) and not negates(item)
+LEAD_WORDS = 3  # a list's lead-in negates its items when a negation is among its last words
+
+
+def negated_list(item: str, under: str) -> bool:
+    """An item of a list whose lead-in (`under`) negates it: "This warranty does not cover:"
+    above "- theft, and damage caused by an attempted theft;". The negation stands just before
+    the colon ("If you cannot reach your dealer:" negates nothing of what follows); the item
+    states what is not so, without a negation of its own."""
+    last = " ".join(under.rstrip(" *_:").split()[-LEAD_WORDS:])
+    return bool(under) and negates(last) and not negates(item)
+
+
+def excluded(claim: str, item: str, under: str, title: str = "") -> bool:
+    """The claim (or question) is about an item its list negates: the item holds at least HELD
+    of the claim's words that its lead-in and title do not ("Is theft covered?" is about "theft,
+    ...;", "Is the battery covered?" is not, though the lead-in says "cover")."""
+    own = content_words(claim) - content_words(f"{under} {title}")
+    return negated_list(item, under) and covers(own, content_words(item)) >= HELD
 
 
 def missing_specifics(claim: str, sentence: str, context: str = "") -> list[str]:

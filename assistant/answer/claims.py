@@ -99,7 +99,7 @@ class _Verdict:
 def listed_against(claim: str, e: Evidence) -> bool:
     """The claim affirms an item of a list whose lead-in negates it ("The warranty covers theft"
     against "- theft;" under "This warranty does not cover:")."""
-    return excluded(e.text, e.under) and not negates(claim)
+    return excluded(claim, e.text, e.under, e.title) and not negates(claim)
 
 
 class ClaimChecker:

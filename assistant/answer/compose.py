@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from assistant.answer.checks import excluded
+from assistant.answer.checks import negated_list
 from assistant.answer.decide import Decision
 from assistant.answer.evidence import Evidence
 from assistant.core import prompts
@@ -91,10 +91,10 @@ def compose(decision: Decision, citer: Citer, point: str) -> tuple[str, list[Con
                                        second=second_quote, other=rest[0].title)
         sides = {c.number: c for c in citer.citations}
         return text, [Conflict(point, (sides[a], sides[b]))]
-    # a "No" that an item's list lead-in says ("This warranty does not cover:") quotes it first
-    lead_in = [_lead_in(first)] if decision.no and excluded(first.text, first.under) else []
-    sentences = [quoted(e, citer)[0] for e in lead_in + list(decision.chosen)]
-    text = " ".join(sentences)
+    # an item of a list its lead-in negates ("This warranty does not cover:") is quoted after it
+    quotes = [q for e in decision.chosen
+              for q in ([_lead_in(e), e] if negated_list(e.text, e.under) else [e])]
+    text = " ".join(quoted(e, citer)[0] for e in dict.fromkeys(quotes))
     return (prompts.NO_LEAD + text if decision.no else text), []
 
 

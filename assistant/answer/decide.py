@@ -101,7 +101,8 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
         return Decision("correct", (denial,), "the answer negates what the question takes as "
                         f"given{levelled}", scores=scores)
     no = question.kind == "yesno" and not negates(question.text) and (
-        polarity_clash(question.text, chosen[0].text) or excluded(chosen[0].text, chosen[0].under))
+        polarity_clash(question.text, chosen[0].text)
+        or excluded(question.text, chosen[0].text, chosen[0].under, chosen[0].title))
     if not (update or apart or no):  # a plain answer: the passage the reader read
         chosen = _with_lead(question, chosen)
     return Decision("answer", tuple(chosen), why, update=update, disagree=apart, no=no,

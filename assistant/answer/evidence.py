@@ -2,7 +2,8 @@
 
 A candidate is a sentence of a retrieved chunk with exact document offsets, its document's
 title and date, and the sentence before it in the document (its context: "The plant will
-employ 400 people." is about the plant the sentence before names). Metadata lines (front
+employ 400 people." is about the plant the sentence before names; for an item of a list, the
+sentence ending in ":" that introduces the list). Metadata lines (front
 matter, bylines, datelines, picture credits: `index.metadata`) and headings are never
 candidates. Relevance mixes the similarity of the question to the sentence's stored vector —
 pooled from the chunk's forward pass at ingest, so the model read it after its context — with
@@ -40,7 +41,7 @@ class Evidence:
     start: int
     end: int
     relevance: float
-    context: str = ""  # the sentence before it in its document
+    context: str = ""  # the sentence before it in its document (a list item's: the list's lead-in)
     published: str = ""  # its document's ISO date; "" when undated
     about: str = ""  # its document's publisher and author: what the question may call it
     lead: str = ""  # the exact text from its context's start to its own, when only space is between
@@ -148,7 +149,7 @@ def candidates(chunks: list[Chunk], docs: Documents) -> list[Evidence]:
                 continue
             seen.add(key)
             context, lead = _context(view, start)
-            under = list_lead(view, start)
+            under = list_lead(view, start, end)
             if under:  # an item is read after what its list is, not after the item before
                 context, lead = view.text[under[0]:under[1]], ""
             found.append(Evidence(0, chunk.doc_id, view.title, view.source, text, start, end, 0.0,
@@ -159,25 +160,31 @@ def candidates(chunks: list[Chunk], docs: Documents) -> list[Evidence]:
 
 
 LIST_ITEMS = 30  # items a list's lead-in may stand above
+MARKS = " \t•*·-–—>0123456789.()"  # what may stand before an item on its line: bullets, numbers
 
 
-def list_lead(view: DocumentView, start: int) -> tuple[int, int] | None:
-    """The span of the sentence ending in ":" that introduces the list the sentence at `start` is
+def list_lead(view: DocumentView, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the sentence ending in ":" that introduces the list the sentence start:end is
     an item of ("This warranty does not cover:" above "- theft, and damage caused by an attempted
-    theft;"): each item, and each item between, begins a line (after its bullet or number), and
-    none between ends a sentence or is a heading. None when the sentence is no such item."""
-    def begins_line(at: int) -> bool:
-        return not view.text[view.text.rfind("\n", 0, at) + 1:at].strip(" \t•*·-–—>0123456789.()")
+    theft;"): an item begins a line and has a bullet or number before it or ends in ";" or ","
+    (the line of an HTML list), and so does every sentence between it and the lead-in (a bare
+    number, "1.", aside). None when the sentence is no such item."""
+    text = view.text
 
-    if not begins_line(start):
+    def item(s: int, e: int) -> bool:
+        before, first = text[text.rfind("\n", 0, s) + 1:s], text[s:e].split(maxsplit=1)[0]
+        numbered = first[:-1].isdigit() and first[-1] in ".)"  # "2. Tickets ...", not "2024 was"
+        marked = bool(before.strip()) or numbered
+        return not before.strip(MARKS) and (marked or text[s:e].rstrip().endswith((";", ",")))
+
+    if not item(start, end):
         return None
     for s, e in _before(view, start, LIST_ITEMS):
-        said = view.text[s:e].rstrip()
+        said = text[s:e].rstrip().rstrip("*_")
         if said.endswith(":"):
             return s, e
-        if (said.endswith((".", "!", "?")) or not begins_line(s)
-                or (is_heading(view.text, s, e) and not said.endswith(","))):  # a wrapped item's
-            return None  # first line ends in a comma
+        if said.strip(MARKS) and not item(s, e):
+            return None
     return None
 
 

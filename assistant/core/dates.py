@@ -136,11 +136,17 @@ def month_names(text: str, skip: list[tuple[int, int]]) -> list[str]:
             if not any(s <= m.start() < e for s, e in skip)]
 
 
+MAX_DATE_CHARS = 40  # "Wednesday, 31 December 2025" and its like fit; reading a longer text
+# as a date costs time for nothing
+
+
 def check_as_of(value: object, what: str = "as_of") -> PartialDate | None:
     """A date argument (`as_of`, an upload's date) as a date (None stays None); ValueError saying
     the accepted forms, or the years read when only the year is outside them."""
     if value is None or value == "":
         return None
+    if isinstance(value, str) and len(value) > MAX_DATE_CHARS:  # no date is longer
+        raise ValueError(f"{what} must be a date such as 2025-03-31, got {len(value):,} characters")
     date = parse_date(value) if isinstance(value, str) and _whole(value) else None
     year = _year_out_of_range(value) if date is None and isinstance(value, str) else None
     if year:

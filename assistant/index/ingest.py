@@ -95,14 +95,14 @@ def _candidates(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Cand
                 rel = file.relative_to(path)
                 if file.name == MANIFEST or any(part.startswith(".") for part in rel.parts):
                     continue
-                refused = _refused_name(file, rel, root) or _not_a_file(file)
+                if file.suffix.lower() not in SUPPORTED:
+                    report.results.append(FileResult(_printable(rel.as_posix()), "skipped",
+                                                     reason=f"not a supported type ({file.suffix})"))
+                    continue
+                refused = _not_a_file(file) or _refused_name(file, rel, root)
                 if refused:
                     report.results.append(FileResult(_printable(rel.as_posix()), "failed",
                                                      reason=refused))
-                    continue
-                if file.suffix.lower() not in SUPPORTED:
-                    report.results.append(FileResult(rel.as_posix(), "skipped",
-                                                     reason=f"not a supported type ({file.suffix})"))
                     continue
                 found.append(_Candidate(file, rel.as_posix(), root, manifest.get(rel.as_posix(), {})))
         elif path.is_file():
@@ -115,17 +115,19 @@ def _candidates(paths: Iterable[Path], report: IngestReport) -> tuple[list[_Cand
 
 
 def _refused_name(file: Path, rel: Path, root: str) -> str:
-    """Why a file found in a folder is not read: a name that is not UTF-8 (no store keeps it), a
-    link to a file outside the folder (ingesting a folder reads that folder only), or a path
-    that is an upload's ("uploads/x.txt": a document's id is its path)."""
+    """Why a file found in a folder is not read: a name that is not UTF-8 (no store keeps it), or
+    a link to a file outside the folder (ingesting a folder reads that folder only)."""
     if not is_unicode(rel.as_posix()):
         return "its name is not valid UTF-8; rename it"
     if file.is_symlink() and not file.resolve().is_relative_to(root):
         return "a link to a file outside the folder; copy the file in instead"
-    if rel.parts[0] == NAMESPACE and len(rel.parts) > 1:
-        return (f"its path begins with {NAMESPACE}/, as uploaded files' do, so it would replace an "
-                "upload of the same name; rename the sub-folder")
     return ""
+
+
+def _upload_and_folder(source: str, stored_root: str, root: str) -> bool:
+    """An upload ("uploads/x.txt", no folder) and a folder's file of that path ("uploads/x.txt"
+    under it) share a doc id: neither replaces the other."""
+    return source.startswith(f"{NAMESPACE}/") and bool(stored_root) != bool(root)
 
 
 def _not_a_file(file: Path) -> str:
@@ -134,7 +136,7 @@ def _not_a_file(file: Path) -> str:
     if file.is_file():
         return ""
     if not file.exists():
-        return "a link to nothing (its target is missing)"
+        return "a link to nothing (its target is missing, or it loops)"
     return "not a regular file (a pipe, socket or device); only files are read"
 
 
@@ -276,6 +278,10 @@ def _store_all(loaded: Iterator[Loaded], total: int, known: dict[str, Any], repo
         if previous and _from_another_folder(previous.root, root):
             done([FileResult(source, "failed", reason="a document of the same name from another "
                              "folder is stored; rename one of them")])
+            continue
+        if previous and _upload_and_folder(previous.source, previous.root, root):
+            done([FileResult(source, "failed", reason=f"an upload and a folder's file share the "
+                             f"path {source}; rename the folder's sub-folder or remove the upload")])
             continue
         if previous and previous.fingerprint == fingerprint:
             done([FileResult(source, "unchanged", previous.chunks, doc_id=doc.doc_id)])

@@ -359,7 +359,8 @@ def api(host: str | None, port: int | None, llm: str | None, ingest: bool) -> No
 @click.option("--http", is_flag=True,
               help="Serve streamable HTTP at /mcp (behind the served app's guard) instead of stdio.")
 @HOST
-@click.option("--port", type=int, default=8765, show_default=True, help="Port for --http.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True,
+              help="Port for --http.")
 @_guard
 def mcp(llm: str | None, ingest: bool, http: bool, host: str | None, port: int) -> None:
     """Run the MCP server (stdio by default: stdout carries the protocol, messages go to stderr)."""

@@ -53,17 +53,22 @@ def build_app(bot: Assistant, host: str, port: int, *, ui: bool = True, v1: bool
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A socket listening on host:port for `serve`, or AssistantError: bound before the app is
-    built, a port in use is one line at once, not uvicorn's exit code 3 after "Serving"."""
+    """A socket bound to host:port for `serve`, or AssistantError: bound before the app is
+    built, a port in use is one line at once, not uvicorn's exit code 3 after "Serving". Bound
+    as uvicorn binds (address reuse, IPv6 dual-stack as the system has it), not yet listening:
+    a client is refused, not kept waiting, until the server runs."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        return socket.create_server((host, port), family=family)  # SO_REUSEADDR, as uvicorn
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            message = f"Port {port} on {host} is in use; choose another with --port."
-            raise AssistantError(message) from None
-        raise AssistantError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}); check "
-                             "--host and --port.") from None
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        if getattr(exc, "errno", None) == errno.EADDRINUSE:
+            raise AssistantError(f"Port {port} on {host} is in use; choose another with --port.") from None
+        raise AssistantError(f"Cannot listen on {host}:{port} ({getattr(exc, 'strerror', None) or exc}); "
+                             "check --host and --port.") from None
+    return sock
 
 
 def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ui: bool = True,
@@ -73,7 +78,12 @@ def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ui: bool
     import uvicorn
 
     sock = sock or listen(host, port)
-    app = build_app(bot, host, port, ui=ui, v1=v1)
+    port = sock.getsockname()[1]  # the port given, or the one chosen for port 0
+    try:
+        app = build_app(bot, host, port, ui=ui, v1=v1)
+    except BaseException:
+        sock.close()
+        raise
     warning = exposure_warning(bot.settings, host)
     if warning:
         print(warning, file=sys.stderr)
@@ -88,6 +98,7 @@ def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ui: bool
     deadline = time.monotonic() + 60
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise AssistantError(f"The server could not start on {host}:{port} (is the port in use?).")
+            sock.close()
+            raise AssistantError(f"The server could not start on {host}:{port}.")
         time.sleep(0.05)
     return Server(server, thread, f"http://{host}:{port}")
