@@ -8,6 +8,7 @@ thresholds of `decide.py`, read from the module, so a retuned bar moves the rows
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -123,19 +124,31 @@ def test_the_sentence_before_answers_alone_when_the_next_adds_nothing_asked(
         family: list[str], before: str, sentence: str) -> None:
     """A sentence eligible only through the one before it, that adds none of the question's
     words, is not quoted: an update or an answer says only what was asked."""
-    lead = before + " "
+    for question, judged, chosen in chosen_after(family, before, sentence):
+        assert (chosen.text, chosen.start, chosen.end) == (before, 300 - len(before) - 1, 300 - 1), \
+            (question, judged)
+
+
+def test_an_update_quotes_the_newer_value_without_the_sentence_after_it() -> None:
+    """The Acme update quoted "Maria Lopez runs the Denver plant" between its two head counts."""
+    (family, before, sentence), _ = BEFORE_ALONE
+    newer = ev(sentence, ABOVE, doc="b", published="2024-09-01", context=before, lead=before + " ",
+               start=300)
+    older = ev("The Denver plant will employ 400 people.", ABOVE + 0.05, published="2024-03-01")
+    for question in family:
+        decision = decided(question, [older, newer])
+        assert decision.update and [e.text for e in decision.chosen] == [before, older.text]
+
+
+def chosen_after(family: list[str], before: str, sentence: str) -> Iterator[tuple[str, bool, Evidence]]:
+    """For each question, with and without the reader, the one quote chosen for `sentence` read
+    after `before` (at offset 300, only a space between)."""
     for question in family:
         for judged, reading in ((False, None), (True, 0.6)):
-            e = ev(sentence, LLM_BAR if judged else ABOVE, context=before, lead=lead, start=300,
-                   reading=reading)
+            e = ev(sentence, LLM_BAR if judged else ABOVE, context=before, lead=before + " ",
+                   start=300, reading=reading)
             (chosen,) = decided(question, [e], judged=judged).chosen
-            assert (chosen.text, chosen.start, chosen.end) == (before, 300 - len(lead), 300 - 1), \
-                (question, judged)
-    newer = ev(sentence, ABOVE, doc="b", published="2024-09-01", context=before, lead=lead, start=300)
-    older = ev("The Denver plant will employ 400 people.", ABOVE + 0.05, published="2024-03-01")
-    decision = decided(family[0], [older, newer])
-    if family[0].startswith("How many"):
-        assert decision.update and [e.text for e in decision.chosen] == [before, older.text]
+            yield question, judged, chosen
 
 
 NOT_COVERED = "This warranty does not cover:"
@@ -186,14 +199,9 @@ LEADS = [
                          ids=["answer-before", "it-before", "alone"])
 def test_a_chosen_sentence_is_quoted_with_the_one_before_when_that_holds_more_of_the_question(
         family: list[str], before: str, sentence: str, widened: bool) -> None:
-    lead = before + " "
-    for question in family:
-        for judged, reading in ((False, None), (True, 0.6)):
-            e = ev(sentence, LLM_BAR if judged else ABOVE, context=before, lead=lead, start=300,
-                   reading=reading)
-            (chosen,) = decided(question, [e], judged=judged).chosen
-            assert chosen.text == (lead + sentence if widened else sentence), (question, judged)
-            assert chosen.end - chosen.start == len(chosen.text)
+    for question, judged, chosen in chosen_after(family, before, sentence):
+        assert chosen.text == (f"{before} {sentence}" if widened else sentence), (question, judged)
+        assert chosen.end - chosen.start == len(chosen.text)
 
 
 def test_two_widened_quotes_never_say_a_sentence_twice() -> None:
