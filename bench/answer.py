@@ -338,7 +338,7 @@ def main() -> None:
             print(f"\ncold start, fresh processes, median of {args.cold_reps}: import assistant "
                   f"{cold['cold_import_s']:.2f} s; assistant ask --llm none "
                   f"{cold['cold_ask_none_s']:.2f} s; assistant serve --llm {serve_llm} ready (GET / "
-                  f"is 200; serve warms up before it binds: loads the models and, with local, "
+                  f"is 200; serve warms up before it listens: loads the models and, with local, "
                   f"evaluates the system prompt) {cold['cold_serve_ready_s']:.2f} s")
             figures.update(cold)
             figures["cold_serve_llm"] = serve_llm
