@@ -115,7 +115,9 @@ def negated_list(item: str, under: str) -> bool:
     """An item of a list whose lead-in (`under`) negates it: "This warranty does not cover:"
     above "- theft, and damage caused by an attempted theft;". The negation stands just before
     the colon ("If you cannot reach your dealer:" negates nothing of what follows); the item
-    states what is not so, without a negation of its own."""
+    states what is not so, without a negation of its own. Known limits: an idiom ("Don't
+    forget:") reads as a negation; one further from the colon ("Not covered by this
+    warranty:") is missed."""
     last = " ".join(under.rstrip(" *_:").split()[-LEAD_WORDS:])
     return bool(under) and negates(last) and not negates(item)
 
