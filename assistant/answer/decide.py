@@ -127,13 +127,14 @@ def _answering(question: Question, e: Evidence) -> Evidence:
     else (the answer stands in the sentence before it) the two together when it adds some of
     the question's words ("... allowed OpenAI to sign a deal with Oracle. This move marked the
     beginning of a new chapter." for "When did the new chapter start?"), or the sentence before
-    alone when it adds none ("Acme now says the plant will employ 520 people. Maria Lopez runs
-    the plant." for "How many people will the plant employ?": the second is not asked about)."""
+    alone when it holds some and the other adds none ("Acme now says the plant will employ 520
+    people. Maria Lopez runs the plant." for "How many people will the plant employ?": the second
+    is not asked about; "Who replaced him?" holds no word of either, so both are quoted)."""
     if not e.lead or holds_kind(question, e.text, e.around):
         return e
     widened = e.widened()
-    words = question.words
-    if covers(words, content_words(e.lead)) >= covers(words, content_words(widened.text)):
+    held = covers(question.words, content_words(e.lead))
+    if 0 < held >= covers(question.words, content_words(widened.text)):
         return _before(widened)
     return widened
 
