@@ -28,6 +28,7 @@ from assistant.index.store import Chunk
 MIN_WORDS = 4  # shorter sentences ("Yes.", "Read more.") state nothing alone, unless a figure
 HEADING_WORDS = 15  # a heading or caption is short, a line of its own, without a full stop
 CONTEXT_WEIGHT = 0.8  # words found only in the title or context count this much (names fully)
+BULLETS = " \t•*·-–—>0123456789."  # what may stand before a heading or an item on its line
 VECTOR_WEIGHT = 0.5  # relevance = half similarity, half word coverage (tuned on the dev suites)
 
 
@@ -115,7 +116,7 @@ def is_heading(text: str, start: int, end: int) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    alone = (not text[line_start:start].strip(" \t•*·-–—>#0123456789.")
+    alone = (not text[line_start:start].strip(BULLETS + "#")
              and not text[end:line_end].strip())
     sentence = text[start:end].rstrip("\"'”’)]")
     words = sentence.split()
@@ -150,17 +151,17 @@ def candidates(chunks: list[Chunk], docs: Documents) -> list[Evidence]:
             seen.add(key)
             context, lead = _context(view, start)
             under = list_lead(view, start, end)
-            if under:  # an item is read after what its list is, not after the item before
-                context, lead = view.text[under[0]:under[1]], ""
+            lead_in = view.text[under[0]:under[1]] if under else ""
+            if lead_in:  # an item is read after what its list is, not after the item before
+                context, lead = lead_in, ""
             found.append(Evidence(0, chunk.doc_id, view.title, view.source, text, start, end, 0.0,
-                                  context, view.published, view.about, lead,
-                                  under=view.text[under[0]:under[1]] if under else "",
+                                  context, view.published, view.about, lead, under=lead_in,
                                   under_start=under[0] if under else 0))
     return found
 
 
 LIST_ITEMS = 30  # items a list's lead-in may stand above
-MARKS = " \t•*·-–—>0123456789.()"  # what may stand before an item on its line: bullets, numbers
+MARKS = BULLETS + "()"  # what may stand before an item on its line: bullets, numbers, "(a)"
 
 
 def list_lead(view: DocumentView, start: int, end: int) -> tuple[int, int] | None:
