@@ -105,6 +105,18 @@ def test_the_decision_on_constructed_evidence(family: list[str], pool: list[Evid
             assert decided.cited[0].published < decided.against.published  # type: ignore[union-attr]
 
 
+def test_a_value_changed_from_the_claims_makes_it_outdated() -> None:
+    """With no sentence found to support it, a claim whose value a sentence says changed was true
+    until then: "outdated", citing that sentence (it holds both values), not "contradicted"."""
+    change = ev("The Basic plan rises from $10 to $12 a month in June.", published="2024-03-01")
+    for claim in ["The Basic plan costs $10 a month.", "Basic is $10 per month."]:
+        decided = CHECKER.decide(claim, [change], [])
+        assert decided.verdict == "outdated", (claim, decided.reason)
+        assert decided.cited == [change] and "2024-03-01" in decided.reason
+    for claim in ["The Basic plan costs $12 a month.", "The Basic plan costs $15 a month."]:
+        assert CHECKER.decide(claim, [change], []).verdict != "outdated", claim
+
+
 def test_a_wrong_party_in_the_active_voice_is_contradicted() -> None:
     for claim in ["Jonas Feld fixed the flaw.", "Jonas Feld fixed the web clipper flaw."]:
         assert CHECKER.decide(claim, [ev(CREDIT)], []).verdict == "contradicted", claim

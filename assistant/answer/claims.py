@@ -12,7 +12,9 @@ words, in context) then decide it, with the general checks of `checks.py`:
   says it states the claim (asked of each such sentence in its context; two questions, read
   from the logits) or, without an LLM, when it holds enough of the claim's words;
 - when the supporting and contradicting sentences come from documents of different dates, the
-  newer decides: true before and changed since is "outdated", with both spans.
+  newer decides: true before and changed since is "outdated", with both spans; with no
+  supporting sentence, one that says the value changed from the claim's ("rises from €4,350 to
+  €4,590") makes it "outdated" too, citing that sentence (it holds both values).
 Not here: answering questions (`pipeline.py`), formatting for people (the surfaces).
 """
 
@@ -142,13 +144,17 @@ class ClaimChecker:
                 support = None  # a sentence as close to the claim says otherwise
         if support:
             return _Verdict("supported", why, [support])
+        change = next((e for e in against if changed_from(claim, e.text)), None)
+        if change is not None:  # "rises from €4,350 to €4,590": the claim's value held until then
+            dated = f" ({change.title}, {change.published})" if change.published else ""
+            return _Verdict("outdated", f"sentence {change.number}{dated} says that value changed "
+                            "from the claim's", [change])
         if against:
             e = against[0]
             why = ("it states the opposite" if polarity_clash(claim, e.text)
                    else f"its list says “{one_line(e.under)}”" if listed_against(claim, e)
                    else f"it binds that to another name ({'; '.join(misbound(claim, e.text))})"
-                   if misbound(claim, e.text) else "it says that value changed"
-                   if changed_from(claim, e.text) else "it states other figures or names in their place")
+                   if misbound(claim, e.text) else "it states other figures or names in their place")
             return _Verdict("contradicted", f"sentence {e.number} is on the claim's point and {why}",
                             against=e)
         return _Verdict("not in the documents", why or "no sentence on its point states it")
