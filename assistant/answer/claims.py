@@ -144,7 +144,7 @@ class ClaimChecker:
                 support = None  # a sentence as close to the claim says otherwise
         if support:
             return _Verdict("supported", why, [support])
-        change = next((e for e in against if changed_from(claim, e.text)), None)
+        change = against[0] if against and changed_from(claim, against[0].text) else None
         if change is not None:  # "rises from €4,350 to €4,590": the claim's value held until then
             dated = f" ({change.title}, {change.published})" if change.published else ""
             return _Verdict("outdated", f"sentence {change.number}{dated} says that value changed "

@@ -160,7 +160,8 @@ class ClaimVerdict:
     end: int
     verdict: VerdictName
     reason: str
-    citations: list[Citation]  # the spans that decide it (supporting first)
+    citations: list[Citation]  # the spans that decide it (supporting first; for an outdated
+    # claim with no support, the sentence saying its value changed)
     contradiction: Citation | None = None  # for contradicted / partly: the sentence saying otherwise
     supported_part: str = ""  # for partly supported: what the documents do bear out
     conflict: tuple[Citation, Citation] | None = None  # two sources disagreeing on its point
