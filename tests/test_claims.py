@@ -115,6 +115,10 @@ def test_a_value_changed_from_the_claims_makes_it_outdated() -> None:
         assert decided.cited == [change] and "2024-03-01" in decided.reason
     for claim in ["The Basic plan costs $12 a month.", "The Basic plan costs $15 a month."]:
         assert CHECKER.decide(claim, [change], []).verdict != "outdated", claim
+    # a sentence ranked above the change that denies the claim outright decides
+    denial = ev("The Basic plan never costs $10 a month in Europe.", relevance=0.9)
+    decided = CHECKER.decide("The Basic plan costs $10 a month.", [denial, change], [])
+    assert decided.verdict == "contradicted", decided.reason
 
 
 def test_a_wrong_party_in_the_active_voice_is_contradicted() -> None:
