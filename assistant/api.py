@@ -525,8 +525,8 @@ class Assistant:
     def check(self, statement: str, *, as_of: str | None = None) -> ClaimCheck:
         """Each claim of `statement`: supported, contradicted, outdated (true by an older
         document, changed by a newer one, or a sentence says its value changed) or not in the
-        documents, with the spans that decide
-        it; with `as_of`, by the documents published on or before that date."""
+        documents, with the spans that decide it; with `as_of`, by the documents published on or
+        before that date."""
         from assistant.answer.claims import ClaimChecker
         from assistant.answer.followup import follow_up
         from assistant.answer.pipeline import Trace
