@@ -273,6 +273,39 @@ def test_a_follow_up_who_is_not_answered_by_the_names_the_last_turn_gave(judged:
         assert outcome(decide(q, evidence, [], judged)) == ("answer", [VEGA_LEFT])  # no history
 
 
+HOLLIS_JOINS = "Fernhill Labs has appointed Grace Hollis as chief technology officer."
+HOLLIS_BEFORE = "Hollis spent nine years at Mapleton Systems, most recently as vice president."
+DEALERS = "Our bikes are sold through 64 dealers: 41 in the Netherlands and 12 in Belgium."
+
+
+@pytest.mark.parametrize("judged", [False, True])
+def test_a_follow_up_is_not_answered_by_what_the_last_answer_said(judged: bool) -> None:
+    """"What did she do before?" after "Fernhill Labs has appointed Grace Hollis ..." asks for
+    something new: the sentence said already cannot answer it, and with nothing else the
+    documents do not say. A sentence said already that holds what the question adds to the last
+    one ("in Belgium") still answers."""
+    reading, bar = (0.6, LLM_BAR - 0.5) if judged else (None, RULES_BAR)
+    evidence = numbered([ev(HOLLIS_JOINS, bar + 0.2, reading=reading),
+                         ev(HOLLIS_BEFORE, bar + 0.05, reading=reading)])
+    history = [{"role": "user", "content": "Who is Fernhill Labs' new CTO?"},
+               {"role": "assistant", "content": HOLLIS_JOINS + " [1]"}]
+    for question in ["What did she do before?", "Where did she work before that?",
+                     "What was her previous job?"]:
+        q, turn = read_question(question), follow_up(question, history)
+        assert outcome(decide(q, evidence, [], judged, given=turn.referents, last=turn.last)) == (
+            "answer", [HOLLIS_BEFORE])
+        assert outcome(decide(q, evidence[:1], [], judged, given=turn.referents,
+                              last=turn.last)) == ("refuse", [])
+        assert outcome(decide(q, evidence[:1], [], judged)) == ("answer", [HOLLIS_JOINS])  # no history
+    history = [{"role": "user", "content": "How many dealers does Veloria have?"},
+               {"role": "assistant", "content": DEALERS + " [1]"}]
+    for question in ["How many of them are in Belgium?", "And in Belgium?"]:
+        q, turn = read_question(question), follow_up(question, history)
+        decision = decide(q, numbered([ev(DEALERS, bar + 0.2, reading=reading)]), [], judged,
+                          given=turn.referents, last=turn.last)
+        assert outcome(decision) == ("answer", [DEALERS])
+
+
 # --- the reader: its P(yes) added to relevance, against the LLM bar --------------------------
 READER_ROWS = [
     # (family, candidates, action, first): a reading lifts a less relevant sentence over a

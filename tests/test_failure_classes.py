@@ -361,6 +361,26 @@ def test_6_a_pronoun_follow_up_is_resolved_against_the_previous_turn(
         assert matches_facts(case, answer.text), why(answer)
 
 
+# case: the first question, and a follow-up that asks for something its answer did not say
+OWN_TURNS = {
+    "previous-job": ("Who is Fernhill Labs' new CTO?", "What did she do before joining?"),
+    "worked-before": ("Who is Fernhill Labs' new CTO?", "Where did she work before?"),
+}
+
+
+@pytest.mark.parametrize("case,llm", cases([(case, {}) for case in OWN_TURNS]))
+def test_6_a_follow_up_is_not_answered_by_the_last_answer_again(
+        request: pytest.FixtureRequest, case: str, llm: str) -> None:
+    """After the assistant's own answer, a follow-up that asks for something new quotes none of
+    the sentences that answer quoted: it answers from another or says the documents are silent."""
+    first, question = OWN_TURNS[case]
+    _, answer, _ = ask(request, llm, first)
+    assert answer.citations and not answer.refused, why(answer)
+    _, again, _ = ask(request, llm, question, history=turn(first, answer.text))
+    said = {(c.doc_id, c.start, c.end) for c in answer.citations}
+    assert not said & {(c.doc_id, c.start, c.end) for c in again.citations}, why(again)
+
+
 def test_the_corpus_is_loaded_as_the_eval_loads_it(software_none: Assistant) -> None:
     sources = {d.source: d.published for d in software_none.documents()}
     assert set(sources) == set(METADATA)

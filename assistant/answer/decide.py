@@ -67,19 +67,27 @@ def score(e: Evidence, question: Question | None = None) -> float:
     return e.relevance + (e.reading or 0.0) - penalty * missing
 
 
-def eligible(question: Question, e: Evidence, given: frozenset[str] = frozenset()) -> bool:
+def eligible(question: Question, e: Evidence, given: frozenset[str] = frozenset(),
+             last: tuple[str, str] = ("", "")) -> bool:
     """It holds the kind of answer asked for (it or, quoted with it, the sentence before); a
-    name the last turn gave (`given`) is no answer to "who". Only these can answer, so only
-    these are worth the reader's time."""
+    name the last turn gave (`given`) is no answer to "who"; and in a follow-up it does not
+    say again what the last answer said while holding none of the words the question adds to
+    the last one (`last`: "What did she do before that?" is not answered by "Baert became
+    chair", said already; "How many of them are in Belgium?" may be answered from the sentence
+    quoted before). Only these can answer, so only these are worth the reader's time."""
     asked = replace(question, names=question.names | given) if given else question
+    if last[1] and repeats(e.text, [last[1]]) and not (
+            question.words - content_words(last[0])) & content_words(e.in_context):
+        return False
     return holds_kind(asked, e.text, e.around) or bool(e.lead and holds_kind(asked, e.lead))
 
 
 def decide(question: Question, evidence: list[Evidence], unknown: list[str], judged: bool,
-           given: frozenset[str] = frozenset()) -> Decision:
+           given: frozenset[str] = frozenset(), last: tuple[str, str] = ("", "")) -> Decision:
     """`judged`: the LLM reader read the candidates (its bar applies). `given`: the names a
     follow-up's last turn gave, which answer "who" no more than the question's own ("Who
-    replaced her?" asks for a name other than hers)."""
+    replaced her?" asks for a name other than hers). `last`: that turn's question and answer,
+    which a follow-up does not get again (`eligible`)."""
     if unknown:
         return Decision("refuse", reason="the question names what no retrieved text mentions",
                         unknown=tuple(unknown))
@@ -87,7 +95,7 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
     bar = ANSWER_AT[mode]
     scored, levelled = _scorer(question, evidence)
     asked = replace(question, names=question.names | given)
-    ranked = sorted((_answering(asked, e) for e in evidence if eligible(asked, e)),
+    ranked = sorted((_answering(asked, e) for e in evidence if eligible(asked, e, last=last)),
                     key=scored, reverse=True)
     scores = {str(e.number): round(scored(e), 3) for e in ranked}
     if not ranked or scored(ranked[0]) < bar:

@@ -1,7 +1,8 @@
 """Follow-ups: a question that points back ("Where did she work before?") read with the turn
 before it. Nothing is rewritten: retrieval searches the question with the last question beside
 it and with the names the last answer gave, and the reader sees the earlier exchange before the
-question, so "she", "it" and "that" resolve the way a reader resolves them. Not here: history
+question, so "she", "it" and "that" resolve the way a reader resolves them; the last question
+and answer are kept, so that the answer is not said again (`decide.eligible`). Not here: history
 validation (`api.py`).
 """
 
@@ -24,6 +25,7 @@ class FollowUp:
     query: str  # what retrieval searches: the question, then what it may point back to
     earlier: str  # the earlier exchange, for the reader ("" without history)
     referents: frozenset[str]  # names the last turn gave, counted as the question's own
+    last: tuple[str, str] = ("", "")  # the last question and answer
 
 
 def _last(history: History, role: str) -> str:
@@ -39,4 +41,4 @@ def follow_up(question: str, history: History) -> FollowUp:
     words = " ".join(w for w in answered.split() if w.strip(".,;:“”\"'()[]").lower() in given)
     query = f"{question} ({asked} {words})".strip()
     earlier = prompts.EARLIER.format(question=asked, answer=answered[:ANSWER_CHARS])
-    return FollowUp(query, earlier, frozenset(referents))
+    return FollowUp(query, earlier, frozenset(referents), (asked, answered))

@@ -71,7 +71,7 @@ class AnswerPipeline:
         yield EvidenceEvent([citation(e, e.number, e.relevance) for e in shown])
         read, notice, judged = self.read(asked, q, shown, turn, trace, timings)
         evidence = read + evidence[len(shown):]
-        decision = (decide(q, evidence, unknown, judged, given=turn.referents) if q
+        decision = (decide(q, evidence, unknown, judged, given=turn.referents, last=turn.last) if q
                     else Decision("refuse", reason="nothing but instructions"))
         trace.add("decide", decision.action, decision.reason, scores=decision.scores,
                   chosen=[e.number for e in decision.chosen], denies=decision.no)
@@ -138,7 +138,7 @@ class AnswerPipeline:
         (with a notice) when it fails and ASSISTANT_EXTRACTIVE_FALLBACK is on."""
         if self.generator is None or q is None or not shown:
             return shown, "", False
-        worth = [e for e in shown if eligible(q, e, turn.referents)]
+        worth = [e for e in shown if eligible(q, e, turn.referents, turn.last)]
         start = time.perf_counter()
         try:
             got = reader.read(self.generator, asked, worth, turn.earlier)
