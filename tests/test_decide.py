@@ -281,29 +281,35 @@ DEALERS = "Our bikes are sold through 64 dealers: 41 in the Netherlands and 12 i
 @pytest.mark.parametrize("judged", [False, True])
 def test_a_follow_up_is_not_answered_by_what_the_last_answer_said(judged: bool) -> None:
     """"What did she do before?" after "Fernhill Labs has appointed Grace Hollis ..." asks for
-    something new: the sentence said already cannot answer it, and with nothing else the
-    documents do not say. A sentence said already that holds what the question adds to the last
-    one ("in Belgium") still answers."""
+    something new: the sentence said already gives way to another that may answer. With nothing
+    else, or when the question asks for a value the sentence holds ("When did she join?") or
+    adds a word it holds ("in Belgium"), the sentence said before answers again."""
     reading, bar = (0.6, LLM_BAR - 0.5) if judged else (None, RULES_BAR)
     evidence = numbered([ev(HOLLIS_JOINS, bar + 0.2, reading=reading),
                          ev(HOLLIS_BEFORE, bar + 0.05, reading=reading)])
     history = [{"role": "user", "content": "Who is Fernhill Labs' new CTO?"},
                {"role": "assistant", "content": HOLLIS_JOINS + " [1]"}]
+
+    def answer(question: str, candidates: list[Evidence]) -> tuple[str, list[str]]:
+        q, turn = read_question(question), follow_up(question, history)
+        return outcome(decide(q, candidates, [], judged, given=turn.referents, last=turn.last))
+
     for question in ["What did she do before?", "Where did she work before that?",
                      "What was her previous job?"]:
-        q, turn = read_question(question), follow_up(question, history)
-        assert outcome(decide(q, evidence, [], judged, given=turn.referents, last=turn.last)) == (
-            "answer", [HOLLIS_BEFORE])
-        assert outcome(decide(q, evidence[:1], [], judged, given=turn.referents,
-                              last=turn.last)) == ("refuse", [])
-        assert outcome(decide(q, evidence[:1], [], judged)) == ("answer", [HOLLIS_JOINS])  # no history
-    history = [{"role": "user", "content": "How many dealers does Veloria have?"},
-               {"role": "assistant", "content": DEALERS + " [1]"}]
+        assert answer(question, evidence) == ("answer", [HOLLIS_BEFORE])
+        assert answer(question, evidence[:1]) == ("answer", [HOLLIS_JOINS])  # nothing else
+    dated = numbered([ev("On 3 March 2024, " + HOLLIS_JOINS, bar + 0.2, reading=reading),
+                      ev("Hollis spent nine years at Mapleton Systems from 2015.", bar + 0.05,
+                         reading=reading)])
+    history[1]["content"] = dated[0].text + " [1]"
+    assert answer("When did she join?", dated) == ("answer", [dated[0].text])
+    history[:] = [{"role": "user", "content": "How many dealers does Veloria have?"},
+                  {"role": "assistant", "content": DEALERS + " [1]"}]
+    dealers = numbered([ev(DEALERS, bar + 0.2, reading=reading),
+                        ev("Veloria's dealers sell about 6,840 bikes a year.", bar + 0.1,
+                           reading=reading)])
     for question in ["How many of them are in Belgium?", "And in Belgium?"]:
-        q, turn = read_question(question), follow_up(question, history)
-        decision = decide(q, numbered([ev(DEALERS, bar + 0.2, reading=reading)]), [], judged,
-                          given=turn.referents, last=turn.last)
-        assert outcome(decision) == ("answer", [DEALERS])
+        assert answer(question, dealers) == ("answer", [DEALERS])
 
 
 # --- the reader: its P(yes) added to relevance, against the LLM bar --------------------------

@@ -2,7 +2,8 @@
 
 Every threshold of the answer path is here. A candidate may answer when it holds the kind of
 answer asked for (for "who", a name neither the question nor, in a follow-up, the last turn
-gave). Its score is its relevance, plus the LLM reader's P(yes) where the reader read it (for a
+gave); in a follow-up, one that says the last answer again only when no other may
+(`said_again`). Its score is its relevance, plus the LLM reader's P(yes) where the reader read it (for a
 yes/no or "why" question, the best P(yes) of those read: the reader reads a denial lower than an
 affirmation, so it says whether the documents answer and relevance which sentence does), less a
 penalty for the question's names it lacks (the reader sees what "the project" is, but not that
@@ -67,27 +68,29 @@ def score(e: Evidence, question: Question | None = None) -> float:
     return e.relevance + (e.reading or 0.0) - penalty * missing
 
 
-def eligible(question: Question, e: Evidence, given: frozenset[str] = frozenset(),
-             last: tuple[str, str] = ("", "")) -> bool:
+def eligible(question: Question, e: Evidence, given: frozenset[str] = frozenset()) -> bool:
     """It holds the kind of answer asked for (it or, quoted with it, the sentence before); a
-    name the last turn gave (`given`) is no answer to "who"; and in a follow-up it does not
-    say again what the last answer said while holding none of the words the question adds to
-    the last one (`last`: "What did she do before that?" is not answered by "Baert became
-    chair", said already; "How many of them are in Belgium?" may be answered from the sentence
-    quoted before). Only these can answer, so only these are worth the reader's time."""
+    name the last turn gave (`given`) is no answer to "who". Only these can answer, so only
+    these are worth the reader's time."""
     asked = replace(question, names=question.names | given) if given else question
-    if last[1] and repeats(e.text, [last[1]]) and not (
-            question.words - content_words(last[0])) & content_words(e.in_context):
-        return False
     return holds_kind(asked, e.text, e.around) or bool(e.lead and holds_kind(asked, e.lead))
+
+
+def said_again(question: Question, e: Evidence, last: tuple[str, str]) -> bool:
+    """For a follow-up that asks for no kind of value ("What did she do before that?"), the
+    candidate repeats the last answer (`last`: the last question and answer) and holds none of
+    the words the question adds to the last one: it answers the last question, not this one
+    ("How many of them are in Belgium?" may be answered from the sentence quoted before)."""
+    return bool(last[1]) and question.kind in ("other", "reason") and repeats(e.text, [last[1]]) \
+        and not (question.words - content_words(last[0])) & content_words(e.in_context)
 
 
 def decide(question: Question, evidence: list[Evidence], unknown: list[str], judged: bool,
            given: frozenset[str] = frozenset(), last: tuple[str, str] = ("", "")) -> Decision:
     """`judged`: the LLM reader read the candidates (its bar applies). `given`: the names a
     follow-up's last turn gave, which answer "who" no more than the question's own ("Who
-    replaced her?" asks for a name other than hers). `last`: that turn's question and answer,
-    which a follow-up does not get again (`eligible`)."""
+    replaced her?" asks for a name other than hers). `last`: that turn's question and answer:
+    a candidate that says it again gives way to any other that may answer (`said_again`)."""
     if unknown:
         return Decision("refuse", reason="the question names what no retrieved text mentions",
                         unknown=tuple(unknown))
@@ -95,8 +98,10 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
     bar = ANSWER_AT[mode]
     scored, levelled = _scorer(question, evidence)
     asked = replace(question, names=question.names | given)
-    ranked = sorted((_answering(asked, e) for e in evidence if eligible(asked, e, last=last)),
+    ranked = sorted((_answering(asked, e) for e in evidence if eligible(asked, e)),
                     key=scored, reverse=True)
+    fresh = [e for e in ranked if not said_again(question, e, last)]
+    ranked = fresh or ranked  # what the last answer said answers only when nothing else can
     scores = {str(e.number): round(scored(e), 3) for e in ranked}
     if not ranked or scored(ranked[0]) < bar:
         top = f"{scored(ranked[0]):.2f}" if ranked else "none"

@@ -138,7 +138,7 @@ class AnswerPipeline:
         (with a notice) when it fails and ASSISTANT_EXTRACTIVE_FALLBACK is on."""
         if self.generator is None or q is None or not shown:
             return shown, "", False
-        worth = [e for e in shown if eligible(q, e, turn.referents, turn.last)]
+        worth = [e for e in shown if eligible(q, e, turn.referents)]
         start = time.perf_counter()
         try:
             got = reader.read(self.generator, asked, worth, turn.earlier)
