@@ -372,7 +372,7 @@ OWN_TURNS = {
 def test_6_a_follow_up_is_not_answered_by_the_last_answer_again(
         request: pytest.FixtureRequest, case: str, llm: str) -> None:
     """After the assistant's own answer, a follow-up that asks for something new quotes none of
-    the sentences that answer quoted: it answers from another or says the documents are silent."""
+    the sentences that answer quoted while another sentence may answer (`decide.said_again`)."""
     first, question = OWN_TURNS[case]
     _, answer, _ = ask(request, llm, first)
     assert answer.citations and not answer.refused, why(answer)

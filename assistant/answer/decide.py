@@ -3,8 +3,8 @@
 Every threshold of the answer path is here. A candidate may answer when it holds the kind of
 answer asked for (for "who", a name neither the question nor, in a follow-up, the last turn
 gave); in a follow-up, one that says the last answer again only when no other may
-(`said_again`). Its score is its relevance, plus the LLM reader's P(yes) where the reader read it (for a
-yes/no or "why" question, the best P(yes) of those read: the reader reads a denial lower than an
+(`said_again`). Its score is its relevance, plus the LLM reader's P(yes) where the reader read
+it (for a yes/no or "why" question, the best P(yes) of those read: the reader reads a denial lower than an
 affirmation, so it says whether the documents answer and relevance which sentence does), less a
 penalty for the question's names it lacks (the reader sees what "the project" is, but not that
 another company's project is not this one; relevance counts a name as one word of many); the
@@ -96,23 +96,26 @@ def decide(question: Question, evidence: list[Evidence], unknown: list[str], jud
                         unknown=tuple(unknown))
     mode = "llm" if judged else "rules"
     bar = ANSWER_AT[mode]
-    scored, levelled = _scorer(question, evidence)
+    scored, noted = _scorer(question, evidence)
     asked = replace(question, names=question.names | given)
     ranked = sorted((_answering(asked, e) for e in evidence if eligible(asked, e)),
                     key=scored, reverse=True)
     fresh = [e for e in ranked if not said_again(question, e, last)]
-    ranked = fresh or ranked  # what the last answer said answers only when nothing else can
+    if fresh and len(fresh) < len(ranked):  # what the last answer said answers only if nothing else
+        again = ", ".join(str(e.number) for e in ranked if e not in fresh)
+        noted += f"; sentence {again} said the last answer again and gave way"
+        ranked = fresh
     scores = {str(e.number): round(scored(e), 3) for e in ranked}
     if not ranked or scored(ranked[0]) < bar:
         top = f"{scored(ranked[0]):.2f}" if ranked else "none"
-        return Decision("refuse", reason=f"no candidate scores {bar} (best: {top}){levelled}",
+        return Decision("refuse", reason=f"no candidate scores {bar} (best: {top}){noted}",
                         scores=scores)
     chosen, update, apart = _choose(ranked, scored, mode, judged)
-    why = f"sentence {ranked[0].number} scores {scored(ranked[0]):.2f} >= {bar}{levelled}"
+    why = f"sentence {ranked[0].number} scores {scored(ranked[0]):.2f} >= {bar}{noted}"
     denial = _premise_denied(question, chosen)
     if denial is not None:  # "Why did X leave?" - "X is not leaving"
         return Decision("correct", (denial,), "the answer negates what the question takes as "
-                        f"given{levelled}", scores=scores)
+                        f"given{noted}", scores=scores)
     no = question.kind == "yesno" and not negates(question.text) and (
         polarity_clash(question.text, chosen[0].text)
         or excluded(question.text, chosen[0].text, chosen[0].under, chosen[0].title))

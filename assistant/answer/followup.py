@@ -3,8 +3,7 @@ before it. Nothing is rewritten: retrieval searches the question with the last q
 it and with the names the last answer gave, and the reader sees the earlier exchange before the
 question, so "she", "it" and "that" resolve the way a reader resolves them; the last question
 and answer are kept, so that a follow-up is not answered by saying it again
-(`decide.said_again`). Not here: history
-validation (`api.py`).
+(`decide.said_again`). Not here: history validation (`api.py`).
 """
 
 from __future__ import annotations
