@@ -83,6 +83,29 @@ def test_only_the_last_exchange_is_read() -> None:
         assert "Oracle" not in f.query and "Kapoor" in f.query
 
 
+@pytest.mark.parametrize("ending", [
+    [{"role": "user", "content": "Who chairs Oracle?"}],  # asked, never answered
+    [{"role": "user", "content": "Who chairs Oracle?"},
+     {"role": "user", "content": "Who heads Fernhill's support?"}],  # two questions in a row
+])
+def test_an_unanswered_question_is_not_paired_with_an_earlier_answer(
+        ending: list[dict[str, str]]) -> None:
+    history = [*turn("What does the Denver plant make?", "Maria Lopez says it makes frames [1]."),
+               *ending]
+    f = follow_up("When did he start?", history)
+    assert f.last == (ending[-1]["content"], ""), f.last
+    assert not {"maria", "lopez", "denver"} & f.referents, f.referents
+    assert "Maria" not in f.query and ending[-1]["content"] in f.query, f.query
+
+
+def test_the_answer_after_the_last_question_is_read_however_many_turns_follow() -> None:
+    history = [*turn("Who heads Fernhill's support?", "Dev Kapoor [1]."),
+               {"role": "assistant", "content": "He succeeded Marisol Vega [2]."}]
+    f = follow_up("When did he start?", history)
+    assert f.last == ("Who heads Fernhill's support?", "He succeeded Marisol Vega [2].")
+    assert {"marisol", "vega"} <= f.referents
+
+
 def test_a_long_answer_is_cut_for_the_reader() -> None:
     answer = "Dev Kapoor heads support. " + "More text. " * 100
     f = follow_up("When did he start?", turn("Who heads support?", answer))

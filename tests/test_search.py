@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -196,6 +197,27 @@ def test_a_damaged_lexical_index_is_rebuilt_from_the_store(
     fresh.upload([("heron.txt", HERON.encode())])  # the store moves on: the index is updated
     assert fresh.search("Blue Lake budget", k=1)[0].source == "uploads/heron.txt"
     assert not fresh.ask("What is the Blue Lake budget?").refused
+
+
+def test_a_state_json_pointing_outside_the_lexical_folder_is_not_followed(tmp_path: Path) -> None:
+    """state.json names the sub-folder of the index in use, and a rebuild deletes that
+    sub-folder once the new one is in place: a hand-edited or damaged state.json naming a path
+    outside the lexical folder ("../..") must be a damaged cache, rebuilt, never a folder of
+    the user's deleted or read."""
+    assert Assistant(make_settings(tmp_path / "data", llm="none")).ingest().ok
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.search("Abilene", k=1)[0].source == AINEWS  # the index is built
+    folder = bot._pipeline().retriever.lexical.folder
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("the user's file")
+    state = json.loads((folder / "state.json").read_text())
+    (folder / "state.json").write_text(json.dumps({**state, "dir": str(os.path.relpath(victim, folder))}))
+    fresh = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert fresh.search("Abilene", k=1)[0].source == AINEWS
+    fresh.upload([("heron.txt", HERON.encode())])  # the store moves on: a rebuild
+    assert fresh.search("Blue Lake budget", k=1)[0].source == "uploads/heron.txt"
+    assert (victim / "keep.txt").read_text() == "the user's file"
 
 
 def gathered(bot: Assistant, question: str, as_of: str | None = None) -> list[Evidence]:

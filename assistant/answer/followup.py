@@ -28,14 +28,20 @@ class FollowUp:
     last: tuple[str, str] = ("", "")  # the last question and answer
 
 
-def _last(history: History, role: str) -> str:
-    return next((t["content"] for t in reversed(history) if t["role"] == role), "")
+def last_exchange(history: History) -> tuple[str, str]:
+    """The last user turn and the answer that followed it ("" when none did: a history ending
+    in a question left unanswered is not paired with the answer to an earlier one)."""
+    asked = max((i for i, t in enumerate(history) if t["role"] == "user"), default=-1)
+    answered = next((t["content"] for t in reversed(history[asked + 1:])
+                     if t["role"] == "assistant"), "")
+    return (history[asked]["content"] if asked >= 0 else ""), answered
 
 
 def follow_up(question: str, history: History) -> FollowUp:
     if not history:
         return FollowUp(question, "", frozenset())
-    asked, answered = _last(history, "user"), _last(history, "assistant")[:ANSWER_READ]
+    asked, answered = last_exchange(history)
+    answered = answered[:ANSWER_READ]
     given = names(answered, first_word=True) - names(asked)
     referents = names(asked) | given
     words = " ".join(w for w in answered.split() if w.strip(".,;:“”\"'()[]").lower() in given)

@@ -133,12 +133,15 @@ class LexicalIndex:
                 self._rebuild(current)
 
     def _state(self) -> dict[str, str]:
-        """state.json's fields; {} when it is missing or damaged (the index is then rebuilt)."""
+        """state.json's fields; {} when it is missing or damaged (the index is then rebuilt).
+        Its `dir` must name a sub-folder of this folder: a rebuild deletes it."""
         try:
             state = json.loads((self.folder / "state.json").read_text())
         except (OSError, ValueError):
             return {}
         if not isinstance(state, dict) or not all(isinstance(v, str) for v in state.values()):
+            return {}
+        if "dir" in state and not state["dir"].isalnum():  # "../..", "/home", "a/b"
             return {}
         return state
 
