@@ -388,6 +388,32 @@ def test_same_name_files_in_one_upload_are_both_kept(open_server: tuple[str, Ass
         httpx.delete(f"{url}/v1/documents/{r['doc_id']}")
 
 
+def test_a_renamed_repeat_never_overwrites_another_upload(open_server: tuple[str, Assistant]) -> None:
+    """A repeated name in one upload is numbered; before, the number was only checked within the
+    upload, so "memo.txt" twice overwrote an earlier upload named "memo (2).txt". Names differ by
+    more than case: "plan.txt" updates "Plan.txt" (on macOS and Windows they are one file)."""
+    url, bot = open_server
+
+    def post(*files: tuple[str, bytes]) -> list[dict[str, str]]:
+        sent = [("files", (name, data, "text/plain")) for name, data in files]
+        return httpx.post(f"{url}/v1/documents", files=sent).json()["data"]
+
+    alpha = post(("memo (2).txt", b"Alpha memo names Lake Ira."))[0]
+    twins = [("memo.txt", b"Beta memo names Lake Oro."), ("memo.txt", b"Gamma memo names Lake Uma.")]
+    first = post(*twins)
+    assert [r["source"] for r in first] == ["uploads/memo.txt", "uploads/memo (3).txt"], first
+    assert bot.document(alpha["doc_id"]).text == "Alpha memo names Lake Ira."
+    again = post(*twins)  # the same upload again updates what it made, adds nothing
+    assert [r["doc_id"] for r in again] == [r["doc_id"] for r in first], again
+    plan = post(("Plan.txt", b"The plan names Lake Ada."))[0]
+    lower = post(("plan.txt", b"The plan now names Lake Eve."))[0]
+    assert (lower["status"], lower["doc_id"], lower["source"]) == ("updated", plan["doc_id"],
+                                                                   "uploads/Plan.txt"), lower
+    assert bot.document(plan["doc_id"]).text == "The plan now names Lake Eve."
+    for r in [alpha, *first, plan]:
+        httpx.delete(f"{url}/v1/documents/{r['doc_id']}")
+
+
 def test_upload_named_like_a_corpus_file_leaves_the_corpus_alone(
         open_server: tuple[str, Assistant]) -> None:
     url, bot = open_server

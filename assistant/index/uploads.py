@@ -4,7 +4,9 @@ A client's file name is reduced to a safe one: its last path part, NFC, without 
 format or surrogate characters, at most `MAX_NAME_CHARS` characters (`MAX_NAME_BYTES` in UTF-8;
 the stem is cut, the suffix kept). A name that is empty, hidden (a leading dot), reserved
 (`manifest.toml`, a Windows device name such as CON or NUL) or of an unsupported type is
-refused with the reason. Names repeated within one upload become "name (2).txt", "name (3).txt".
+refused with the reason. Names differ by more than case ("plan.txt" updates "Plan.txt").
+Names repeated within one upload become "name (2).txt", "name (3).txt", skipping a number
+another upload already holds.
 Each file is staged under DATA_DIR/uploads/.incoming/ and becomes DATA_DIR/uploads/<name> only
 once it is stored (`keep`), so a failed upload never replaces the copy of a good one; its source
 is "uploads/<name>", so an upload never shares a doc_id with a corpus file, and uploading a name
@@ -97,14 +99,16 @@ def save_uploads(folder: Path, files: list[tuple[str, bytes]]) -> list[SavedUplo
     file. The caller `keep`s or `discard`s each staged one."""
     saved: list[SavedUpload] = []
     taken: set[str] = set()
+    stored = _stored(folder)
     for name, data in files:
         safe, refused = safe_name(name)
         if refused:
             saved.append(SavedUpload(name, refused=refused))
             continue
+        safe = stored.get(safe.lower(), safe)  # "plan.txt" updates the upload "Plan.txt"
         stem, suffix = safe[: -len(PurePosixPath(safe).suffix)], PurePosixPath(safe).suffix
         number = 1
-        while safe.lower() in taken:
+        while safe.lower() in taken or (number > 1 and not _free(folder, stored, safe, data)):
             number += 1
             safe = _fit(stem, f" ({number}){suffix}")
         taken.add(safe.lower())
@@ -116,6 +120,27 @@ def save_uploads(folder: Path, files: list[tuple[str, bytes]]) -> list[SavedUplo
             continue
         saved.append(SavedUpload(name, f"{NAMESPACE}/{safe}", staging / safe, final=folder / safe))
     return saved
+
+
+def _stored(folder: Path) -> dict[str, str]:
+    """The uploads already stored, by lower-cased name: names differ by more than case, as on
+    the file systems of macOS and Windows."""
+    try:
+        return {p.name.lower(): p.name for p in folder.iterdir() if p.is_file()}
+    except OSError:
+        return {}
+
+
+def _free(folder: Path, stored: dict[str, str], safe: str, data: bytes) -> bool:
+    """Whether a repeated name's numbered form may be used: no upload has it, or the one that
+    has it holds the same bytes (the same batch uploaded again). Another upload is never
+    overwritten by a renamed repeat."""
+    if safe.lower() not in stored:
+        return True
+    try:
+        return (folder / stored[safe.lower()]).read_bytes() == bytes(data)
+    except OSError:
+        return False
 
 
 def _incoming(folder: Path) -> Path:
