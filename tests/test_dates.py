@@ -123,6 +123,33 @@ def test_a_labelled_line_below_the_top_is_metadata_when_short(tmp_path: Path, li
     assert (line in spans) is marked, spans
 
 
+@pytest.mark.parametrize(("line", "near_top", "marked"), [
+    ("By Dana Reyes", False, True), ("By Dana Reyes, Harbour Gazette", True, True),
+    ("Written by Dana Reyes", True, True), ("Updated 3 March 2025", True, True),
+    ("Source Reuters", True, True),
+    ("By 2031 the Plover bridge will cost 9 million dollars.", False, False),
+    ("By 2031 the Plover bridge will cost 9 million dollars.", True, False),
+    ("By the end of 2025 the plan will cost 6 dollars.", True, False),
+    ("By contrast, the ferry runs every hour.", False, False),
+    ("Published research shows the bridge is safe.", True, False),
+    ("Sources say the deal is off.", True, False),
+])
+def test_a_sentence_opening_like_a_byline_is_text(tmp_path: Path, line: str, near_top: bool,
+                                                  marked: bool) -> None:
+    """A labelled line without a colon is a byline or dateline only when it goes on as one (a
+    name after "By", near the top a date or a name): before, any short line opening with "By"
+    was metadata, so "By 2031 the bridge will cost ..." was never quoted and dated the document
+    2031."""
+    body = f"{line}\n" + f"{BODY}\n" * 9 if near_top else f"{BODY}\n" * 9 + f"{line}\n{BODY}\n"
+    path = tmp_path / "notice.txt"
+    path.write_text(body)
+    doc = load_document(path, path.name)
+    spans = [doc.text[s:e] for s, e in decode_spans(doc.extra["metadata_spans"])]
+    assert (line in spans) is marked, spans
+    if not marked:
+        assert doc.published != "2031" and doc.extra["published_from"] != "metadata line"
+
+
 @pytest.mark.parametrize(("text", "iso", "precision"), [
     ("2025", "2025", "year"), ("2025-01", "2025-01", "month"), ("2025-01-21", "2025-01-21", "day"),
     ("2025-01-21T10:00:00Z", "2025-01-21", "day"), ("21 January 2025", "2025-01-21", "day"),

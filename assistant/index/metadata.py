@@ -60,10 +60,26 @@ def _is_metadata_line(line: str, near_top: bool) -> bool:
                   else (0, len(line)))
     if len(line[start:end].split()) > SHORT:
         return False
-    labelled = lead in LABELS and (colon or lead == "by" or near_top)
     dates = dates_in(line)
+    labelled = lead in LABELS and (colon or _names_or_dates(line, found, dates, near_top))
     only_a_date = bool(dates) and sum(e - s for _, s, e in dates) >= 0.5 * len(line.strip(" .,-—"))
     return labelled or (near_top and only_a_date)
+
+
+def _names_or_dates(line: str, lead: re.Match[str] | None, dates: list[tuple[PartialDate, int, int]],
+                    near_top: bool) -> bool:
+    """Whether a labelled line without a colon goes on as a byline or a dateline does: "By Jane
+    Doe" (a capitalised word after "by"), or near the top "Updated 3 March 2025", "Written by
+    Jane Doe", "Source Reuters", a picture's credit. "By 2031 the bridge will cost ...", "By the
+    end of the year ...", "Published research shows ..." are the text's own sentences."""
+    if lead is None:
+        return False
+    after = line[lead.end():].split()
+    named = bool(after) and after[0][:1].isupper()
+    if lead.group().lower() == "by":
+        return named
+    by_name = any(w == "by" and n[:1].isupper() for w, n in zip(after, after[1:], strict=False))
+    return near_top and (lead.group().lower() in PICTURE_LABELS or named or bool(dates) or by_name)
 
 
 def metadata_spans(text: str) -> list[Span]:
