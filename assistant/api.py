@@ -21,6 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from assistant.core.dates import PartialDate, check_as_of
 from assistant.core.errors import (
     BusyError,
@@ -42,7 +44,7 @@ from assistant.core.models import (
     SearchHit,
     TimelineEvent,
 )
-from assistant.core.settings import Settings
+from assistant.core.settings import Settings, settings_error
 
 if TYPE_CHECKING:  # imported where used: they load llama-index, and `import assistant` must not
     from llama_index.core.base.base_query_engine import BaseQueryEngine
@@ -95,7 +97,10 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, *, generator: Any = None,
                  **overrides: Any) -> None:
         """`generator`: an `assistant.llm.generators.Generator` to use instead of the configured LLM."""
-        self.settings = settings or Settings(**overrides)
+        try:
+            self.settings = settings or Settings(**overrides)
+        except ValidationError as exc:  # Assistant(llm="bogus"): an AssistantError, as elsewhere
+            raise ConfigError(settings_error(exc)) from None
         if settings is not None and overrides:
             self.settings = settings.model_copy(update=overrides)
         self._parts_lock = threading.RLock()  # store, embedder, retriever
@@ -269,7 +274,12 @@ class Assistant:
 
         if isinstance(paths, str | Path):
             paths = [paths]
-        targets = [Path(p) for p in paths] if paths is not None else [self.settings.corpus_dir]
+        given = list(paths) if isinstance(paths, Iterable) else paths
+        if given is not None and not (isinstance(given, list)
+                                      and all(isinstance(p, str | Path) for p in given)):
+            raise InputError("ingest() takes a path or a list of paths (str or Path); got "
+                             f"{type(paths).__name__}.")
+        targets = [Path(p) for p in given] if given is not None else [self.settings.corpus_dir]
         with self._ingest_lock:
             return ingest_paths(targets, self._store, self._embedder, self.settings.chunk_tokens,
                                 self.settings.chunk_overlap_tokens, prune, progress, on_file)
@@ -290,12 +300,16 @@ class Assistant:
         from assistant.index.ingest import FileResult, IngestReport, ingest_documents
         from assistant.index.uploads import discard, keep, save_uploads, shown
 
+        if isinstance(files, str | bytes) or not isinstance(files, Iterable):
+            raise InputError(f"upload() takes a list of (file name, bytes) pairs; got "
+                             f"{type(files).__name__}.")
         files = list(files)
         for item in files:
             if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
                     and isinstance(item[1], bytes | bytearray)):
-                raise InputError("upload() takes (file name, bytes) pairs; got "
-                                 f"{type(item).__name__}.")
+                got = (f"({type(item[0]).__name__}, {type(item[1]).__name__})"
+                       if isinstance(item, tuple) and len(item) == 2 else type(item).__name__)
+                raise InputError(f"upload() takes (file name, bytes) pairs; got {got}.")
         total, limit = sum(len(data) for _, data in files), self.settings.max_upload_mb * 1e6
         if total > limit:
             raise UploadTooLarge(f"The upload is {total / 1e6:.1f} MB; the limit is "
@@ -393,9 +407,12 @@ class Assistant:
         turns = []
         for i, turn in enumerate(history):
             if not (isinstance(turn, Mapping) and turn.get("role") in ("user", "assistant")
-                    and isinstance(turn.get("content"), str) and is_unicode(turn["content"])):
+                    and isinstance(turn.get("content"), str)):
                 raise InputError(f"history[{i}] must be {{'role': 'user' or 'assistant', "
                                  f"'content': str}}; got {str(turn)[:80]!r}.")
+            if not is_unicode(turn["content"]):
+                raise InputError(f"history[{i}]'s content is not valid Unicode text (it holds a "
+                                 "lone surrogate, such as an unpaired \\ud800 escape).")
             asked = len(turn["content"].strip())  # measured as a question is
             if turn["role"] == "user" and asked > self.settings.max_question_chars:
                 raise InputError(

@@ -21,6 +21,7 @@ from assistant import Assistant
 from assistant.core.errors import (
     AssistantError,
     BusyError,
+    ConfigError,
     DataDirError,
     InputError,
     QuestionError,
@@ -94,6 +95,14 @@ def test_other_methods_check_their_arguments(corpus_bot: Assistant) -> None:
         corpus_bot.document(7)  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"\(file name, bytes\) pairs"):
         corpus_bot.upload(["notes.txt"])  # type: ignore[list-item]
+    # each of these was a raw TypeError, or a message naming the wrong part
+    with pytest.raises(InputError, match=r"a list of \(file name, bytes\) pairs; got NoneType"):
+        corpus_bot.upload(None)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"pairs; got \(str, str\)"):
+        corpus_bot.upload([("x.txt", "text, not bytes")])  # type: ignore[list-item]
+    for paths in [5, [None], [b"corpus"]]:
+        with pytest.raises(InputError, match="a path or a list of paths"):
+            corpus_bot.ingest(paths)  # type: ignore[arg-type]
 
 
 def test_view_models_and_private_parts(corpus_bot: Assistant) -> None:
@@ -161,6 +170,21 @@ def test_a_file_where_the_lexical_index_goes_is_a_clear_error(tmp_path: Path) ->
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("where", ["/proc", "folder-lock"])
+def test_a_data_dir_where_no_lock_file_can_be_made_is_a_clear_error(tmp_path: Path, where: str) -> None:
+    """The store's lock file is made before chroma opens: a virtual folder (/proc), or a folder
+    named like the lock file, was a raw FileNotFoundError or IsADirectoryError traceback."""
+    data = Path(where) if where.startswith("/") else tmp_path / "data"
+    if not where.startswith("/"):
+        (data / "open.lock").mkdir(parents=True)
+    with pytest.raises(DataDirError, match="cannot be used"):
+        Assistant(make_settings(data, llm="none")).documents()
+    result = CliRunner().invoke(main, ["search", "Abilene"],
+                                env={"ASSISTANT_DATA_DIR": str(data), "ASSISTANT_LLM": "none"})
+    assert result.exit_code == 1 and "Error: The data directory cannot be used" in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
 def test_data_dir_without_permission_is_a_clear_error(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
@@ -184,6 +208,24 @@ def test_invalid_setting_is_one_readable_line(variable: str, value: str, says: s
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [f"Error: {says}"] or (
         says in result.output and len(result.output.strip().splitlines()) == 1), result.output
+
+
+def test_an_invalid_setting_given_in_python_is_an_assistant_error(tmp_path: Path) -> None:
+    """`Assistant(llm="bogus")` raised pydantic's ValidationError, not the AssistantError the
+    Python API promises; an empty path (`data_dir=""`) silently meant the current folder."""
+    with pytest.raises(ConfigError, match="Invalid setting ASSISTANT_LLM='bogus'"):
+        Assistant(llm="bogus")
+    with pytest.raises(ConfigError, match="ASSISTANT_DATA_DIR=''.*empty path"):
+        Assistant(data_dir="", llm="none")
+
+
+def test_an_empty_data_dir_variable_is_the_default_not_the_current_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["documents"], env={"ASSISTANT_DATA_DIR": "",
+                                                          "ASSISTANT_LLM": "none"})
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "chroma").exists() and (tmp_path / ".assistant").is_dir()
 
 
 @pytest.mark.timeout(60)  # a regression would start serving

@@ -427,6 +427,21 @@ def test_malformed_json_and_unknown_things(api: tuple[str, Assistant]) -> None:
         assert response.json()["error"]["type"] == "invalid_request_error"
 
 
+def test_a_question_in_text_parts_is_read_as_its_words(api: tuple[str, Assistant]) -> None:
+    """Content given as parts is segments of one text: they were joined with nothing between,
+    "How much will Stargate" + "invest?" -> "... Stargateinvest?", refused for a name no text has."""
+    parts = [{"type": "text", "text": "How much will Stargate"}, {"type": "text", "text": "invest?"}]
+    reply = client(api[0]).chat.completions.create(
+        model="extractive", messages=[{"role": "user", "content": parts}])  # type: ignore[list-item]
+    assert "$500 billion" in (reply.choices[0].message.content or ""), reply.choices[0].message.content
+    lone = b'{"messages": [{"role": "user", "content": "Where?"}, {"role": "assistant", ' \
+        b'"content": "It is \\ud800 Abilene"}, {"role": "user", "content": "When?"}]}'
+    response = httpx.post(f"{api[0]}/v1/chat/completions", content=lone,
+                          headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "not valid Unicode" in response.json()["error"]["message"], response.text
+
+
 def test_upload_ingests_each_file_and_delete_removes(api: tuple[str, Assistant]) -> None:
     url, bot = api
     files = [("files", ("kestrel-memo.txt", b"The Kestrel memo puts the Red Cliff campus at 9 "

@@ -177,10 +177,11 @@ def _short_ids(path: Path) -> bytes:
     ("state.json", lambda _: b"1"), ("state.json", lambda _: b'{"dir": 5}'),
     ("bm25/params.index.json", lambda _: b"[]"), ("ids.npy", lambda _: b"\x93NUMPY garbage"),
     ("ids.npy", _short_ids), ("tokens.npz", lambda p: p.read_bytes()[: p.stat().st_size // 2]),
+    ("state.json", None),  # a folder in its place
 ], ids=["state-number", "state-dir-number", "params-list", "ids-garbage", "ids-short",
-        "tokens-half-written"])
+        "tokens-half-written", "state-a-folder"])
 def test_a_damaged_lexical_index_is_rebuilt_from_the_store(
-        tmp_path: Path, name: str, damage: Callable[[Path], bytes]) -> None:
+        tmp_path: Path, name: str, damage: Callable[[Path], bytes] | None) -> None:
     """The lexical index is a cache of the store: a damaged file in it (a half-written
     tokens.npz after a full disk, a hand-edited state.json) is rebuilt, by the next process and
     when the store moves on, and search and answers go on; before, every search raised a raw
@@ -191,7 +192,11 @@ def test_a_damaged_lexical_index_is_rebuilt_from_the_store(
     folder = bot._pipeline().retriever.lexical.folder
     target = folder / name if name == "state.json" else \
         folder / json.loads((folder / "state.json").read_text())["dir"] / name
-    target.write_bytes(damage(target))
+    if damage is None:
+        target.unlink()
+        target.mkdir()
+    else:
+        target.write_bytes(damage(target))
     fresh = Assistant(make_settings(tmp_path / "data", llm="none"))  # the next process
     assert fresh.search("Abilene", k=1)[0].source == AINEWS
     fresh.upload([("heron.txt", HERON.encode())])  # the store moves on: the index is updated

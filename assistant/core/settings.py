@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LLMBackend = Literal["local", "openai", "none"]
@@ -21,7 +21,9 @@ LocalModel = Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"]
 class Settings(BaseSettings):
     """Configuration of one `Assistant`; see the README for the table of variables."""
 
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
+    # An empty variable (`ASSISTANT_DATA_DIR=`) is unset: the default, not the current folder.
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore",
+                                      env_ignore_empty=True)
 
     # --- where things live -------------------------------------------------------------
     data_dir: Path = Field(
@@ -131,6 +133,14 @@ class Settings(BaseSettings):
         "limit. The local model always answers one at a time."
     )
 
+    @field_validator("data_dir", "corpus_dir", "model_dir", mode="before")
+    @classmethod
+    def _not_empty(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("an empty path names the current folder; give a folder, or leave "
+                             "it unset for the default")
+        return value
+
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -141,3 +151,14 @@ class Settings(BaseSettings):
     @property
     def resolved_model_dir(self) -> Path:
         return self.model_dir or self.data_dir / "models"
+
+
+def settings_error(exc: ValidationError) -> str:
+    """One line per invalid setting, naming its variable, the value and what is allowed."""
+    lines = []
+    for error in exc.errors():
+        name = "ASSISTANT_" + "_".join(str(p) for p in error["loc"]).upper()
+        value = error.get("input")
+        shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+        lines.append(f"Invalid setting {name}{shown}: {error['msg']}.")
+    return "\n".join(lines)

@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.core.errors import DocumentNotFound, StoreError
+from assistant.core.errors import DataDirError, DocumentNotFound, StoreError
 from assistant.index.chunking import ChunkSpan
 from assistant.index.documents import Document
 
@@ -95,9 +95,17 @@ def sentence_key(doc_id: str, start: int, end: int) -> str:
 
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    """Cross-process lock: chromadb fails when two processes create one store at once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
+    """Cross-process lock: chromadb fails when two processes create one store at once. A lock
+    file that cannot be made (a read-only or virtual folder, a folder in its place) is a
+    DataDirError saying where."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a")  # noqa: SIM115 - closed by the `with` below
+    except OSError as exc:
+        raise DataDirError(f"The data directory cannot be used: cannot create the lock file {path}"
+                           f" ({exc.strerror or exc}). Set ASSISTANT_DATA_DIR to a folder this "
+                           "user can create and write.") from exc
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

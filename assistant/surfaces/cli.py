@@ -52,19 +52,8 @@ def _echo(message: str = "", **options: Any) -> None:
     click.echo(terminal_safe(message), **options)
 
 
-def settings_error(exc: ValidationError) -> str:
-    """One line per invalid setting, naming its variable, the value and what is allowed."""
-    lines = []
-    for error in exc.errors():
-        name = "ASSISTANT_" + "_".join(str(p) for p in error["loc"]).upper()
-        value = error.get("input")
-        shown = f"={value!r}" if isinstance(value, str | int | float) else ""
-        lines.append(f"Invalid setting {name}{shown}: {error['msg']}.")
-    return "\n".join(lines)
-
-
 def _settings(llm: str | None = None) -> Any:
-    from assistant.core.settings import Settings
+    from assistant.core.settings import Settings, settings_error
 
     try:
         return Settings() if llm is None else Settings(llm=llm)

@@ -106,8 +106,8 @@ class Message(_Body):
     content: StrictStr | list[TextPart] | None = None
 
     def text(self) -> str:
-        if isinstance(self.content, list):
-            return "".join(part.text for part in self.content)
+        if isinstance(self.content, list):  # parts are segments: "Where is" + "Stargate?"
+            return " ".join(part.text.strip() for part in self.content if part.text.strip())
         return self.content or ""
 
 
