@@ -126,7 +126,7 @@ def test_a_labelled_line_below_the_top_is_metadata_when_short(tmp_path: Path, li
 @pytest.mark.parametrize(("line", "near_top", "marked"), [
     ("By Dana Reyes", False, True), ("By Dana Reyes, Harbour Gazette", True, True),
     ("Written by Dana Reyes", True, True), ("Updated 3 March 2025", True, True),
-    ("Source Reuters", True, True),
+    ("Source Reuters", True, True), ("Updated on March 3", True, True), ("BY Jane Doe", True, True),
     ("By 2031 the Plover bridge will cost 9 million dollars.", False, False),
     ("By 2031 the Plover bridge will cost 9 million dollars.", True, False),
     ("By the end of 2025 the plan will cost 6 dollars.", True, False),

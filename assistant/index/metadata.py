@@ -16,7 +16,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from assistant.core.dates import PartialDate, dates_in, parse_date
+from assistant.core.dates import PartialDate, dates_in, mentions_date, parse_date
 from assistant.core.text import sentence_spans
 
 Span = tuple[int, int]
@@ -61,15 +61,14 @@ def _is_metadata_line(line: str, near_top: bool) -> bool:
     if len(line[start:end].split()) > SHORT:
         return False
     dates = dates_in(line)
-    labelled = lead in LABELS and (colon or _names_or_dates(line, found, dates, near_top))
+    labelled = lead in LABELS and (colon or _names_or_dates(line, found, near_top))
     only_a_date = bool(dates) and sum(e - s for _, s, e in dates) >= 0.5 * len(line.strip(" .,-—"))
     return labelled or (near_top and only_a_date)
 
 
-def _names_or_dates(line: str, lead: re.Match[str] | None, dates: list[tuple[PartialDate, int, int]],
-                    near_top: bool) -> bool:
+def _names_or_dates(line: str, lead: re.Match[str] | None, near_top: bool) -> bool:
     """Whether a labelled line without a colon goes on as a byline or a dateline does: "By Jane
-    Doe" (a capitalised word after "by"), or near the top "Updated 3 March 2025", "Written by
+    Doe" (a capitalised word after "by"), or near the top "Updated on 3 March", "Written by
     Jane Doe", "Source Reuters", a picture's credit. "By 2031 the bridge will cost ...", "By the
     end of the year ...", "Published research shows ..." are the text's own sentences."""
     if lead is None:
@@ -79,7 +78,8 @@ def _names_or_dates(line: str, lead: re.Match[str] | None, dates: list[tuple[Par
     if lead.group().lower() == "by":
         return named
     by_name = any(w == "by" and n[:1].isupper() for w, n in zip(after, after[1:], strict=False))
-    return near_top and (lead.group().lower() in PICTURE_LABELS or named or bool(dates) or by_name)
+    return near_top and (lead.group().lower() in PICTURE_LABELS or named or by_name
+                         or mentions_date(line))
 
 
 def metadata_spans(text: str) -> list[Span]:
