@@ -276,7 +276,7 @@ class Assistant:
             paths = [paths]
         given = list(paths) if isinstance(paths, Iterable) else paths
         if given is not None and not (isinstance(given, list)
-                                      and all(isinstance(p, str | Path) for p in given)):
+                                      and all(isinstance(p, str | os.PathLike) for p in given)):
             raise InputError("ingest() takes a path or a list of paths (str or Path); got "
                              f"{type(paths).__name__}.")
         targets = [Path(p) for p in given] if given is not None else [self.settings.corpus_dir]

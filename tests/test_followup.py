@@ -98,7 +98,7 @@ def test_an_unanswered_question_is_not_paired_with_an_earlier_answer(
     assert "Maria" not in f.query and ending[-1]["content"] in f.query, f.query
 
 
-def test_the_answer_after_the_last_question_is_read_however_many_turns_follow() -> None:
+def test_of_two_answers_after_the_last_question_the_later_is_read() -> None:
     history = [*turn("Who heads Fernhill's support?", "Dev Kapoor [1]."),
                {"role": "assistant", "content": "He succeeded Marisol Vega [2]."}]
     f = follow_up("When did he start?", history)

@@ -410,7 +410,12 @@ def test_a_renamed_repeat_never_overwrites_another_upload(open_server: tuple[str
     assert (lower["status"], lower["doc_id"], lower["source"]) == ("updated", plan["doc_id"],
                                                                    "uploads/Plan.txt"), lower
     assert bot.document(plan["doc_id"]).text == "The plan now names Lake Eve."
-    for r in [alpha, *first, plan]:
+    # an older store may hold two names differing by case: each updates its own
+    (bot.settings.data_dir / "uploads" / "PLAN.txt").write_bytes(b"The other plan names Lake Ola.")
+    other = post(("PLAN.txt", b"The other plan now names Lake Pia."))[0]
+    assert other["source"] == "uploads/PLAN.txt" and other["doc_id"] != plan["doc_id"], other
+    assert post(("Plan.txt", b"The plan names Lake Ada."))[0]["doc_id"] == plan["doc_id"]
+    for r in [alpha, *first, plan, other]:
         httpx.delete(f"{url}/v1/documents/{r['doc_id']}")
 
 

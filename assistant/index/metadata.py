@@ -67,19 +67,22 @@ def _is_metadata_line(line: str, near_top: bool) -> bool:
 
 
 def _names_or_dates(line: str, lead: re.Match[str] | None, near_top: bool) -> bool:
-    """Whether a labelled line without a colon goes on as a byline or a dateline does: "By Jane
-    Doe" (a capitalised word after "by"), or near the top "Updated on 3 March", "Written by
-    Jane Doe", "Source Reuters", a picture's credit. "By 2031 the bridge will cost ...", "By the
-    end of the year ...", "Published research shows ..." are the text's own sentences."""
+    """Whether a labelled line without a colon goes on as a byline or a dateline does rather
+    than as a sentence: it does not end as a sentence ends ("By the Associated Press", "Posted
+    2 hours ago"), or it is a few words naming someone after "By" ("By Jane Doe Jr."), or near
+    the top names someone or a date ("Updated on March 3.", "Written by Jane Doe."). "By 2031 the
+    bridge will cost ...", "By the end of the year ...", "Published research shows ..." are the
+    text's own sentences."""
     if lead is None:
         return False
     after = line[lead.end():].split()
     named = bool(after) and after[0][:1].isupper()
+    sentence = line.rstrip().endswith((".", "!", "?"))
     if lead.group().lower() == "by":
-        return named
+        return not sentence or (named and len(after) <= 4 and not any(c.isdigit() for c in line))
     by_name = any(w == "by" and n[:1].isupper() for w, n in zip(after, after[1:], strict=False))
-    return near_top and (lead.group().lower() in PICTURE_LABELS or named or by_name
-                         or mentions_date(line))
+    return near_top and (not sentence or lead.group().lower() in PICTURE_LABELS or named
+                         or by_name or mentions_date(line))
 
 
 def metadata_spans(text: str) -> list[Span]:

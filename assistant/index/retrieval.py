@@ -220,8 +220,9 @@ class LexicalIndex:
         old = self._state().get("dir")
         tmp = self.folder / f"state.{name}.json"
         tmp.write_text(json.dumps({"generation": generation, "dir": name, "tokens": TOKENS}))
-        if (self.folder / "state.json").is_dir():  # damage in the cache's own folder
-            shutil.rmtree(self.folder / "state.json")
+        state = self.folder / "state.json"
+        if state.is_dir() and not state.is_symlink():  # damage in the cache's own folder
+            shutil.rmtree(state)
         tmp.replace(self.folder / "state.json")
         if old and old != name:
             shutil.rmtree(self.folder / old, ignore_errors=True)

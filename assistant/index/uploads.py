@@ -6,7 +6,8 @@ the stem is cut, the suffix kept). A name that is empty, hidden (a leading dot),
 (`manifest.toml`, a Windows device name such as CON or NUL) or of an unsupported type is
 refused with the reason. Names differ by more than case ("plan.txt" updates "Plan.txt").
 Names repeated within one upload become "name (2).txt", "name (3).txt", skipping a number
-another upload already holds.
+another upload holds with other bytes (so an edited repeat is added anew, never written over
+another document).
 Each file is staged under DATA_DIR/uploads/.incoming/ and becomes DATA_DIR/uploads/<name> only
 once it is stored (`keep`), so a failed upload never replaces the copy of a good one; its source
 is "uploads/<name>", so an upload never shares a doc_id with a corpus file, and uploading a name
@@ -99,13 +100,15 @@ def save_uploads(folder: Path, files: list[tuple[str, bytes]]) -> list[SavedUplo
     file. The caller `keep`s or `discard`s each staged one."""
     saved: list[SavedUpload] = []
     taken: set[str] = set()
-    stored = _stored(folder)
+    exact = _stored(folder)  # names differ by more than case, as on macOS and Windows
+    stored = {n.lower(): n for n in sorted(exact)}
     for name, data in files:
         safe, refused = safe_name(name)
         if refused:
             saved.append(SavedUpload(name, refused=refused))
             continue
-        safe = stored.get(safe.lower(), safe)  # "plan.txt" updates the upload "Plan.txt"
+        if safe not in exact:  # "plan.txt" updates the upload "Plan.txt"
+            safe = stored.get(safe.lower(), safe)
         stem, suffix = safe[: -len(PurePosixPath(safe).suffix)], PurePosixPath(safe).suffix
         number = 1
         while safe.lower() in taken or (number > 1 and not _free(folder, stored, safe, data)):
@@ -122,13 +125,12 @@ def save_uploads(folder: Path, files: list[tuple[str, bytes]]) -> list[SavedUplo
     return saved
 
 
-def _stored(folder: Path) -> dict[str, str]:
-    """The uploads already stored, by lower-cased name: names differ by more than case, as on
-    the file systems of macOS and Windows."""
+def _stored(folder: Path) -> set[str]:
+    """The names of the uploads already stored."""
     try:
-        return {p.name.lower(): p.name for p in folder.iterdir() if p.is_file()}
+        return {p.name for p in folder.iterdir() if p.is_file()}
     except OSError:
-        return {}
+        return set()
 
 
 def _free(folder: Path, stored: dict[str, str], safe: str, data: bytes) -> bool:
