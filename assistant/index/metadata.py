@@ -61,12 +61,12 @@ def _is_metadata_line(line: str, near_top: bool) -> bool:
     if len(line[start:end].split()) > SHORT:
         return False
     dates = dates_in(line)
-    labelled = lead in LABELS and (colon or _names_or_dates(line, found, near_top))
+    labelled = lead in LABELS and (colon or _reads_as_label(line, found, near_top))
     only_a_date = bool(dates) and sum(e - s for _, s, e in dates) >= 0.5 * len(line.strip(" .,-—"))
     return labelled or (near_top and only_a_date)
 
 
-def _names_or_dates(line: str, lead: re.Match[str] | None, near_top: bool) -> bool:
+def _reads_as_label(line: str, lead: re.Match[str] | None, near_top: bool) -> bool:
     """Whether a labelled line without a colon goes on as a byline or a dateline does rather
     than as a sentence: it does not end as a sentence ends ("By the Associated Press", "Posted
     2 hours ago"), or it is a few words naming someone after "By" ("By Jane Doe Jr."), or near

@@ -223,7 +223,7 @@ class LexicalIndex:
         state = self.folder / "state.json"
         if state.is_dir() and not state.is_symlink():  # damage in the cache's own folder
             shutil.rmtree(state)
-        tmp.replace(self.folder / "state.json")
+        tmp.replace(state)
         if old and old != name:
             shutil.rmtree(self.folder / old, ignore_errors=True)
         if not ids:  # an empty store: nothing to search
