@@ -13,6 +13,7 @@ Not here: formatting for people, HTTP, MCP.
 
 from __future__ import annotations
 
+import datetime
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -97,12 +98,12 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, *, generator: Any = None,
                  **overrides: Any) -> None:
         """`generator`: an `assistant.llm.generators.Generator` to use instead of the configured LLM."""
-        try:
-            self.settings = settings or Settings(**overrides)
+        try:  # overrides are validated with or without `settings` (model_copy would not)
+            self.settings = (Settings.model_validate({**settings.model_dump(), **overrides})
+                             if settings is not None and overrides
+                             else settings or Settings(**overrides))
         except ValidationError as exc:  # Assistant(llm="bogus"): an AssistantError, as elsewhere
             raise ConfigError(settings_error(exc)) from None
-        if settings is not None and overrides:
-            self.settings = settings.model_copy(update=overrides)
         self._parts_lock = threading.RLock()  # store, embedder, retriever
         self._llm_lock = threading.Lock()  # loading the LLM (slow) blocks nothing else
         self._ingest_lock = threading.Lock()  # one ingest at a time
@@ -286,7 +287,7 @@ class Assistant:
 
     def upload(self, files: Iterable[tuple[str, bytes]],
                on_file: Callable[[FileResult], None] | None = None, *,
-               published: str | None = None) -> IngestReport:
+               published: str | datetime.date | None = None) -> IngestReport:
         """Save `(file name, content)` pairs under DATA_DIR/uploads and ingest them; `published`
         (a date such as "2025-03-31") dates them all, before any date the files give themselves.
 
@@ -434,7 +435,7 @@ class Assistant:
                     "or call Assistant.ingest() first.")
             self._has_documents = True
 
-    def search(self, query: str, k: int | None = None, *, as_of: str | None = None,
+    def search(self, query: str, k: int | None = None, *, as_of: str | datetime.date | None = None,
                ) -> list[SearchHit]:
         """Top chunks for `query` (hybrid vector + BM25), with document offsets and dates; with
         `as_of`, from documents published on or before that date (and undated ones)."""
@@ -449,7 +450,7 @@ class Assistant:
                           c.published or None) for c in chunks]
 
     def stream(self, question: str, history: History | None = None, *,
-               extractive: bool = False, as_of: str | None = None) -> AnswerStream:
+               extractive: bool = False, as_of: str | datetime.date | None = None) -> AnswerStream:
         """Text deltas of the verified answer; `.answer` is set when iteration ends.
 
         `extractive=True` answers without the LLM (and without waiting for it) even when
@@ -467,7 +468,7 @@ class Assistant:
         return AnswerStream(events)
 
     def ask(self, question: str, history: History | None = None, *,
-            extractive: bool = False, as_of: str | None = None) -> Answer:
+            extractive: bool = False, as_of: str | datetime.date | None = None) -> Answer:
         return _drain(self.stream(question, history, extractive=extractive, as_of=as_of))
 
     @staticmethod
@@ -478,7 +479,7 @@ class Assistant:
         except ValueError as exc:
             raise InputError(str(exc)) from None
 
-    def timeline(self, topic: str | None = None, *, as_of: str | None = None,
+    def timeline(self, topic: str | None = None, *, as_of: str | datetime.date | None = None,
                  ) -> list[TimelineEvent]:
         """Dated events of the documents, in order: sentences that give a date, and dated
         documents' own dates, each an exact span; with a topic, of the text retrieved for it;
@@ -539,7 +540,7 @@ class Assistant:
         return AssistantChatEngine(self)
 
     # --- claim checking (assistant/claims.py) --------------------------------------------
-    def check(self, statement: str, *, as_of: str | None = None) -> ClaimCheck:
+    def check(self, statement: str, *, as_of: str | datetime.date | None = None) -> ClaimCheck:
         """Each claim of `statement`: supported, contradicted, outdated (true by an older
         document, changed by a newer one, or a sentence says its value changed) or not in the
         documents, with the spans that decide it; with `as_of`, by the documents published on or

@@ -217,6 +217,12 @@ def test_an_invalid_setting_given_in_python_is_an_assistant_error(tmp_path: Path
         Assistant(llm="bogus")
     with pytest.raises(ConfigError, match="ASSISTANT_DATA_DIR=''.*empty path"):
         Assistant(data_dir="", llm="none")
+    # overrides beside a Settings object are checked too (model_copy took "bogus" as it came)
+    settings = make_settings(tmp_path, llm="none")
+    with pytest.raises(ConfigError, match="Invalid setting ASSISTANT_LLM='bogus'"):
+        Assistant(settings, llm="bogus")
+    kept = Assistant(settings, top_k=3).settings
+    assert (kept.top_k, kept.llm, kept.data_dir) == (3, "none", tmp_path)
 
 
 def test_an_empty_data_dir_variable_is_the_default_not_the_current_folder(

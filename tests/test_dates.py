@@ -243,6 +243,11 @@ def test_as_of_keeps_later_documents_out(dated_bot: Assistant) -> None:
     hits = dated_bot.search("How much does the Reading Pass cost?", as_of="2024-06-30")
     assert hits and {h.source for h in hits} == {OLD[0]}
     assert all(h.published == "2024-01-15" for h in hits)
+    # a date object is a date too (it was "as_of must be a date such as 2025-03-31")
+    for day in (dt.date(2024, 6, 30), dt.datetime(2024, 6, 30, 23, 59)):
+        assert dated_bot.search("How much does the Reading Pass cost?", as_of=day) == hits
+    assert NEW[0] in {h.source for h in dated_bot.search("How much does the Reading Pass cost?",
+                                                         as_of=dt.date(2025, 2, 1))}
     later = dated_bot.search("How much does the Reading Pass cost?")
     assert NEW[0] in {h.source for h in later}
 

@@ -421,10 +421,16 @@ def test_malformed_json_and_unknown_things(api: tuple[str, Assistant]) -> None:
     assert httpx.get(f"{url}/v1/nothing-here").json()["error"]["type"] == "not_found_error"
     # an endpoint asked with a method it does not take: 405 and what it takes, not "no such endpoint"
     for method, path, allow in [("PUT", "/v1/search", "POST"), ("GET", "/v1/chat/completions", "POST"),
-                                ("POST", "/v1/documents/0000000000000000", "DELETE, GET")]:
+                                ("POST", "/v1/documents/0000000000000000", "DELETE, GET, HEAD")]:
         response = httpx.request(method, f"{url}{path}", json={})
         assert response.status_code == 405 and response.headers["allow"] == allow, response.text
         assert response.json()["error"]["type"] == "invalid_request_error"
+    for method in ("HEAD", "OPTIONS", "TRACE"):  # were 404 "no such endpoint"
+        response = httpx.request(method, f"{url}/v1/chat/completions")
+        assert response.status_code == 405 and response.headers["allow"] == "POST", method
+    for path in ("/v1/documents", "/healthz"):  # a HEAD of what a GET reads: its status, no body
+        response = httpx.head(f"{url}{path}")
+        assert response.status_code == 200 and response.content == b"", path
 
 
 def test_a_question_in_text_parts_is_read_as_its_words(api: tuple[str, Assistant]) -> None:
@@ -469,6 +475,13 @@ def test_upload_ingests_each_file_and_delete_removes(api: tuple[str, Assistant])
     assert not saved.exists(), "a removed upload's file stays on disk"
     assert all((bot.settings.corpus_dir / d.source).is_file() for d in bot.documents())
     assert httpx.post(f"{url}/v1/documents", json={"files": []}).status_code == 400
+    # a name past python-multipart's 4 KiB part-header bound: why, not "Invalid multipart data."
+    before = len(bot.documents())
+    long_name = httpx.post(f"{url}/v1/documents", files=[
+        ("files", ("n" * 5000 + ".txt", b"A long name.", "text/plain")),
+        ("files", ("fine.txt", b"A fine name.", "text/plain"))])
+    assert long_name.status_code == 400 and "file name that long" in long_name.text, long_name.text
+    assert len(bot.documents()) == before
 
 
 def test_auth_and_upload_limit(tmp_path: Path) -> None:

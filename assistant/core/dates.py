@@ -11,6 +11,7 @@ Not here: deciding which date is a document's (`index/documents.py`).
 from __future__ import annotations
 
 import calendar
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -141,10 +142,13 @@ MAX_DATE_CHARS = 40  # "Wednesday, 31 December 2025" and its like fit; reading a
 
 
 def check_as_of(value: object, what: str = "as_of") -> PartialDate | None:
-    """A date argument (`as_of`, an upload's date) as a date (None stays None); ValueError saying
-    the accepted forms, or the years read when only the year is outside them."""
+    """A date argument (`as_of`, an upload's date: a string or a `datetime.date`) as a date
+    (None stays None); ValueError saying the accepted forms, or the years read when only the
+    year is outside them."""
     if value is None or value == "":
         return None
+    if isinstance(value, datetime.date):  # a datetime too: the day it falls on is the date
+        value = f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
     if isinstance(value, str) and len(value) > MAX_DATE_CHARS:  # no date is longer
         raise ValueError(f"{what} must be a date such as 2025-03-31, got {len(value):,} characters")
     date = parse_date(value) if isinstance(value, str) and _whole(value) else None

@@ -44,6 +44,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from assistant.api import EXTRACTIVE, Assistant
 from assistant.core.errors import (
@@ -212,6 +213,27 @@ def _sse(first: list[Event], events: Iterator[Event], model: str, footer: bool) 
 
 
 # --- the app --------------------------------------------------------------------------------
+GET = ["GET", "HEAD"]  # a HEAD asks what a GET would, without the body
+
+
+def _either(methods: list[str]) -> str:
+    return " or ".join(filter(None, [", ".join(methods[:-1]), methods[-1]]))
+
+
+def _unreadable_form(exc: BaseException) -> str:
+    """Why a multipart body could not be read, said so that the sender can fix it: a part header
+    over python-multipart's 4 KiB bound (a file name that long) stops the parser, so no file of
+    the request can be read."""
+    cause: BaseException | None = exc
+    while cause is not None and "header size" not in str(cause):
+        cause = cause.__cause__ or cause.__context__
+    if cause is not None:
+        return ("A file's part header is over 4 KB, so the upload could not be read: is a file "
+                "name that long? Send names under 255 characters; nothing was saved.")
+    detail = getattr(exc, "detail", exc)
+    return f"The upload could not be read as multipart/form-data ({detail}); nothing was saved."
+
+
 def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
     """The API as a FastAPI app: /healthz, and the /v1 routes when `v1` (`serve` mounts the
     UI and MCP onto it and puts the guard in front)."""
@@ -274,7 +296,7 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
         return StreamingResponse(_sse(first, events, model, footer), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    @router.get("/models")
+    @router.api_route("/models", methods=GET)
     def models() -> dict[str, Any]:
         names = list(dict.fromkeys([bot.model_name, EXTRACTIVE]))
         return {"object": "list", "data": [{"id": n, "object": "model", "created": 0,
@@ -289,14 +311,14 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
     def check(body: CheckRequest) -> dict[str, Any]:
         return bot.check(body.statement, as_of=body.as_of).to_dict()
 
-    @router.get("/timeline")
+    @router.api_route("/timeline", methods=GET)
     def timeline(topic: str | None = None, as_of: str | None = None) -> dict[str, Any]:
         """Dated events (date, precision, label, kind, citation), oldest first; an empty
         parameter counts as none given."""
         events = bot.timeline(topic or None, as_of=as_of or None)
         return {"object": "list", "data": [e.to_dict() for e in events]}
 
-    @router.get("/documents")
+    @router.api_route("/documents", methods=GET)
     def documents() -> dict[str, Any]:
         return {"object": "list", "data": [d.to_dict() for d in bot.documents()]}
 
@@ -306,7 +328,10 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             raise APIError(400, "Send the files as multipart/form-data in the field 'files'.",
                            "invalid_request_error", "files")
-        form = await request.form(max_files=1000)
+        try:
+            form = await request.form(max_files=1000)
+        except (MultiPartException, StarletteHTTPException) as exc:
+            raise APIError(400, _unreadable_form(exc), "invalid_request_error", "files") from None
         files = [f for key in ("files", "file") for f in form.getlist(key)
                  if not isinstance(f, str)]
         if not files:
@@ -325,7 +350,7 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
         return {"object": "list", "ok": report.ok,
                 "data": [asdict(r) for r in report.results]}
 
-    @router.get("/documents/{doc_id}")
+    @router.api_route("/documents/{doc_id}", methods=GET)
     def document(doc_id: str) -> dict[str, Any]:
         return {"object": "document", **bot.document(doc_id).to_dict()}
 
@@ -334,19 +359,20 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
         bot.remove(doc_id)
         return {"id": doc_id, "object": "document", "deleted": True}
 
-    @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @router.api_route("/{path:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+                                               "OPTIONS", "TRACE"])
     def unknown(path: str, request: Request) -> None:  # also under the UI mounted at /
         allowed = sorted({m for r in router.routes if isinstance(r, APIRoute) and r.endpoint is not unknown
                           and r.path_regex.match(f"/v1/{path}") for m in r.methods or ()})
         if allowed:  # an endpoint asked with another method
-            raise StarletteHTTPException(405, f"/v1/{path} takes {' or '.join(allowed)}, not "
+            raise StarletteHTTPException(405, f"/v1/{path} takes {_either(allowed)}, not "
                                          f"{request.method}.", {"Allow": ", ".join(allowed)})
         raise APIError(404, f"No such endpoint: /v1/{path}.", "not_found_error")
 
     if v1:
         app.include_router(router)
 
-    @app.get("/healthz")
+    @app.api_route("/healthz", methods=GET)
     def healthz() -> dict[str, Any]:
         """Liveness, open to all: counts and the model, never a path or a URL."""
         status = bot.status()
