@@ -288,7 +288,7 @@ def test_gate_checks_minimums_maximums_and_rejects_unknown_metrics(tmp_path: Pat
 
 
 def test_a_sampled_run_is_gated_by_limits_measured_on_that_sample() -> None:
-    """`--every 3` figures are not the full set's: their limits are `[local-every3.<suite>]`,
+    """`--every 4` figures are not the full set's: their limits are `[local-every4.<suite>]`,
     and every suite the sampled gate of `make test` asks has one."""
     combined = {"backend": "local", "every": LOCAL_EVERY, "created": "2026-12-06T00:00:00",
                 "suites": {"software": {"questions": 25, "split": "dev",

@@ -10,6 +10,7 @@ the test finds their offsets itself. Pure functions (headings, coverage, ranking
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +23,9 @@ from assistant.answer.evidence import (
     Evidence,
     candidates,
     coverage,
+    heading_above,
     is_heading,
+    labelled,
     list_lead,
     rank,
     states_something,
@@ -196,6 +199,55 @@ def test_a_list_item_ending_in_a_semicolon_is_no_heading() -> None:
     text = "This warranty does not cover:\n- theft, and damage caused by an attempted theft;\n- rust.\n"
     start = text.index("theft,")
     assert not is_heading(text, start, text.index(";") + 1)
+
+
+@pytest.mark.parametrize("line,value", [
+    ("Weight: 23.5 kg", True), ("Opening hours: 9:00 to 17:00", True),
+    ("Maximum load per axle: 11.5 t", True), ("- Fee: €35 per night", True),
+    ("Chapter 2: Getting started", False), ("Figure 3: Sales", False),  # the figure labels
+    ("Stad 7: the city bike", False), ("Note: see the back page", False),  # no value stated
+    ("Heavy goods vehicles and their drivers: 2024", False),  # a long label: a caption
+])
+def test_a_labelled_value_on_a_line_of_its_own_is_no_heading(line: str, value: bool) -> None:
+    """A spec sheet's "Weight: 23.5 kg" was read as a heading, so no question could be answered
+    from it; a heading with a colon stays one."""
+    text = f"Before.\n{line}\nAfter."
+    start, end = [(s, e) for s, e in sentence_spans(text) if 8 <= s < 8 + len(line)][-1]
+    assert labelled(text[start:end]) is value
+    assert is_heading(text, start, end) is not value, line
+
+
+SHEET = ("Our bikes.\nVeloria Stad 7\nThe easy-going city bike.\nMotor: H40 hub motor, 40 Nm\n"
+         "Weight: 23.5 kg\nFAQ\nQ: Can I carry a child seat?\nA: Yes, up to 22 kg\n"
+         "Care\nWash it by hand. Never use a pressure washer.\nMax. pressure: 4 bar\n")
+
+
+@pytest.mark.parametrize("value,heading", [
+    ("Weight: 23.5 kg", "Veloria Stad 7"),  # through a tagline and another value
+    ("A: Yes, up to 22 kg", ""),  # its question is its context, not the heading "FAQ"
+    ("Max. pressure: 4 bar", ""),  # a paragraph of two sentences between: it is the context
+])
+def test_a_labelled_value_is_read_under_its_heading(value: str, heading: str) -> None:
+    span = heading_above(view_of(SHEET), SHEET.index(value))
+    assert (SHEET[span[0]:span[1]] if span else "") == heading
+
+
+@pytest.mark.parametrize("question,value,context", [
+    ("What does the Stad 7 weigh?", "Weight: 23.5 kg", "Veloria Stad 7"),
+    ("Can I carry a child seat, and how heavy?", "A: Yes, up to 22 kg", "Q: Can I carry a child seat?"),
+])
+def test_a_labelled_value_answers_from_a_real_store(tmp_path: Path, question: str, value: str,
+                                                     context: str) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "bikes.txt").write_text(SHEET, encoding="utf-8")
+    bot = Assistant(make_settings(tmp_path / "data", llm="none"))
+    assert bot.ingest([tmp_path / "docs"]).ok
+    (e,) = [e for e in found(bot, question) if e.text == value]
+    assert e.context == context
+    answer = bot.ask(question)
+    assert not answer.refused and value in [c.quote for c in answer.citations], answer.text
+    if e.heading:  # the value is quoted after its heading, both cited: whose weight it is
+        assert answer.text.startswith(f"{context} [1]: {value} [2]"), answer.text
 
 
 def view_of(text: str) -> DocumentView:

@@ -94,7 +94,8 @@ def compose(decision: Decision, citer: Citer, point: str) -> tuple[str, list[Con
     # an item of a list its lead-in negates ("This warranty does not cover:") is quoted after it
     quotes = [q for e in decision.chosen
               for q in ([_lead_in(e), e] if negated_list(e.text, e.under) else [e])]
-    text = " ".join(quoted(e, citer)[0] for e in dict.fromkeys(quotes))
+    text = " ".join(_under_heading(e, citer) if e.heading else quoted(e, citer)[0]
+                    for e in dict.fromkeys(quotes))
     return (prompts.NO_LEAD + text if decision.no else text), []
 
 
@@ -102,3 +103,12 @@ def _lead_in(item: Evidence) -> Evidence:
     """The sentence that introduces the list `item` is in, as evidence of its own."""
     return replace(item, text=item.under, start=item.under_start,
                    end=item.under_start + len(item.under), context="", lead="", joined=0, under="")
+
+
+def _under_heading(value: Evidence, citer: Citer) -> str:
+    """A labelled value quoted after the heading it stands under, both cited ("Veloria Stad 7
+    [1]: Weight: 23.5 kg [2]."): "Weight: 23.5 kg" alone does not say whose weight it is."""
+    heading = replace(value, text=value.heading, start=value.heading_start,
+                      end=value.heading_start + len(value.heading), context="", lead="", joined=0)
+    n = citer.cite(heading, value.relevance)
+    return f"{one_line(value.heading).rstrip(':')} [{n}]: {quoted(value, citer)[0]}"

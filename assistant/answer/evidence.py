@@ -27,6 +27,7 @@ from assistant.index.store import Chunk
 
 MIN_WORDS = 4  # shorter sentences ("Yes.", "Read more.") state nothing alone, unless a figure
 HEADING_WORDS = 15  # a heading or caption is short, a line of its own, without a full stop
+LABEL_WORDS = 4  # a label before a value: "Weight", "Opening hours", "Maximum load per axle"
 CONTEXT_WEIGHT = 0.8  # words found only in the title or context count this much (names fully)
 BULLETS = " \t•*·-–—>0123456789."  # what may stand before a heading or an item on its line
 VECTOR_WEIGHT = 0.5  # relevance = half similarity, half word coverage (tuned on the dev suites)
@@ -50,6 +51,8 @@ class Evidence:
     joined: int = 0  # widened: where its own sentence starts in `text`, after the one before
     under: str = ""  # for an item of a list, the sentence ending in ":" that introduces the list
     under_start: int = 0  # ... and where that sentence starts in the document
+    heading: str = ""  # for a labelled value ("Weight: 23.5 kg"), the heading it stands under
+    heading_start: int = 0  # ... and where that heading starts in the document
 
     @property
     def in_context(self) -> str:
@@ -109,19 +112,32 @@ class Documents:
         return self._cache[key]
 
 
-def is_heading(text: str, start: int, end: int) -> bool:
-    """A short line of its own (bullets, indent and a section number aside: "2. What is
-    covered") with no sentence-ending punctuation, nor the semicolon that ends a list's item: it
-    names a topic but states nothing."""
+def alone(text: str, start: int, end: int) -> bool:
+    """The sentence is a line of its own (bullets, indent and a section number aside)."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    alone = (not text[line_start:start].strip(BULLETS + "#")
-             and not text[end:line_end].strip())
+    return not text[line_start:start].strip(BULLETS + "#") and not text[end:line_end].strip()
+
+
+def is_heading(text: str, start: int, end: int) -> bool:
+    """A short line of its own ("2. What is covered") with no sentence-ending punctuation, nor
+    the semicolon that ends a list's item, nor a labelled value: it names a topic but states
+    nothing."""
     sentence = text[start:end].rstrip("\"'”’)]")
     words = sentence.split()
-    return (alone and not any(w[-1] in ".!?" for w in words) and len(words) <= HEADING_WORDS
+    return (alone(text, start, end) and not any(w[-1] in ".!?" for w in words)
+            and len(words) <= HEADING_WORDS and not labelled(sentence)
             and not sentence.endswith(";"))  # "- theft, and damage caused by ...;" is a list's item
+
+
+def labelled(sentence: str) -> bool:
+    """A value under a short label, as spec sheets and fact boxes give them ("Weight: 23.5 kg",
+    "Opening hours: 9:00 to 17:00"): the label holds no figure and the value does, so "Chapter
+    2: Getting started" and "Figure 3: Sales" stay headings."""
+    label, colon, value = sentence.partition(":")
+    return (bool(colon) and 0 < len(label.split()) <= LABEL_WORDS
+            and not any(c.isdigit() for c in label) and any(c.isdigit() for c in value))
 
 
 def states_something(sentence: str) -> bool:
@@ -152,11 +168,16 @@ def candidates(chunks: list[Chunk], docs: Documents) -> list[Evidence]:
             context, lead = _context(view, start)
             under = list_lead(view, start, end)
             lead_in = view.text[under[0]:under[1]] if under else ""
+            heading = heading_above(view, start) if labelled(text) and not lead_in else None
             if lead_in:  # an item is read after what its list is, not after the item before
                 context, lead = lead_in, ""
+            elif heading:  # "Weight: 23.5 kg" is the weight of what it stands under
+                context, lead = view.text[heading[0]:heading[1]], ""
             found.append(Evidence(0, chunk.doc_id, view.title, view.source, text, start, end, 0.0,
                                   context, view.published, view.about, lead, under=lead_in,
-                                  under_start=under[0] if under else 0))
+                                  under_start=under[0] if under else 0,
+                                  heading=context if heading else "",
+                                  heading_start=heading[0] if heading else 0))
     return found
 
 
@@ -185,6 +206,19 @@ def list_lead(view: DocumentView, start: int, end: int) -> tuple[int, int] | Non
         if said.endswith(":"):
             return s, e
         if said.strip(MARKS) and not item(s, e):
+            return None
+    return None
+
+
+def heading_above(view: DocumentView, start: int) -> tuple[int, int] | None:
+    """The span of the nearest heading above `start` when only one-line statements lie between
+    (a spec sheet's other values, a tagline), else None: a paragraph or a question between ("Q:
+    Can I bring my dog?" above "A: Yes, up to 3 kg") is the context, not the heading."""
+    text = view.text
+    for s, e in _before(view, start, LIST_ITEMS):
+        if is_heading(text, s, e):
+            return s, e
+        if not alone(text, s, e) or text[s:e].rstrip(" \"'”’)]").endswith("?"):
             return None
     return None
 
