@@ -232,3 +232,19 @@ def test_a_refusal_quotes_and_cites_nothing(decision: Decision, expected: str) -
     text, conflicts = compose(decision, citer, "asked")
     assert (text, citer.citations, conflicts) == (expected, [], [])
     assert not MARKER.search(text) and "“" not in text
+
+
+def test_labelled_values_are_quoted_after_their_heading_once() -> None:
+    """"Weight: 23.5 kg" says whose weight only with its heading; two values under one heading
+    gave the heading twice ("Veloria Stad 7 [1]: Weight ... Veloria Stad 7 [1]: Motor ...")."""
+    doc = "## Veloria Stad 7\nMotor: 40 Nm\nWeight: 23.5 kg\n"
+    heading = {"heading": "Veloria Stad 7", "heading_start": 3}
+    weight = replace(ev("Weight: 23.5 kg", start=doc.index("Weight")), **heading)
+    motor = replace(ev("Motor: 40 Nm", start=doc.index("Motor")), **heading)
+    citer = Citer()
+    text, _ = compose(Decision("answer", (weight, motor)), citer, "asked")
+    assert text == "Veloria Stad 7 [1]: Weight: 23.5 kg [2]. Motor: 40 Nm [3]."
+    assert [(c.quote, c.start) for c in citer.citations] == [
+        ("Veloria Stad 7", 3), ("Weight: 23.5 kg", doc.index("Weight")),
+        ("Motor: 40 Nm", doc.index("Motor"))]
+    check_citations(text, citer)

@@ -539,3 +539,17 @@ def test_a_negated_question_is_not_denied_by_its_own_negation() -> None:
     for question in ["Doesn't data recovery cover local-only notebooks?",
                      "Is it true data recovery does not cover local-only notebooks?"]:
         assert not decided(question, [ev(sentence, ABOVE)]).no, question
+
+
+def test_two_products_labelled_values_are_no_update() -> None:
+    """"Weight: 23.5 kg" under "Veloria Stad 7" and "Weight: 25.9 kg" under "Veloria Terra X",
+    in documents of different dates, were one point the documents disagreed on (an update)."""
+    stad = replace(ev("Weight: 23.5 kg", ABOVE + 0.05, doc="a", published="2024-05-06",
+                      context="Veloria Stad 7"), heading="Veloria Stad 7", heading_start=10)
+    terra = replace(ev("Weight: 25.9 kg", ABOVE, doc="b", published="2025-03-03",
+                       context="Veloria Terra X"), heading="Veloria Terra X", heading_start=10)
+    decision = decided("What does the Stad 7 weigh?", [stad, terra])
+    assert decision.action == "answer" and not decision.update and not decision.disagree
+    assert decision.chosen[0].text == stad.text
+    same = replace(terra, heading="Veloria Stad 7", context="Veloria Stad 7")  # a real update
+    assert decided("What does the Stad 7 weigh?", [stad, same]).update

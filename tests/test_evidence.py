@@ -207,6 +207,8 @@ def test_a_list_item_ending_in_a_semicolon_is_no_heading() -> None:
     ("Chapter 2: Getting started", False), ("Figure 3: Sales", False),  # the figure labels
     ("Stad 7: the city bike", False), ("Note: see the back page", False),  # no value stated
     ("Heavy goods vehicles and their drivers: 2024", False),  # a long label: a caption
+    ("Appendix: 2024 figures", False), ("Part One: The 1990s", False),  # a period, no value
+    ("https://example.com/v2", False), ("Opened: 12 May 2019", True),
 ])
 def test_a_labelled_value_on_a_line_of_its_own_is_no_heading(line: str, value: bool) -> None:
     """A spec sheet's "Weight: 23.5 kg" was read as a heading, so no question could be answered
@@ -217,7 +219,7 @@ def test_a_labelled_value_on_a_line_of_its_own_is_no_heading(line: str, value: b
     assert is_heading(text, start, end) is not value, line
 
 
-SHEET = ("Our bikes.\nVeloria Stad 7\nThe easy-going city bike.\nMotor: H40 hub motor, 40 Nm\n"
+SHEET = ("Our bikes.\n## **Veloria Stad 7**\nThe easy-going city bike.\nMotor: H40 hub motor, 40 Nm\n"
          "Weight: 23.5 kg\nFAQ\nQ: Can I carry a child seat?\nA: Yes, up to 22 kg\n"
          "Care\nWash it by hand. Never use a pressure washer.\nMax. pressure: 4 bar\n")
 

@@ -14,6 +14,7 @@ import statistics
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +26,7 @@ import pytest
 from conftest import CORPUS, free_port, make_settings
 
 from assistant import Answer, Assistant, Settings
+from assistant.surfaces.http import create_app
 from assistant.surfaces.serve import Server, serve
 
 QUESTIONS = ["Where is the first Stargate site?", "How much will the Stargate Project invest?",
@@ -431,6 +433,17 @@ def test_malformed_json_and_unknown_things(api: tuple[str, Assistant]) -> None:
     for path in ("/v1/documents", "/healthz"):  # a HEAD of what a GET reads: its status, no body
         response = httpx.head(f"{url}{path}")
         assert response.status_code == 200 and response.content == b"", path
+
+
+def test_the_openapi_schema_names_each_operation_once(tmp_path: Path) -> None:
+    """GET endpoints that answer HEAD too, and the catch-all 405/404 route, gave FastAPI's
+    "Duplicate Operation ID" warning: a client generated from the schema breaks on it."""
+    app = create_app(Assistant(make_settings(tmp_path, llm="none")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = app.openapi()["paths"]
+    assert "/v1/documents" in paths and "/v1/{path}" not in paths
+    assert all("head" not in operations for operations in paths.values())
 
 
 def test_a_question_in_text_parts_is_read_as_its_words(api: tuple[str, Assistant]) -> None:

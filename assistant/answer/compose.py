@@ -75,18 +75,18 @@ def compose(decision: Decision, citer: Citer, point: str) -> tuple[str, list[Con
             return prompts.REFUSAL, []
         case "correct":
             e = decision.chosen[0]
-            return prompts.CORRECTION.format(quote=quoted(e, citer)[0]), []
+            return prompts.CORRECTION.format(quote=labelled_quote(e, citer)[0]), []
     first, *rest = decision.chosen
     if decision.update and rest:
         older = rest[0]
-        quote, new_n = quoted(first, citer)
+        quote, new_n = labelled_quote(first, citer)
         old_n = citer.cite(older, older.relevance)
         text = prompts.UPDATE.format(newer=dated(first), quote=quote,
                                      older=dated(older), old_quote=one_line(older.text), old_n=old_n)
         sides = {c.number: c for c in citer.citations}
         return text, [Conflict(point, (sides[new_n], sides[old_n]), newer=0)]
     if decision.disagree and rest:
-        (first_quote, a), (second_quote, b) = quoted(first, citer), quoted(rest[0], citer)
+        (first_quote, a), (second_quote, b) = labelled_quote(first, citer), labelled_quote(rest[0], citer)
         text = prompts.DISAGREE.format(first=first_quote, title=first.title,
                                        second=second_quote, other=rest[0].title)
         sides = {c.number: c for c in citer.citations}
@@ -94,8 +94,7 @@ def compose(decision: Decision, citer: Citer, point: str) -> tuple[str, list[Con
     # an item of a list its lead-in negates ("This warranty does not cover:") is quoted after it
     quotes = [q for e in decision.chosen
               for q in ([_lead_in(e), e] if negated_list(e.text, e.under) else [e])]
-    text = " ".join(_under_heading(e, citer) if e.heading else quoted(e, citer)[0]
-                    for e in dict.fromkeys(quotes))
+    text = " ".join(labelled_quote(e, citer)[0] for e in dict.fromkeys(quotes))
     return (prompts.NO_LEAD + text if decision.no else text), []
 
 
@@ -105,10 +104,17 @@ def _lead_in(item: Evidence) -> Evidence:
                    end=item.under_start + len(item.under), context="", lead="", joined=0, under="")
 
 
-def _under_heading(value: Evidence, citer: Citer) -> str:
-    """A labelled value quoted after the heading it stands under, both cited ("Veloria Stad 7
-    [1]: Weight: 23.5 kg [2]."): "Weight: 23.5 kg" alone does not say whose weight it is."""
-    heading = replace(value, text=value.heading, start=value.heading_start,
-                      end=value.heading_start + len(value.heading), context="", lead="", joined=0)
-    n = citer.cite(heading, value.relevance)
-    return f"{one_line(value.heading).rstrip(':')} [{n}]: {quoted(value, citer)[0]}"
+def labelled_quote(e: Evidence, citer: Citer) -> tuple[str, int]:
+    """`quoted`, a labelled value after the heading it stands under, both cited ("Veloria Stad 7
+    [1]: Weight: 23.5 kg [2]."): "Weight: 23.5 kg" alone does not say whose weight it is. A
+    heading the answer has already given is not given again."""
+    if not e.heading:
+        return quoted(e, citer)
+    span = (e.doc_id, e.heading_start, e.heading_start + len(e.heading))
+    if any((c.doc_id, c.start, c.end) == span for c in citer.citations):
+        return quoted(e, citer)
+    heading = replace(e, text=e.heading, start=span[1], end=span[2], context="", lead="",
+                      joined=0, heading="")
+    n = citer.cite(heading, e.relevance)
+    quote, last = quoted(e, citer)
+    return f"{one_line(e.heading).rstrip(':')} [{n}]: {quote}", last

@@ -163,7 +163,7 @@ def _choose(ranked: list[Evidence], scored: Callable[[Evidence], float], mode: s
     bar, best = ANSWER_AT[mode], ranked[0]
     agreed = [e for e in ranked[1:] if not judged or (e.reading or 0.0) >= READ_YES]
     rival = next((e for e in agreed if scored(e) >= bar - RIVAL_BELOW[mode] and e.doc_id != best.doc_id
-                  and same_point(best.text, e.text) and differs(best.text, e.text)), None)
+                  and _one_point(best, e) and differs(_point(best), _point(e))), None)
     second = next((e for e in agreed if scored(e) >= max(bar, scored(best) - SECOND_WITHIN[mode])
                    and not repeats(e.text, [best.text])), None)
     chosen = [best, rival] if rival else [best, second] if second else [best]
@@ -172,6 +172,22 @@ def _choose(ranked: list[Evidence], scored: Callable[[Evidence], float], mode: s
         chosen.sort(key=lambda e: e.published, reverse=True)
     update = rival is not None and dated
     return chosen, update, rival is not None and not update
+
+
+def _one_point(a: Evidence, b: Evidence) -> bool:
+    """`same_point`, a labelled value read with its heading: "Weight: 23.5 kg" under "Veloria
+    Stad 7" and "Weight: 25.9 kg" under "Veloria Terra X" are two products' weights, not one
+    point the documents disagree on."""
+    if a.heading and b.heading:  # one thing when one names all the other does, figures too
+        small, large = sorted((content_words(a.heading), content_words(b.heading)), key=len)
+        if covers(small, large) < 1.0:
+            return False
+    return same_point(_point(a), _point(b))
+
+
+def _point(e: Evidence) -> str:
+    """What a sentence says, a labelled value with the heading it stands under."""
+    return f"{e.heading} {e.text}" if e.heading else e.text
 
 
 def _with_lead(question: Question, chosen: list[Evidence]) -> list[Evidence]:

@@ -30,6 +30,7 @@ HEADING_WORDS = 15  # a heading or caption is short, a line of its own, without 
 LABEL_WORDS = 4  # a label before a value: "Weight", "Opening hours", "Maximum load per axle"
 CONTEXT_WEIGHT = 0.8  # words found only in the title or context count this much (names fully)
 BULLETS = " \t•*·-–—>0123456789."  # what may stand before a heading or an item on its line
+MARKUP = "#*_ \t"  # Markdown's marks around a heading's words
 VECTOR_WEIGHT = 0.5  # relevance = half similarity, half word coverage (tuned on the dev suites)
 
 
@@ -133,11 +134,19 @@ def is_heading(text: str, start: int, end: int) -> bool:
 
 def labelled(sentence: str) -> bool:
     """A value under a short label, as spec sheets and fact boxes give them ("Weight: 23.5 kg",
-    "Opening hours: 9:00 to 17:00"): the label holds no figure and the value does, so "Chapter
-    2: Getting started" and "Figure 3: Sales" stay headings."""
+    "Opening hours: 9:00 to 17:00"): the label holds no figure and the value one other than a
+    year, so "Chapter 2: Getting started", "Figure 3: Sales" and "Appendix: 2024 figures" stay
+    headings (and "https://example.com/v2" is no label)."""
     label, colon, value = sentence.partition(":")
-    return (bool(colon) and 0 < len(label.split()) <= LABEL_WORDS
-            and not any(c.isdigit() for c in label) and any(c.isdigit() for c in value))
+    figures = [w for w in value.split() if not _year(w)]
+    return (bool(colon) and 0 < len(label.split()) <= LABEL_WORDS and not value.startswith("//")
+            and not any(c.isdigit() for c in label) and any(c.isdigit() for w in figures for c in w))
+
+
+def _year(word: str) -> bool:
+    """"2024", "1990s", "2024,": a period, not a value."""
+    word = word.rstrip(",.;").removesuffix("s")
+    return len(word) == 4 and word.isdigit() and 1800 <= int(word) <= 2099
 
 
 def states_something(sentence: str) -> bool:
@@ -168,7 +177,9 @@ def candidates(chunks: list[Chunk], docs: Documents) -> list[Evidence]:
             context, lead = _context(view, start)
             under = list_lead(view, start, end)
             lead_in = view.text[under[0]:under[1]] if under else ""
-            heading = heading_above(view, start) if labelled(text) and not lead_in else None
+            heading = (heading_above(view, start) if not lead_in and labelled(text)
+                       and alone(view.text, start, end) and len(text.split()) <= HEADING_WORDS
+                       else None)
             if lead_in:  # an item is read after what its list is, not after the item before
                 context, lead = lead_in, ""
             elif heading:  # "Weight: 23.5 kg" is the weight of what it stands under
@@ -216,8 +227,10 @@ def heading_above(view: DocumentView, start: int) -> tuple[int, int] | None:
     Can I bring my dog?" above "A: Yes, up to 3 kg") is the context, not the heading."""
     text = view.text
     for s, e in _before(view, start, LIST_ITEMS):
-        if is_heading(text, s, e):
-            return s, e
+        if is_heading(text, s, e):  # its words, without Markdown's marks: "## Stad 7", "**Stad 7**"
+            words = text[s:e].strip(MARKUP)
+            return (s + text[s:e].index(words), s + text[s:e].index(words) + len(words)) \
+                if words else None
         if not alone(text, s, e) or text[s:e].rstrip(" \"'”’)]").endswith("?"):
             return None
     return None

@@ -31,11 +31,11 @@ import itertools
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -213,7 +213,16 @@ def _sse(first: list[Event], events: Iterator[Event], model: str, footer: bool) 
 
 
 # --- the app --------------------------------------------------------------------------------
-GET = ["GET", "HEAD"]  # a HEAD asks what a GET would, without the body
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def readable(router: APIRouter | FastAPI, path: str) -> Callable[[F], F]:
+    """Register a GET endpoint that answers HEAD too (its status and headers, no body); the
+    HEAD route stays out of the OpenAPI schema, where it would repeat the GET's operation id."""
+    def register(endpoint: F) -> F:
+        router.head(path, include_in_schema=False)(endpoint)
+        return router.get(path)(endpoint)
+    return register
 
 
 def _either(methods: list[str]) -> str:
@@ -296,7 +305,7 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
         return StreamingResponse(_sse(first, events, model, footer), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    @router.api_route("/models", methods=GET)
+    @readable(router, "/models")
     def models() -> dict[str, Any]:
         names = list(dict.fromkeys([bot.model_name, EXTRACTIVE]))
         return {"object": "list", "data": [{"id": n, "object": "model", "created": 0,
@@ -311,14 +320,14 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
     def check(body: CheckRequest) -> dict[str, Any]:
         return bot.check(body.statement, as_of=body.as_of).to_dict()
 
-    @router.api_route("/timeline", methods=GET)
+    @readable(router, "/timeline")
     def timeline(topic: str | None = None, as_of: str | None = None) -> dict[str, Any]:
         """Dated events (date, precision, label, kind, citation), oldest first; an empty
         parameter counts as none given."""
         events = bot.timeline(topic or None, as_of=as_of or None)
         return {"object": "list", "data": [e.to_dict() for e in events]}
 
-    @router.api_route("/documents", methods=GET)
+    @readable(router, "/documents")
     def documents() -> dict[str, Any]:
         return {"object": "list", "data": [d.to_dict() for d in bot.documents()]}
 
@@ -350,7 +359,7 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
         return {"object": "list", "ok": report.ok,
                 "data": [asdict(r) for r in report.results]}
 
-    @router.api_route("/documents/{doc_id}", methods=GET)
+    @readable(router, "/documents/{doc_id}")
     def document(doc_id: str) -> dict[str, Any]:
         return {"object": "document", **bot.document(doc_id).to_dict()}
 
@@ -360,7 +369,7 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
         return {"id": doc_id, "object": "document", "deleted": True}
 
     @router.api_route("/{path:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-                                               "OPTIONS", "TRACE"])
+                                               "OPTIONS", "TRACE"], include_in_schema=False)
     def unknown(path: str, request: Request) -> None:  # also under the UI mounted at /
         allowed = sorted({m for r in router.routes if isinstance(r, APIRoute) and r.endpoint is not unknown
                           and r.path_regex.match(f"/v1/{path}") for m in r.methods or ()})
@@ -372,7 +381,7 @@ def create_app(bot: Assistant, v1: bool = True) -> FastAPI:
     if v1:
         app.include_router(router)
 
-    @app.api_route("/healthz", methods=GET)
+    @readable(app, "/healthz")
     def healthz() -> dict[str, Any]:
         """Liveness, open to all: counts and the model, never a path or a URL."""
         status = bot.status()
