@@ -100,8 +100,13 @@ def compose(decision: Decision, citer: Citer, point: str) -> tuple[str, list[Con
 
 def _lead_in(item: Evidence) -> Evidence:
     """The sentence that introduces the list `item` is in, as evidence of its own."""
-    return replace(item, text=item.under, start=item.under_start,
-                   end=item.under_start + len(item.under), context="", lead="", joined=0, under="")
+    return _span(item, item.under, item.under_start)
+
+
+def _span(e: Evidence, text: str, start: int) -> Evidence:
+    """Another span of `e`'s document (a list's lead-in, a value's heading) as evidence of its own."""
+    return replace(e, text=text, start=start, end=start + len(text), context="", lead="", joined=0,
+                   under="", heading="")
 
 
 def labelled_quote(e: Evidence, citer: Citer) -> tuple[str, int]:
@@ -113,8 +118,6 @@ def labelled_quote(e: Evidence, citer: Citer) -> tuple[str, int]:
     span = (e.doc_id, e.heading_start, e.heading_start + len(e.heading))
     if any((c.doc_id, c.start, c.end) == span for c in citer.citations):
         return quoted(e, citer)
-    heading = replace(e, text=e.heading, start=span[1], end=span[2], context="", lead="",
-                      joined=0, heading="")
-    n = citer.cite(heading, e.relevance)
+    n = citer.cite(_span(e, e.heading, e.heading_start), e.relevance)
     quote, last = quoted(e, citer)
     return f"{one_line(e.heading).rstrip(':')} [{n}]: {quote}", last
